@@ -1,0 +1,59 @@
+"""One error type for everything a user can get wrong, and a collector for a whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """A problem located in a user file: `file:line:col: key.path: message [rule-id]`."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    rule: str
+    severity: str = "error"  # "error" stops the run; "warning" is reported only
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        prefix = "" if self.severity == "error" else "avertissement : "
+        key = f" {self.path}:" if self.path else ""
+        return f"{where}:{key} {prefix}{self.message} [{self.rule}]"
+
+
+class KitError(Exception):
+    """Raised when input is wrong; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Problems:
+    """Collects problems during a run so all of them are reported at once."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        if problem not in self.items:
+            self.items.append(problem)
+
+    def extend(self, problems) -> None:
+        for p in problems:
+            self.add(p)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return sorted(p for p in self.items if p.severity == "error")
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return sorted(p for p in self.items if p.severity == "warning")
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise KitError(self.items)
