@@ -56,12 +56,18 @@ def _decimal(loader, node):
 _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _build(loader, node, path, marks, problems, file):
     marks[path] = _mark(node)
+    if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         result = {}

@@ -1,0 +1,186 @@
+"""A company profile resolved against the clause library: which variant, which values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from . import identity
+from .errors import KitError, Problems
+from .library import Library, Variant
+from .schemas import KitValidator, french_message, schema_file, validate
+from .yamlsource import Source, load_file
+
+LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg"}
+
+
+@dataclass
+class ResolvedClause:
+    family: object  # library.Family
+    variant: Variant
+    params: dict
+    number: int = 0  # article number in the CGV, set once all clauses are known
+
+
+@dataclass
+class Company:
+    slug: str
+    path: Path
+    source: Source
+    identity: dict
+    market: str
+    effective_date: object
+    letters: dict
+    clauses: list = field(default_factory=list)
+    rates: object = None  # law.rates.HalfYearRates of the effective date
+
+    def clause(self, family: str) -> ResolvedClause | None:
+        return next((c for c in self.clauses if c.family.name == family), None)
+
+    @property
+    def articles(self) -> dict:
+        return {c.family.name: c.number for c in self.clauses}
+
+
+def load_company(path: Path, root: Path, library: Library, table, problems: Problems) -> Company | None:
+    """Load, validate and resolve one profile; problems are collected, never raised midway."""
+    try:
+        source = load_file(path, root)
+    except KitError as exc:
+        problems.extend(exc.problems)
+        return None
+    found = validate(source, schema_file(root, "company"))
+    problems.extend(found)
+    if found:
+        return None
+    data = source.data
+    company = Company(slug=path.stem, path=path, source=source, identity=data["company"],
+                      market=data["market"], effective_date=data["effective_date"],
+                      letters=data["letters"])
+    _check_identity(source, data["company"], root, problems)
+    _resolve_clauses(company, library, problems)
+    try:
+        company.rates = table.for_date(company.effective_date,
+                                       where=source.problem(("effective_date",), "", "rates-missing"))
+    except KitError as exc:
+        problems.extend(exc.problems)
+    return company
+
+
+def _check_identity(source: Source, ident: dict, root: Path, problems: Problems) -> None:
+    checks = [
+        ("siren", identity.check_siren, "identity-siren"),
+        ("email", identity.check_email, "identity-email"),
+        ("iban", identity.check_iban, "identity-iban"),
+        ("bic", identity.check_bic, "identity-bic"),
+        ("phone", identity.check_phone_fr, "identity-phone"),
+    ]
+    for key, check, rule in checks:
+        if key in ident:
+            message = check(ident[key])
+            if message:
+                problems.add(source.problem(("company", key), message, rule))
+    message = identity.check_postal_code_fr(ident["address"]["postal_code"])
+    if message:
+        problems.add(source.problem(("company", "address", "postal_code"), message, "identity-postal-code"))
+    if "vat_number" in ident:
+        message = identity.check_vat_fr(ident["vat_number"], ident["siren"])
+        if message:
+            problems.add(source.problem(("company", "vat_number"), message, "identity-vat"))
+    if "logo" in ident:
+        message = logo_problem(ident["logo"], root)
+        if message:
+            problems.add(source.problem(("company", "logo"), message, "identity-logo"))
+
+
+def logo_path(value: str, root: Path) -> Path:
+    return (root / value).resolve()
+
+
+def logo_problem(value: str, root: Path) -> str | None:
+    """A logo is a file inside the project; never a URL, an absolute path or a way out."""
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", value) or value.startswith(("/", "\\")):
+        return f"le logo « {value} » doit être un chemin relatif au projet, pas une adresse ni un chemin absolu"
+    target = logo_path(value, root)
+    if not target.is_relative_to(root.resolve()):
+        return f"le logo « {value} » sort du projet : seuls les fichiers du projet sont autorisés"
+    if target.suffix.lower() not in LOGO_SUFFIXES:
+        return f"le logo « {value} » doit être une image PNG, JPEG ou SVG"
+    if not target.is_file():
+        return f"le logo « {value} » est introuvable"
+    return None
+
+
+def _resolve_clauses(company: Company, library: Library, problems: Problems) -> None:
+    source, market = company.source, company.market
+    chosen = source.data["clauses"]
+    for name, entry in chosen.items():
+        family = library.families.get(name)
+        if family is None:
+            known = ", ".join(sorted(library.families))
+            problems.add(source.problem(("clauses", name), f"famille de clauses inconnue « {name} » "
+                                        f"(familles connues : {known})", "clause-unknown-family"))
+            continue
+        if market not in family.markets:
+            problems.add(source.problem(("clauses", name), f"la famille « {name} » n’est pas prévue pour "
+                                        f"le marché {market}", "clause-market"))
+            continue
+        _resolve_one(company, family, dict(entry or {}), ("clauses", name), problems)
+    for family in library.ordered():
+        if market in family.required and family.name not in chosen:
+            _resolve_one(company, family, {}, ("clauses", family.name), problems)
+    company.clauses.sort(key=lambda c: (c.family.order, c.family.name))
+    for number, clause in enumerate(company.clauses, start=1):
+        clause.number = number
+
+
+def _resolve_one(company: Company, family, entry: dict, where: tuple, problems: Problems) -> None:
+    source = company.source
+    _expand_rate_shorthand(family.name, entry)
+    name = entry.pop("variant", None) or family.default[company.market]
+    variant = family.variants.get(str(name))
+    if variant is None:
+        known = ", ".join(sorted(family.variants))
+        problems.add(source.problem(where + ("variant",), f"variante inconnue « {name} » pour "
+                                    f"{family.name} (variantes : {known})", "clause-unknown-variant"))
+        return
+    if company.market not in variant.markets:
+        problems.add(source.problem(where + ("variant",), f"la variante {variant.id} n’est pas prévue "
+                                    f"pour le marché {company.market}", "clause-market"))
+        return
+    schema = {p.name: p.cerberus_rule() for p in variant.parameters.values()}
+    checker = KitValidator(schema)
+    if not checker.validate(entry):
+        article = variant.legal_basis[0][0]
+        for error in checker._errors:
+            key = where + tuple(error.document_path)
+            message = f"{french_message(error)} — déclaré par {variant.source.file} ({article})"
+            problems.add(source.problem(key, message, f"parameter-{error.rule}"))
+        return
+    if not (variant.valid_from <= company.effective_date
+            and (variant.valid_to is None or company.effective_date <= variant.valid_to)):
+        problems.add(source.problem(("effective_date",), f"la variante {variant.id} n’est pas en vigueur "
+                                    f"à cette date (validité à partir du {variant.valid_from})", "clause-validity"))
+    params = {**variant.defaults(), **entry}
+    company.clauses.append(ResolvedClause(family, variant, params))
+
+
+_RATE = re.compile(r"^ecb\s*\+\s*(\d+(?:[.,]\d+)?)$|^(\d+(?:[.,]\d+)?)\s*x-legal$")
+
+
+def _expand_rate_shorthand(family: str, entry: dict) -> None:
+    """`late_penalties: {rate: ecb+10 | 3x-legal | 12.5}` (ARCHITECTURE.md contract) → a variant."""
+    if family != "late_penalties" or "variant" in entry or "rate" not in entry:
+        return
+    rate = entry["rate"]
+    match = _RATE.match(str(rate).strip().lower())
+    if match and match.group(1):
+        entry.pop("rate")
+        entry.update(variant="ecb_plus_10", margin=Decimal(match.group(1).replace(",", ".")))
+    elif match:
+        entry.pop("rate")
+        entry.update(variant="three_times_legal", multiplier=Decimal(match.group(2).replace(",", ".")))
+    else:
+        entry["variant"] = "fixed_rate"

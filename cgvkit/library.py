@@ -1,0 +1,257 @@
+"""The clause library: families (`_family.yaml`) and their variants, validated as a whole."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2 import TemplateSyntaxError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import KitError, Problem, Problems
+from .schemas import schema_file, validate
+from .yamlsource import Source, load_file
+
+MARKETS = ("b2b", "b2c")
+# Names a clause text may use besides its own parameters (see render/clauses.py).
+TEXT_GLOBALS = {"company", "market", "article", "has", "rates"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    description: str
+    min: object = None
+    max: object = None
+    allowed: tuple | None = None
+    default: object = None
+    has_default: bool = False
+
+    def cerberus_rule(self) -> dict:
+        """The Cerberus rule a company's value for this parameter must pass."""
+        kinds = {"integer": "integer", "number": ["integer", "decimal"], "string": "string",
+                 "boolean": "boolean", "date": "date", "enum": "string"}
+        rule: dict = {"type": kinds[self.type], "required": not self.has_default}
+        if self.type == "string":
+            rule["empty"] = False
+        for key in ("min", "max"):
+            if getattr(self, key) is not None:
+                rule[key] = getattr(self, key)
+        if self.allowed is not None:
+            rule["allowed"] = list(self.allowed)
+        return rule
+
+
+@dataclass
+class Variant:
+    id: str
+    family: str
+    name: str
+    title: str
+    version: str
+    valid_from: object
+    valid_to: object
+    markets: tuple
+    legal_basis: tuple  # ((article, url), ...)
+    parameters: dict
+    text: str
+    guidance: str
+    source: Source
+    sha256: str
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.parameters.values() if p.has_default}
+
+    def text_line(self) -> int:
+        """Line of the first line of `text` in the file (block scalars start one line below)."""
+        line, _ = self.source.where(("text",))
+        return line + 1 if self.text.count("\n") > 1 else line
+
+
+@dataclass
+class Family:
+    name: str
+    title: str
+    order: int
+    markets: tuple
+    required: tuple
+    default: dict
+    prominent: bool
+    summary: str
+    source: Source
+    variants: dict = field(default_factory=dict)
+
+
+@dataclass
+class Library:
+    root: Path
+    families: dict
+
+    def ordered(self) -> list[Family]:
+        return sorted(self.families.values(), key=lambda f: (f.order, f.name))
+
+    def variant(self, family: str, name: str) -> Variant | None:
+        fam = self.families.get(family)
+        return fam.variants.get(name) if fam else None
+
+    def all_variants(self) -> list[Variant]:
+        return [v for f in self.ordered() for v in sorted(f.variants.values(), key=lambda v: v.name)]
+
+
+def load_library(root: Path) -> Library:
+    """Load and check every family and variant under clauses/; all problems at once."""
+    problems = Problems()
+    families: dict[str, Family] = {}
+    clause_dir = root / "clauses"
+    for folder in sorted(p for p in clause_dir.iterdir() if p.is_dir()) if clause_dir.is_dir() else []:
+        family = _load_family(folder, root, problems)
+        if family is None:
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            if path.name != "_family.yaml":
+                variant = _load_variant(path, root, family, problems)
+                if variant is not None:
+                    family.variants[variant.name] = variant
+        _check_defaults(family, problems)
+        families[family.name] = family
+    problems.raise_if_errors()
+    return Library(root, families)
+
+
+def _load(path: Path, root: Path, problems: Problems) -> Source | None:
+    try:
+        return load_file(path, root)
+    except KitError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _load_family(folder: Path, root: Path, problems: Problems) -> Family | None:
+    path = folder / "_family.yaml"
+    if not path.exists():
+        rel = path.relative_to(root)
+        problems.add(Problem(str(rel), 1, 1, "", "fichier de famille manquant : chaque dossier de "
+                             "clauses doit contenir un _family.yaml", "family-missing"))
+        return None
+    source = _load(path, root, problems)
+    if source is None:
+        return None
+    found = validate(source, schema_file(root, "family"))
+    problems.extend(found)
+    if found:
+        return None
+    data = source.data
+    if data["family"] != folder.name:
+        problems.add(source.problem(("family",), f"« {data['family']} » ne correspond pas au dossier "
+                                    f"« {folder.name} »", "family-name"))
+    for market in data["required"]:
+        if market not in data["markets"]:
+            problems.add(source.problem(("required",), f"le marché {market} est exigé mais absent de "
+                                        "`markets`", "family-markets"))
+    return Family(folder.name, data["title"], data["order"], tuple(data["markets"]),
+                  tuple(data["required"]), dict(data["default"]), data.get("prominent", False),
+                  data["summary"], source)
+
+
+def _load_variant(path: Path, root: Path, family: Family, problems: Problems) -> Variant | None:
+    source = _load(path, root, problems)
+    if source is None:
+        return None
+    found = validate(source, schema_file(root, "clause"))
+    problems.extend(found)
+    if found:
+        return None
+    data = source.data
+    expected = f"{family.name}/{path.stem}"
+    if data["id"] != expected:
+        problems.add(source.problem(("id",), f"l’identifiant doit être « {expected} » "
+                                    "(dossier/nom du fichier)", "clause-id"))
+    if data["family"] != family.name:
+        problems.add(source.problem(("family",), f"la famille doit être « {family.name} »", "clause-family"))
+    for i, market in enumerate(data["markets"]):
+        if market not in family.markets:
+            problems.add(source.problem(("markets", i), f"le marché {market} n’est pas ouvert pour la "
+                                        f"famille {family.name}", "clause-markets"))
+    if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+        problems.add(source.problem(("valid_to",), "la date de fin précède la date de début", "clause-dates"))
+    parameters = {name: _parameter(source, name, decl, problems)
+                  for name, decl in data["parameters"].items()}
+    _check_text(source, data["text"], set(parameters), problems)
+    return Variant(
+        id=data["id"], family=family.name, name=path.stem, title=data["title"],
+        version=data["version"], valid_from=data["valid_from"], valid_to=data.get("valid_to"),
+        markets=tuple(data["markets"]),
+        legal_basis=tuple((b["article"], b["url"]) for b in data["legal_basis"]),
+        parameters=parameters, text=data["text"], guidance=data["guidance"], source=source,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+
+
+def _parameter(source: Source, name: str, decl: dict, problems: Problems) -> Parameter:
+    where = ("parameters", name)
+    kind = decl["type"]
+    allowed = decl.get("allowed")
+    if kind == "enum" and not allowed:
+        problems.add(source.problem(where + ("type",), "un paramètre enum doit lister ses valeurs "
+                                    "dans `allowed`", "parameter-declaration"))
+    if kind != "enum" and allowed is not None and kind != "string":
+        problems.add(source.problem(where + ("allowed",), "`allowed` n’a de sens que pour enum ou string",
+                                    "parameter-declaration"))
+    for bound in ("min", "max"):
+        if bound in decl and kind not in ("integer", "number"):
+            problems.add(source.problem(where + (bound,), f"`{bound}` n’a de sens que pour un nombre",
+                                        "parameter-declaration"))
+    if "min" in decl and "max" in decl and decl["min"] > decl["max"]:
+        problems.add(source.problem(where + ("max",), "le maximum est inférieur au minimum",
+                                    "parameter-declaration"))
+    param = Parameter(name, kind, decl["description"], decl.get("min"), decl.get("max"),
+                      tuple(allowed) if allowed else None, decl.get("default"), "default" in decl)
+    if param.has_default:
+        # The default must itself pass the rule the company's values will face.
+        from .schemas import KitValidator, french_message
+        checker = KitValidator({"v": param.cerberus_rule()})
+        if not checker.validate({"v": param.default}):
+            for error in checker._errors:
+                problems.add(source.problem(where + ("default",), "valeur par défaut invalide : "
+                                            + french_message(error), "parameter-default"))
+    return param
+
+
+_PARSER = SandboxedEnvironment()
+
+
+def _check_text(source: Source, text: str, params: set, problems: Problems) -> None:
+    """The text must compile and may only name its parameters and the documented globals."""
+    line, _ = source.where(("text",))
+    first = line + 1 if text.count("\n") > 1 else line
+    try:
+        names = meta.find_undeclared_variables(_PARSER.parse(text))
+    except TemplateSyntaxError as exc:
+        problems.add(Problem(source.file, first + (exc.lineno or 1) - 1, 1, "text",
+                             f"texte de clause invalide : {exc.message}", "clause-text-syntax"))
+        return
+    for name in sorted(names - params - TEXT_GLOBALS):
+        problems.add(source.problem(("text",), f"le texte utilise « {name} », qui n’est ni un paramètre "
+                                    "déclaré ni une donnée de l’entreprise", "clause-text-unknown-name"))
+
+
+def _check_defaults(family: Family, problems: Problems) -> None:
+    for market, name in family.default.items():
+        variant = family.variants.get(name)
+        if variant is None:
+            problems.add(family.source.problem(("default", market), f"la variante par défaut « {name} » "
+                                               "n’existe pas dans ce dossier", "family-default"))
+        elif market not in variant.markets:
+            problems.add(family.source.problem(("default", market), f"la variante « {name} » n’est pas "
+                                               f"prévue pour le marché {market}", "family-default"))
+    for market in family.markets:
+        if market not in family.default:
+            problems.add(family.source.problem(("default",), f"aucune variante par défaut pour le "
+                                               f"marché {market}", "family-default"))
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)

@@ -1,0 +1,103 @@
+"""One company's pack: its CGV (HTML + PDF), its letter templates and a manifest."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .company import logo_path
+from .errors import KitError
+from .fsutil import sha256_file, staged_dir
+from .render.clauses import ClauseRenderError, render_text, text_sha256
+from .render.jinja import render
+from .render.pdf import write_pdf
+
+
+@dataclass(frozen=True)
+class Article:
+    number: int
+    family: str
+    id: str
+    version: str
+    title: str
+    text: str
+    prominent: bool
+    sha256: str
+
+
+def articles(company) -> list[Article]:
+    """Every clause of the company rendered to text, in article order."""
+    problems, result = [], []
+    for clause in company.clauses:
+        try:
+            text = render_text(company, clause)
+        except ClauseRenderError as exc:
+            problems.append(exc.problem)
+            continue
+        result.append(Article(clause.number, clause.family.name, clause.variant.id, clause.variant.version,
+                              clause.family.title, text, clause.family.prominent, text_sha256(text)))
+    if problems:
+        raise KitError(problems)
+    return result
+
+
+def logo_data_uri(company, root: Path) -> str | None:
+    """The logo inlined, so the HTML stands alone and the PDF engine fetches nothing."""
+    if "logo" not in company.identity:
+        return None
+    path = logo_path(company.identity["logo"], root)
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def cgv_html(project, company, arts: list[Article]) -> str:
+    fingerprint = hashlib.sha256("".join(a.sha256 for a in arts).encode()).hexdigest()[:10]
+    return render(project.root, "cgv.html", company=company.identity, market=company.market,
+                  effective_date=company.effective_date, articles=arts, version=fingerprint,
+                  logo=logo_data_uri(company, project.root), kit_version=__version__)
+
+
+def write_document(project, html: str, stem: Path, when) -> None:
+    """`stem`.html and `stem`.pdf, the PDF identified by the HTML's hash (same input, same bytes)."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".html").write_text(html, encoding="utf-8")
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
+    write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier)
+
+
+def build_pack(project, company, out: Path) -> dict:
+    """Write the pack into `out` atomically and return its manifest."""
+    arts = articles(company)
+    with staged_dir(out) as stage:
+        write_document(project, cgv_html(project, company, arts), stage / "cgv", company.effective_date)
+        for writer in EXTRA_WRITERS:
+            writer(project, company, arts, stage)
+        manifest = _manifest(project, company, arts, stage)
+        (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
+                                                        sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+# Other documents of the pack (letters) register a writer(project, company, articles, folder).
+EXTRA_WRITERS: list = []
+
+
+def _manifest(project, company, arts: list[Article], folder: Path) -> dict:
+    outputs = {p.relative_to(folder).as_posix(): sha256_file(p)
+               for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        "kit_version": __version__,
+        "company": company.slug,
+        "market": company.market,
+        "effective_date": company.effective_date.isoformat(),
+        "company_file": {"path": company.source.file, "sha256": sha256_file(company.path)},
+        "rates_half_year": company.rates.half_year,
+        "clauses": [{"article": a.number, "family": a.family, "id": a.id, "version": a.version,
+                     "sha256": a.sha256} for a in arts],
+        "outputs": outputs,
+    }

@@ -1,0 +1,78 @@
+"""Loading a whole project: library, rate table, companies, templates — all problems at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import TemplateSyntaxError
+
+from . import rules
+from .company import Company, load_company
+from .errors import KitError, Problem, Problems
+from .law.rates import RateTable
+from .library import Library, load_library
+from .render.jinja import environment
+
+# Problems of these kinds give way to a rule of law reported at the same key path:
+# a lawyer wants the article, not "unknown field", for one and the same mistake.
+GENERIC = ("schema-", "parameter-", "clause-market")
+
+
+@dataclass
+class Project:
+    root: Path
+    library: Library
+    table: RateTable
+    companies: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+def company_files(root: Path) -> list[Path]:
+    return sorted((root / "companies").glob("*.yaml"))
+
+
+def load_project(root: Path, company_paths: list[Path] | None = None) -> Project:
+    """Everything needed to build; raises KitError listing every error (warnings kept)."""
+    problems = Problems()
+    library = table = None
+    try:
+        library = load_library(root)
+        problems.extend(rules.check_library(library))
+    except KitError as exc:
+        problems.extend(exc.problems)
+    try:
+        table = RateTable.load(root / "data" / "rates.yaml", root)
+    except KitError as exc:
+        problems.extend(exc.problems)
+    problems.extend(check_templates(root))
+    companies = []
+    if library is not None and table is not None:
+        for path in company_files(root) if company_paths is None else company_paths:
+            company = load_company(path, root, library, table, problems)
+            if company is not None:
+                problems.extend(rules.check_company(company))
+                companies.append(company)
+    items = without_shadowed(problems.items)
+    if any(p.severity == "error" for p in items):
+        raise KitError(items)
+    return Project(root, library, table, companies, sorted(items))
+
+
+def without_shadowed(items: list[Problem]) -> list[Problem]:
+    ruled = {(p.file, p.path) for p in items if not p.rule.startswith(GENERIC)}
+    return [p for p in items if not (p.rule.startswith(GENERIC) and (p.file, p.path) in ruled)]
+
+
+def check_templates(root: Path) -> list[Problem]:
+    """Every Jinja template must compile; a syntax error names its file and line."""
+    env = environment(str((root / "templates").resolve()))
+    problems = []
+    for path in sorted((root / "templates").rglob("*.html")) + sorted((root / "templates").rglob("*.txt")):
+        name = path.relative_to(root / "templates").as_posix()
+        try:
+            env.parse(path.read_text(encoding="utf-8"), name=name)
+        except TemplateSyntaxError as exc:
+            problems.append(Problem(f"templates/{name}", exc.lineno or 1, 1, "",
+                                    f"gabarit invalide : {exc.message}", "template-syntax"))
+    return problems

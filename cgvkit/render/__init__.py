@@ -1,0 +1,1 @@
+"""Rendering: French formatting, clause texts, HTML templates, PDF printing."""

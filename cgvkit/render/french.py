@@ -1,0 +1,64 @@
+"""French formatting through Babel, and French typography for running text."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"  # narrow no-break space, as the Imprimerie nationale sets before ; ! ?
+
+
+def money(value) -> str:
+    """1234.5 → « 1 234,50 € »."""
+    return format_currency(Decimal(str(value)), "EUR", locale="fr_FR")
+
+
+def number(value, digits: int | None = None) -> str:
+    value = Decimal(str(value))
+    if digits is not None:
+        return format_decimal(value, format="#,##0." + "0" * digits, locale="fr_FR") if digits else \
+            format_decimal(value, format="#,##0", locale="fr_FR")
+    return format_decimal(value, locale="fr_FR")
+
+
+def percent(value) -> str:
+    """12.15 (percent per year) → « 12,15 % »."""
+    return f"{number(value, 2)}{NBSP}%"
+
+
+def date_fr(value: date) -> str:
+    """2026-11-22 → « 22 novembre 2026 » (and « 1er » for the first of the month)."""
+    text = format_date(value, format="d MMMM y", locale="fr_FR")
+    return "1er" + text[1:] if value.day == 1 else text
+
+
+def date_short(value: date) -> str:
+    return format_date(value, format="dd/MM/y", locale="fr_FR")
+
+
+_BEFORE_HIGH = re.compile(r"(?<=\S)[ \u00a0\u202f]*([;!?])(?=\s|$|»)")
+_BEFORE_COLON = re.compile(r"(?<=\S)[ \u00a0\u202f]*:(?=\s|$)")
+_OPEN_QUOTE = re.compile(r"«[ \u00a0\u202f]*")
+_CLOSE_QUOTE = re.compile(r"[ \u00a0\u202f]*»")
+
+
+def typography(text: str) -> str:
+    """No-break spaces before ; : ! ? and inside « », so no line starts with a mark.
+
+    Only spaces and punctuation in running text are touched: URLs (« https:// ») keep
+    their colon because it is not followed by a space.
+    """
+    text = _BEFORE_HIGH.sub(lambda m: NNBSP + m.group(1), text)
+    text = _BEFORE_COLON.sub(NBSP + ":", text)
+    text = _OPEN_QUOTE.sub("«" + NBSP, text)
+    text = _CLOSE_QUOTE.sub(NBSP + "»", text)
+    return text.replace("'", "’")
+
+
+FILTERS = {"money": money, "percent": percent, "date_fr": date_fr, "number": number,
+           "date_short": date_short, "typo": typography}

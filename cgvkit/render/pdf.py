@@ -1,0 +1,59 @@
+"""HTML → PDF with WeasyPrint, fetching nothing outside the project's allowed folders."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+
+class ProjectFetcher(URLFetcher):
+    """Serves `file:` URLs inside the allowed folders and `data:` URLs; refuses everything else.
+
+    Refused URLs are recorded so tests (and callers) can prove nothing left the project.
+    """
+
+    def __init__(self, allowed: list[Path]):
+        super().__init__(allowed_protocols={"file", "data"})
+        self.allowed = [p.resolve() for p in allowed]
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        parsed = urlparse(url)
+        if parsed.scheme == "data":
+            return super().fetch(url, headers)
+        if parsed.scheme == "file":
+            target = Path(unquote(parsed.path)).resolve()
+            if any(target.is_relative_to(folder) for folder in self.allowed) and target.is_file():
+                return super().fetch(url, headers)
+        self.refused.append(url)
+        raise ValueError(f"ressource hors du projet refusée : {url}")
+
+
+_FONTS = FontConfiguration()  # shared: parsed @font-face rules are reused across documents
+
+
+def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
+              extra_allowed: tuple[Path, ...] = ()) -> list[str]:
+    """Print `html` to `target`; returns the URLs that were refused.
+
+    Metadata dates and the PDF identifier are fixed by the caller so that the same inputs
+    give the same bytes.
+    """
+    templates = root / "templates"
+    fetcher = ProjectFetcher([templates, *extra_allowed])
+    stamp = f"{when.isoformat()}T00:00:00+00:00"
+    document = HTML(string=_with_dates(html, stamp), base_url=str(templates) + "/", url_fetcher=fetcher)
+    document.write_pdf(target, font_config=_FONTS, pdf_identifier=identifier.encode("ascii")[:32],
+                       uncompressed_pdf=False)
+    return fetcher.refused
+
+
+def _with_dates(html: str, stamp: str) -> str:
+    meta = (f'<meta name="dcterms.created" content="{stamp}">'
+            f'<meta name="dcterms.modified" content="{stamp}">')
+    return html.replace("</head>", meta + "</head>", 1)

@@ -1,0 +1,206 @@
+"""The rules of French law the kit enforces, each with its id, severity and article.
+
+Rules run on a resolved company (for its effective date) or on the clause library.
+The README and the site list them from RULES, so the list cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .law.interest import floor_rate
+from .law.penalties import indemnity_amount, rate_rule
+from .render.french import percent
+
+ODR_MARKERS = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
+L441_6 = ("L441-6", "L. 441-6", "L.441-6")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str  # "error" or "warning"
+    article: str
+    summary: str  # French: what the rule checks, for the README and the site
+    check: Callable  # (company) -> Iterable[(key path, French message)]
+    scope: str = "company"  # "company" or "library"
+
+
+def _payment_term(company) -> tuple:
+    clause = company.clause("payment_term")
+    if clause is None or "days" not in clause.params:
+        return None, None
+    return clause, clause.params["days"]
+
+
+def check_term_max(company) -> Iterable:
+    clause, days = _payment_term(company)
+    if clause and not clause.params.get("end_of_month") and days > 60:
+        yield ("clauses", "payment_term", "days"), f"{days} jours dépasse le plafond de 60 jours à compter de la date de facture"
+
+
+def check_term_eom(company) -> Iterable:
+    clause, days = _payment_term(company)
+    if clause and clause.params.get("end_of_month") and days > 45:
+        yield ("clauses", "payment_term", "days"), f"{days} jours fin de mois dépasse le plafond de 45 jours fin de mois"
+
+
+def check_transport_cap(company) -> Iterable:
+    clause, days = _payment_term(company)
+    if clause and clause.variant.name == "transport" and days > 30:
+        yield ("clauses", "payment_term", "days"), f"{days} jours dépasse le plafond sectoriel de 30 jours (transport, location de véhicules, commission de transport)"
+
+
+def _penalty_rate(company):
+    rule = rate_rule(company)
+    if company.market != "b2b" or rule is None or company.rates is None:
+        return None, None, None
+    return rule, rule.annual_rate(company.rates), floor_rate(company.rates)
+
+
+def _is_legal_default(rule) -> bool:
+    return rule.kind == "ecb_plus" and rule.value == 10
+
+
+def check_rate_floor(company) -> Iterable:
+    rule, rate, floor = _penalty_rate(company)
+    if rule and rate < floor and not _is_legal_default(rule):
+        yield ("clauses", "late_penalties"), (
+            f"le taux de pénalités ({rule.describe()}, soit {percent(rate)} en {company.rates.half_year}) "
+            f"est inférieur au minimum de 3 fois le taux d’intérêt légal ({percent(floor)})")
+
+
+def check_ecb10_floor(company) -> Iterable:
+    rule, rate, floor = _penalty_rate(company)
+    if rule and rate < floor and _is_legal_default(rule):
+        yield ("clauses", "late_penalties"), (
+            f"en {company.rates.half_year}, BCE + 10 points ({percent(rate)}) est inférieur à 3 fois le taux "
+            f"d’intérêt légal ({percent(floor)}) : stipulez au moins ce minimum pour ce semestre")
+
+
+def check_b2b_indemnity(company) -> Iterable:
+    if company.market == "b2b" and indemnity_amount(company) < 40:
+        yield ("clauses", "late_penalties"), "les CGV entre professionnels doivent prévoir l’indemnité forfaitaire de 40 € par facture payée en retard"
+
+
+def check_b2c_jurisdiction(company) -> Iterable:
+    if company.market == "b2c" and "jurisdiction" in company.source.data["clauses"]:
+        yield ("clauses", "jurisdiction"), "une clause attributive de juridiction est réputée non écrite face à un consommateur : retirez-la"
+
+
+def check_b2c_mediation(company) -> Iterable:
+    if company.market != "b2c":
+        return
+    entry = company.source.data["clauses"].get("mediation") or {}
+    for key, what in (("name", "le nom"), ("url", "le site internet")):
+        if not str(entry.get(key) or "").strip():
+            yield ("clauses", "mediation", key), f"{what} du médiateur de la consommation doit figurer dans les CGV"
+
+
+def _strings(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, path + (i,))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def check_odr_company(company) -> Iterable:
+    for path, text in _strings(company.source.data):
+        if any(marker in text for marker in ODR_MARKERS):
+            yield path, "lien vers la plateforme européenne de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez-le"
+
+
+def check_odr_library(variant) -> Iterable:
+    for path, text in _strings(variant.source.data):
+        if any(marker in text for marker in ODR_MARKERS):
+            yield path, "lien vers la plateforme européenne de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez-le"
+
+
+def check_l441_6(variant) -> Iterable:
+    for path, text in _strings(variant.source.data):
+        if any(marker in text for marker in L441_6):
+            yield path, "l’article L441-6 est cité : depuis le 26 avril 2019, les pénalités relèvent des articles L441-10, L441-9 et L441-16"
+
+
+def check_retention_acceptance(company) -> Iterable:
+    if company.clause("retention_of_title") is None:
+        return
+    orders = company.clause("orders")
+    if orders is None or not orders.params.get("accepted_before_delivery"):
+        yield ("clauses", "retention_of_title"), "la réserve de propriété n’est opposable que si les CGV sont acceptées par écrit au plus tard à la livraison : indiquez-le dans la clause des commandes (accepted_before_delivery: true)"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("payment-term-max", "error", "Code de commerce, art. L441-10 I",
+         "Délai de paiement de plus de 60 jours à compter de la date de facture.", check_term_max),
+    Rule("payment-term-eom-max", "error", "Code de commerce, art. L441-10 I",
+         "Délai « fin de mois » de plus de 45 jours fin de mois.", check_term_eom),
+    Rule("payment-term-sector-cap", "warning", "Code de commerce, art. L441-11 II (numérotation à vérifier)",
+         "Délai de plus de 30 jours pour le transport routier, la location de véhicules ou la commission de transport.",
+         check_transport_cap),
+    Rule("penalty-rate-floor", "error", "Code de commerce, art. L441-10 II",
+         "Taux de pénalités stipulé inférieur à 3 fois le taux d’intérêt légal du semestre de la date d’effet.",
+         check_rate_floor),
+    Rule("penalty-ecb10-below-floor", "warning", "Code de commerce, art. L441-10 II",
+         "« BCE + 10 points » inférieur à 3 fois le taux d’intérêt légal pour le semestre de la date d’effet (cas de 2024).",
+         check_ecb10_floor),
+    Rule("b2b-indemnity", "error", "Code de commerce, art. L441-10 II et D441-5",
+         "CGV entre professionnels sans l’indemnité forfaitaire de 40 € pour frais de recouvrement.",
+         check_b2b_indemnity),
+    Rule("b2c-jurisdiction", "error", "Code de procédure civile, art. 48",
+         "Clause attributive de juridiction dans des CGV destinées aux consommateurs.", check_b2c_jurisdiction),
+    Rule("b2c-mediation", "error", "Code de la consommation, art. L612-1, L616-1 et R616-1",
+         "CGV consommateurs sans le nom et le site internet du médiateur de la consommation.", check_b2c_mediation),
+    Rule("odr-link", "error", "Règlement (UE) 2024/3228 (fin de la plateforme RLL le 20 juillet 2025)",
+         "Lien vers la plateforme européenne de règlement en ligne des litiges, fermée.", check_odr_company),
+    Rule("odr-link", "error", "Règlement (UE) 2024/3228 (fin de la plateforme RLL le 20 juillet 2025)",
+         "Lien vers la plateforme européenne de règlement en ligne des litiges, fermée.", check_odr_library, "library"),
+    Rule("outdated-l441-6", "warning", "Code de commerce, art. L441-10 (ancien L441-6)",
+         "Clause qui cite l’article L441-6, abrogé pour les pénalités depuis le 26 avril 2019.", check_l441_6, "library"),
+    Rule("retention-acceptance", "warning", "Code de commerce, art. L624-16 ; Code civil, art. 2367",
+         "Réserve de propriété alors que les CGV ne disent pas être acceptées avant la livraison.",
+         check_retention_acceptance),
+)
+
+# Rules enforced elsewhere but listed with the others (README, site).
+DOCUMENTED: tuple[tuple[str, str, str, str], ...] = (
+    ("rates-missing", "error", "Code de commerce, art. L441-10 II ; Code monétaire et financier, art. L313-2",
+     "Date d’effet dans un semestre absent de data/rates.yaml : le message dit quelle ligne ajouter."),
+    ("identity-siren", "error", "Code de commerce, art. R123-237", "SIREN de 9 chiffres à clé de Luhn valide."),
+    ("identity-vat", "error", "Code général des impôts, art. 242 nonies A", "Numéro de TVA intracommunautaire FR cohérent avec le SIREN."),
+    ("identity-iban", "error", "Norme ISO 13616", "IBAN à clé de contrôle valide."),
+)
+
+
+def listing() -> list[tuple[str, str, str, str]]:
+    """(id, severity, article, summary) of every rule, each id once."""
+    seen, rows = set(), []
+    for rule in RULES:
+        if rule.id not in seen:
+            seen.add(rule.id)
+            rows.append((rule.id, rule.severity, rule.article, rule.summary))
+    return rows + list(DOCUMENTED)
+
+
+def check_company(company) -> list:
+    problems = []
+    for rule in RULES:
+        if rule.scope == "company":
+            for path, message in rule.check(company):
+                problems.append(company.source.problem(path, f"{message} ({rule.article})", rule.id, rule.severity))
+    return problems
+
+
+def check_library(library) -> list:
+    problems = []
+    for variant in library.all_variants():
+        for rule in RULES:
+            if rule.scope == "library":
+                for path, message in rule.check(variant):
+                    problems.append(variant.source.problem(path, f"{message} ({rule.article})", rule.id, rule.severity))
+    return problems

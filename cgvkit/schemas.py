@@ -1,0 +1,107 @@
+"""Cerberus validation of YAML sources, with every error mapped back to its line.
+
+Schemas live in schemas/*.yaml so lawyers and reviewers can read them; the same
+declarations are exported as JSON Schema for editors (see jsonschema.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import cerberus
+from cerberus import TypeDefinition
+
+from .errors import Problem
+from .yamlsource import Source, load_file
+
+TYPE_NAMES = {
+    "string": "un texte", "integer": "un nombre entier", "decimal": "un nombre",
+    "boolean": "true ou false", "date": "une date AAAA-MM-JJ", "dict": "un bloc de clés",
+    "list": "une liste", "number": "un nombre",
+}
+
+
+class KitValidator(cerberus.Validator):
+    """Validator knowing Decimal (our YAML reads floats as Decimal) and real dates only."""
+
+    types_mapping = dict(cerberus.Validator.types_mapping)
+    types_mapping["decimal"] = TypeDefinition("decimal", (Decimal, int), (bool,))
+    types_mapping["date"] = TypeDefinition("date", (datetime.date,), (datetime.datetime,))
+
+
+@lru_cache(maxsize=None)
+def _schema_source(path: str) -> dict:
+    root = Path(path).parent.parent
+    return load_file(Path(path), root).data
+
+
+def schema_file(root: Path, name: str) -> dict:
+    """The Cerberus schema `schemas/<name>.yaml` of the project at `root`."""
+    return _schema_source(str((root / "schemas" / f"{name}.yaml").resolve()))
+
+
+def validate(source: Source, schema: dict, base: tuple = (), document=None,
+             rule_prefix: str = "schema") -> list[Problem]:
+    """Validate `document` (default: the whole source) and return located problems."""
+    document = source.data if document is None else document
+    if not isinstance(document, dict):
+        return [source.problem(base, "un bloc de clés est attendu ici", f"{rule_prefix}-type")]
+    validator = KitValidator(schema)
+    validator.validate(document)
+    problems = []
+    for error in _leaves(validator._errors):
+        path = base + tuple(error.document_path)
+        problems.append(source.problem(path, french_message(error),
+                                       f"{rule_prefix}-{error.rule or 'invalid'}"))
+    return problems
+
+
+def _leaves(errors):
+    for error in errors:
+        if error.is_group_error and error.child_errors:
+            yield from _leaves(error.child_errors)
+        else:
+            yield error
+
+
+def shown(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return "ce bloc"
+    return f"« {value} »"
+
+
+def french_message(error) -> str:
+    """A sentence a lawyer understands for one Cerberus error."""
+    rule, constraint, value = error.rule, error.constraint, error.value
+    field = error.field
+    if error.code == cerberus.errors.UNKNOWN_FIELD.code:
+        return f"champ inconnu « {field} » (vérifiez l’orthographe ou supprimez-le)"
+    if rule == "required":
+        return f"champ obligatoire « {field} » manquant"
+    if rule == "type":
+        kinds = constraint if isinstance(constraint, list) else [constraint]
+        wanted = " ou ".join(dict.fromkeys(TYPE_NAMES.get(k, k) for k in kinds))
+        return f"{shown(value)} n’est pas {wanted}"
+    if rule == "min":
+        return f"{shown(value)} est inférieur au minimum {constraint}"
+    if rule == "max":
+        return f"{shown(value)} dépasse le maximum {constraint}"
+    if rule == "allowed":
+        options = ", ".join(str(c) for c in constraint)
+        return f"{shown(value)} n’est pas une valeur permise (valeurs possibles : {options})"
+    if rule == "regex":
+        return f"{shown(value)} n’a pas la forme attendue"
+    if rule == "empty":
+        return "ce champ ne peut pas être vide"
+    if rule == "minlength":
+        return f"il faut au moins {constraint} élément(s)"
+    if rule == "maxlength":
+        return f"trop long : {constraint} caractères ou éléments au plus"
+    if rule == "nullable":
+        return "une valeur est attendue ici"
+    return f"valeur refusée ({rule})"
