@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="build.py", description="Kit CGV et recouvrement.")
     sub = parser.add_subparsers(dest="command")
-    parser.set_defaults(run=cmd_all, jobs=None, shard=None)
+    parser.set_defaults(run=cmd_all, jobs=None, shard=None, force=False, no_site=False)
 
     p = sub.add_parser("validate", help="valide clauses, entreprises, taux et gabarits")
     p.add_argument("paths", nargs="*", type=Path)
@@ -55,8 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_schema)
 
     p = sub.add_parser("all", help="valide, construit tous les packs et le site")
-    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--jobs", type=_positive, default=None, help="processus en parallèle (défaut : nombre de cœurs)")
+    p.add_argument("--shard", type=_shard, default=None, metavar="I/N", help="ne construit que le lot I sur N")
+    p.add_argument("--force", action="store_true", help="reconstruit même les packs à jour")
+    p.add_argument("--no-site", action="store_true", help="ne construit pas le site")
     p.set_defaults(run=cmd_all)
+
+    p = sub.add_parser("merge", help="fusionne les index des lots de dist/ en dist/index.json")
+    p.add_argument("dist", type=Path, nargs="?", default=ROOT / "dist")
+    p.set_defaults(run=cmd_merge)
 
     for register in COMMANDS:
         register(sub)
@@ -112,16 +119,48 @@ def cmd_schema(args) -> int:
     return 0
 
 
-def cmd_all(args) -> int:
-    from .pack import build_pack
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("un nombre entier positif est attendu")
+    return int(text)
 
-    project = load_project(ROOT)
+
+def _shard(text: str):
+    from .batch import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("la forme attendue est I/N, par exemple 2/8") from None
+
+
+def cmd_all(args) -> int:
+    from .batch import build_all, write_index
+    from .progress import Progress
+
+    project = load_project(ROOT, lenient=True)
     _report(project.warnings)
-    for company in project.companies:
-        build_pack(project, company, ROOT / "dist" / company.slug)
-        print(f"pack écrit : dist/{company.slug}")
-    for step in ALL_STEPS:
-        step(project, args)
+    failed = [p for problems in project.failed.values() for p in problems if p.severity == "error"]
+    _report(failed)
+    dist = ROOT / "dist"
+    with Progress(len(project.companies), sys.stderr) as progress:
+        report = build_all(project, dist, args.jobs, args.shard, args.force, progress.advance)
+    for outcome in report.outcomes:
+        _report(outcome.problems)
+    write_index(dist, report, args.shard)
+    broken = len(project.failed) + report.count("failed")
+    print(f"{report.count('rendered')} pack(s) construit(s), {report.count('reused')} réutilisé(s), "
+          f"{broken} en échec, {report.pages} page(s) en {report.seconds:.1f} s")
+    if not args.no_site and args.shard is None:
+        for step in ALL_STEPS:
+            step(project, args)
+    return 1 if broken else 0
+
+
+def cmd_merge(args) -> int:
+    from .batch import merge_indexes
+
+    print(f"index écrit : {_shown(merge_indexes(args.dist))}")
     return 0
 
 

@@ -14,6 +14,8 @@ from .schemas import KitValidator, french_message, schema_file, validate
 from .yamlsource import Source, load_file
 
 LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg"}
+# Optional identity fields, present as "" so templates can test them under StrictUndefined.
+OPTIONAL_IDENTITY = ("vat_number", "website", "iban", "bic", "logo")
 
 
 @dataclass
@@ -56,7 +58,8 @@ def load_company(path: Path, root: Path, library: Library, table, problems: Prob
     if found:
         return None
     data = source.data
-    company = Company(slug=path.stem, path=path, source=source, identity=data["company"],
+    ident = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), **data["company"]}
+    company = Company(slug=path.stem, path=path, source=source, identity=ident,
                       market=data["market"], effective_date=data["effective_date"],
                       letters=data["letters"])
     _check_identity(source, data["company"], root, problems)

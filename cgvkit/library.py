@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import KitError, Problem, Problems
+from .render.clauses import CLAUSE_ENV
 from .schemas import schema_file, validate
 from .yamlsource import Source, load_file
 
@@ -220,15 +219,12 @@ def _parameter(source: Source, name: str, decl: dict, problems: Problems) -> Par
     return param
 
 
-_PARSER = SandboxedEnvironment()
-
-
 def _check_text(source: Source, text: str, params: set, problems: Problems) -> None:
     """The text must compile and may only name its parameters and the documented globals."""
     line, _ = source.where(("text",))
     first = line + 1 if text.count("\n") > 1 else line
     try:
-        names = meta.find_undeclared_variables(_PARSER.parse(text))
+        names = meta.find_undeclared_variables(CLAUSE_ENV.parse(text))
     except TemplateSyntaxError as exc:
         problems.add(Problem(source.file, first + (exc.lineno or 1) - 1, 1, "text",
                              f"texte de clause invalide : {exc.message}", "clause-text-syntax"))
@@ -251,7 +247,3 @@ def _check_defaults(family: Family, problems: Problems) -> None:
         if market not in family.default:
             problems.add(family.source.problem(("default",), f"aucune variante par défaut pour le "
                                                f"marché {market}", "family-default"))
-
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)

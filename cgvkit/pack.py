@@ -48,7 +48,7 @@ def articles(company) -> list[Article]:
 
 def logo_data_uri(company, root: Path) -> str | None:
     """The logo inlined, so the HTML stands alone and the PDF engine fetches nothing."""
-    if "logo" not in company.identity:
+    if not company.identity["logo"]:
         return None
     path = logo_path(company.identity["logo"], root)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -62,28 +62,36 @@ def cgv_html(project, company, arts: list[Article]) -> str:
                   logo=logo_data_uri(company, project.root), kit_version=__version__)
 
 
-def write_document(project, html: str, stem: Path, when) -> None:
-    """`stem`.html and `stem`.pdf, the PDF identified by the HTML's hash (same input, same bytes)."""
+def write_document(project, html: str, stem: Path, when) -> int:
+    """`stem`.html and `stem`.pdf, the PDF identified by the HTML's hash (same input, same bytes).
+
+    Returns the PDF's page count.
+    """
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".html").write_text(html, encoding="utf-8")
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
-    write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier)
+    return write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier).pages
 
 
-def build_pack(project, company, out: Path) -> dict:
-    """Write the pack into `out` atomically and return its manifest."""
+def build_pack(project, company, out: Path, key: str = "") -> dict:
+    """Write the pack into `out` atomically and return its manifest.
+
+    `key` (see buildkey.py) is recorded so a later build can tell the pack is up to date.
+    """
     arts = articles(company)
     with staged_dir(out) as stage:
-        write_document(project, cgv_html(project, company, arts), stage / "cgv", company.effective_date)
+        pages = write_document(project, cgv_html(project, company, arts), stage / "cgv", company.effective_date)
         for writer in EXTRA_WRITERS:
-            writer(project, company, arts, stage)
+            pages += writer(project, company, arts, stage) or 0
         manifest = _manifest(project, company, arts, stage)
+        manifest.update(build_key=key, pages=pages)
         (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
                                                         sort_keys=True) + "\n", encoding="utf-8")
     return manifest
 
 
-# Other documents of the pack (letters) register a writer(project, company, articles, folder).
+# Other documents of the pack (letters) register a writer(project, company, articles, folder)
+# that returns the number of PDF pages it printed.
 EXTRA_WRITERS: list = []
 
 

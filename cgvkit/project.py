@@ -26,14 +26,19 @@ class Project:
     table: RateTable
     companies: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    failed: dict = field(default_factory=dict)  # company file → its errors (lenient loads only)
 
 
 def company_files(root: Path) -> list[Path]:
     return sorted((root / "companies").glob("*.yaml"))
 
 
-def load_project(root: Path, company_paths: list[Path] | None = None) -> Project:
-    """Everything needed to build; raises KitError listing every error (warnings kept)."""
+def load_project(root: Path, company_paths: list[Path] | None = None, lenient: bool = False) -> Project:
+    """Everything needed to build; raises KitError listing every error (warnings kept).
+
+    With `lenient`, a company with errors is set aside in `failed` instead of stopping the
+    run, so one bad profile among thousands does not block the others' packs.
+    """
     problems = Problems()
     library = table = None
     try:
@@ -46,17 +51,26 @@ def load_project(root: Path, company_paths: list[Path] | None = None) -> Project
     except KitError as exc:
         problems.extend(exc.problems)
     problems.extend(check_templates(root))
-    companies = []
-    if library is not None and table is not None:
-        for path in company_files(root) if company_paths is None else company_paths:
-            company = load_company(path, root, library, table, problems)
-            if company is not None:
-                problems.extend(rules.check_company(company))
-                companies.append(company)
-    items = without_shadowed(problems.items)
-    if any(p.severity == "error" for p in items):
-        raise KitError(items)
-    return Project(root, library, table, companies, sorted(items))
+    shared = without_shadowed(problems.items)
+    if any(p.severity == "error" for p in shared):
+        raise KitError(shared)
+    project = Project(root, library, table, warnings=sorted(shared))
+    errors = []
+    for path in company_files(root) if company_paths is None else company_paths:
+        found = Problems()
+        company = load_company(path, root, library, table, found)
+        if company is not None:
+            found.extend(rules.check_company(company))
+        items = without_shadowed(found.items)
+        project.warnings.extend(p for p in items if p.severity == "warning")
+        if any(p.severity == "error" for p in items):
+            project.failed[path] = sorted(items)
+            errors.extend(items)
+        elif company is not None:
+            project.companies.append(company)
+    if errors and not lenient:
+        raise KitError(errors + project.warnings)
+    return project
 
 
 def without_shadowed(items: list[Problem]) -> list[Problem]:

@@ -17,21 +17,20 @@ from markupsafe import Markup, escape
 from ..errors import Problem
 from .french import FILTERS, typography
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-_ENV.filters.update(FILTERS)
+CLAUSE_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+CLAUSE_ENV.filters.update(FILTERS)
 
 
 def clause_context(company, clause) -> dict:
     """What a clause text may use: its parameters, the company's identity, articles, rates."""
     articles = company.articles
-    identity = {**{"website": "", "vat_number": ""}, **company.identity}
 
     def article(family: str) -> int:
         if family not in articles:
             raise UndefinedError(f"la famille « {family} » n’est pas dans ces CGV")
         return articles[family]
 
-    return {**clause.params, "company": identity, "market": company.market, "rates": company.rates,
+    return {**clause.params, "company": company.identity, "market": company.market, "rates": company.rates,
             "article": article, "has": lambda family: family in articles}
 
 
@@ -39,7 +38,7 @@ def render_text(company, clause) -> str:
     """The clause text for this company, as plain text; errors located in the clause file."""
     variant = clause.variant
     try:
-        text = _ENV.from_string(variant.text).render(clause_context(company, clause))
+        text = CLAUSE_ENV.from_string(variant.text).render(clause_context(company, clause))
     except TemplateError as exc:
         line = variant.text_line() + (getattr(exc, "lineno", None) or 1) - 1
         raise ClauseRenderError(Problem(variant.source.file, line, 1, "text",

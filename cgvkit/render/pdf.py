@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -38,8 +39,8 @@ _FONTS = FontConfiguration()  # shared: parsed @font-face rules are reused acros
 
 
 def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
-              extra_allowed: tuple[Path, ...] = ()) -> list[str]:
-    """Print `html` to `target`; returns the URLs that were refused.
+              extra_allowed: tuple[Path, ...] = ()) -> "Printed":
+    """Print `html` to `target`; returns its page count and the URLs that were refused.
 
     Metadata dates and the PDF identifier are fixed by the caller so that the same inputs
     give the same bytes.
@@ -48,9 +49,15 @@ def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
     fetcher = ProjectFetcher([templates, *extra_allowed])
     stamp = f"{when.isoformat()}T00:00:00+00:00"
     document = HTML(string=_with_dates(html, stamp), base_url=str(templates) + "/", url_fetcher=fetcher)
-    document.write_pdf(target, font_config=_FONTS, pdf_identifier=identifier.encode("ascii")[:32],
-                       uncompressed_pdf=False)
-    return fetcher.refused
+    rendered = document.render(font_config=_FONTS)
+    rendered.write_pdf(target, pdf_identifier=identifier.encode("ascii")[:32])
+    return Printed(len(rendered.pages), fetcher.refused)
+
+
+@dataclass(frozen=True)
+class Printed:
+    pages: int
+    refused: list
 
 
 def _with_dates(html: str, stamp: str) -> str:

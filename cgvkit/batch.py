@@ -1,0 +1,153 @@
+"""Every company's pack: in parallel worker processes, incremental, optionally one CI shard.
+
+Each worker loads the project once and keeps its Jinja environment, stylesheets and fonts
+for all the packs it builds. A pack whose build key (buildkey.py) matches the manifest
+already in dist/ is reused without rendering anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .buildkey import pack_key
+from .errors import KitError, Problem
+
+_WORKER: dict = {}
+
+
+@dataclass
+class Outcome:
+    slug: str
+    status: str  # "rendered", "reused" or "failed"
+    pages: int = 0
+    problems: list = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    outcomes: list
+    seconds: float
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def pages(self) -> int:
+        return sum(o.pages for o in self.outcomes if o.status == "rendered")
+
+
+def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
+    """Stable, disjoint split: a company always falls in the same shard of N."""
+    if shard is None:
+        return True
+    index, total = shard
+    return int(hashlib.sha256(slug.encode()).hexdigest(), 16) % total == index - 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    index, _, total = text.partition("/")
+    if not (index.isdigit() and total.isdigit() and 1 <= int(index) <= int(total)):
+        raise ValueError(text)
+    return int(index), int(total)
+
+
+def build_one(project, company, dist: Path, force: bool = False) -> Outcome:
+    """Build or reuse one pack; errors are returned, never raised, so the batch goes on."""
+    from .pack import build_pack
+
+    out = dist / company.slug
+    try:
+        key = pack_key(project, company)
+        if not force and _up_to_date(out, key):
+            return Outcome(company.slug, "reused")
+        manifest = build_pack(project, company, out, key)
+        return Outcome(company.slug, "rendered", manifest.get("pages", 0))
+    except KitError as exc:
+        return Outcome(company.slug, "failed", problems=exc.problems)
+    except Exception as exc:  # a bug or an engine failure in one pack must not sink the others
+        problem = Problem(company.source.file, 1, 1, "", f"échec de la construction du pack : {exc!r}",
+                          "pack-failed")
+        return Outcome(company.slug, "failed", problems=[problem])
+
+
+def _up_to_date(out: Path, key: str) -> bool:
+    manifest = out / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    return recorded.get("build_key") == key and all((out / name).is_file() for name in recorded.get("outputs", {}))
+
+
+def _init_worker(root: str, paths: list[str]) -> None:
+    from .project import load_project
+
+    project = load_project(Path(root), [Path(p) for p in paths], lenient=True)
+    _WORKER["project"] = project
+    _WORKER["companies"] = {c.slug: c for c in project.companies}
+
+
+def _work(slug: str, dist: str, force: bool) -> Outcome:
+    return build_one(_WORKER["project"], _WORKER["companies"][slug], Path(dist), force)
+
+
+def build_all(project, dist: Path, jobs: int | None = None, shard=None, force: bool = False,
+              progress=None) -> Report:
+    """Build every valid company's pack of the shard; `progress(outcome)` is called as each ends."""
+    started = time.perf_counter()
+    companies = [c for c in project.companies if in_shard(c.slug, shard)]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(companies) or 1))
+    outcomes = []
+    if jobs == 1:
+        for company in companies:
+            outcomes.append(build_one(project, company, dist, force))
+            progress and progress(outcomes[-1])
+    else:
+        paths = [str(c.path) for c in companies]
+        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(str(project.root), paths)) as pool:
+            futures = [pool.submit(_work, c.slug, str(dist), force) for c in companies]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                progress and progress(outcomes[-1])
+    outcomes.sort(key=lambda o: o.slug)
+    return Report(outcomes, time.perf_counter() - started)
+
+
+def write_index(dist: Path, report: Report, shard=None) -> Path:
+    """An index of this run's packs (one per shard), merged later by `merge_indexes`."""
+    name = "index.json" if shard is None else f"index-shard-{shard[0]}-of-{shard[1]}.json"
+    entries = {}
+    for outcome in report.outcomes:
+        manifest = dist / outcome.slug / "manifest.json"
+        entry = {"status": outcome.status}
+        if outcome.status != "failed" and manifest.is_file():
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            entry.update({k: data[k] for k in ("effective_date", "market", "build_key") if k in data})
+        entries[outcome.slug] = entry
+    path = dist / name
+    path.write_text(json.dumps({"shard": list(shard) if shard else None, "packs": entries},
+                               ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def merge_indexes(dist: Path) -> Path:
+    """Combine the shard indexes found in `dist` into `dist/index.json`; overlaps are refused."""
+    packs: dict = {}
+    for path in sorted(dist.glob("index-shard-*-of-*.json")):
+        for slug, entry in json.loads(path.read_text(encoding="utf-8"))["packs"].items():
+            if slug in packs:
+                raise KitError([Problem(str(path), 1, 1, slug, f"le pack « {slug} » figure dans deux "
+                                        "lots", "shard-overlap")])
+            packs[slug] = entry
+    target = dist / "index.json"
+    target.write_text(json.dumps({"shard": None, "packs": packs}, ensure_ascii=False, indent=2,
+                                 sort_keys=True) + "\n", encoding="utf-8")
+    return target

@@ -1,0 +1,50 @@
+"""What a pack depends on, as one hash: unchanged key, unchanged pack (incremental builds)."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from . import __version__
+
+# Folders whose every file can change any pack: templates, the default ladder, the kit's code.
+SHARED_INPUTS = ("templates", "ladder", "cgvkit", "schemas")
+
+
+@lru_cache(maxsize=None)
+def _tree_hash(folder: str) -> str:
+    digest = hashlib.sha256()
+    base = Path(folder)
+    for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def shared_hash(root: Path) -> str:
+    """Hash of the inputs every pack shares (computed once per process)."""
+    digest = hashlib.sha256(__version__.encode())
+    for name in SHARED_INPUTS:
+        if (root / name).is_dir():
+            digest.update(name.encode() + _tree_hash(str((root / name).resolve())).encode())
+    return digest.hexdigest()
+
+
+def pack_key(project, company) -> str:
+    """Hash of everything one company's pack is made from."""
+    digest = hashlib.sha256(shared_hash(project.root).encode())
+    digest.update(company.path.read_bytes())
+    for clause in company.clauses:
+        digest.update(clause.variant.id.encode() + clause.variant.sha256.encode())
+        digest.update(hashlib.sha256(clause.family.source.file.encode()).digest())
+        digest.update(_family_file_hash(str(project.root / clause.family.source.file)).encode())
+    rates = company.rates
+    digest.update(f"{rates.half_year}|{rates.ecb}|{rates.legal_individual}|{rates.legal_other}|"
+                  f"{rates.source}".encode())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def _family_file_hash(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,88 @@
+"""The command line as a user runs it: exit codes, message format, atomic outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import edit, run_cli
+
+LINE = re.compile(r"^(?P<file>[\w./-]+):(?P<line>\d+):(?P<col>\d+): (?P<path>[\w.\[\]]+): .+ \[(?P<rule>[a-z0-9-]+)\]$")
+
+
+def test_validate_the_shipped_project_is_clean(project):
+    result = run_cli(project, "validate")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_reports_every_problem_in_the_contract_format(project):
+    company = project / "companies" / "atelier-lyonnais.yaml"
+    edit(company, "payment_term:", "payment_term: {days: 75}\n  old_payment_term:")
+    clause = project / "clauses" / "contestation_period" / "standard.yaml"
+    edit(clause, "version:", "version: 1\nunknown_key: x\nold_version:")
+    result = run_cli(project, "validate")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [l for l in result.stderr.splitlines() if LINE.match(l)]
+    rules = {LINE.match(l)["rule"] for l in lines}
+    assert {"schema-unknown", "schema-type"} <= rules  # the clause file's two mistakes
+    files = {LINE.match(l)["file"] for l in lines}
+    assert "clauses/contestation_period/standard.yaml" in files
+
+
+def test_company_error_names_line_and_article(project):
+    company = project / "companies" / "atelier-lyonnais.yaml"
+    text = company.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^  payment_term:.*$", "  payment_term: {days: 75, end_of_month: false}", text)
+    company.write_text(text, encoding="utf-8")
+    result = run_cli(project, "validate", "companies/atelier-lyonnais.yaml")
+    assert result.returncode == 1
+    line_no = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("  payment_term:"))
+    expected = (f"companies/atelier-lyonnais.yaml:{line_no}:23: clauses.payment_term.days: 75 jours dépasse "
+                "le plafond de 60 jours")
+    assert expected in result.stderr
+    assert "(Code de commerce, art. L441-10 I) [payment-term-max]" in result.stderr
+
+
+def test_yaml_syntax_error_and_duplicate_key(project):
+    company = project / "companies" / "boutique-en-ligne.yaml"
+    edit(company, "market:", "market: b2c\nmarket:")
+    result = run_cli(project, "validate")
+    assert result.returncode == 1 and "[yaml-duplicate-key]" in result.stderr
+    edit(company, "market: b2c\nmarket:", "market: [b2c\nmarket:")
+    result = run_cli(project, "validate")
+    assert result.returncode == 1 and "[yaml-syntax]" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_usage_exits_2(project):
+    assert run_cli(project, "pack").returncode == 2
+    assert run_cli(project, "frobnicate").returncode == 2
+    assert run_cli(project, "pack", "companies/nope.yaml").returncode == 2
+
+
+def test_failed_pack_leaves_the_previous_one_intact(project):
+    assert run_cli(project, "pack", "companies/atelier-lyonnais.yaml").returncode == 0
+    pack = project / "dist" / "atelier-lyonnais"
+    before = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
+    company = project / "companies" / "atelier-lyonnais.yaml"
+    edit(company, "siren:", "siren: '000'\n  old_siren:")
+    result = run_cli(project, "pack", "companies/atelier-lyonnais.yaml")
+    assert result.returncode == 1 and "[identity-siren]" in result.stderr
+    after = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in (project / "dist").iterdir() if p.name.startswith(".")]
+
+
+def test_schema_command_writes_editor_schemas(project):
+    result = run_cli(project, "schema", "-o", "out")
+    assert result.returncode == 0, result.stderr
+    company = json.loads((project / "out" / "company.schema.json").read_text(encoding="utf-8"))
+    families = company["properties"]["clauses"]["properties"]
+    assert "days" in families["payment_term"]["properties"]
+    assert families["late_penalties"]["properties"]["variant"]["enum"]
+    clause = json.loads((project / "out" / "clause.schema.json").read_text(encoding="utf-8"))
+    assert set(clause["required"]) >= {"id", "family", "text", "legal_basis"}
+    for example in (project / "companies").glob("*.yaml"):
+        assert example.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=")

@@ -1,0 +1,146 @@
+"""The example packs: real YAML in, real HTML and PDF out, read back and checked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import edit, run_cli
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(path).pages).replace("\u202f", " ").replace("\xa0", " ")
+
+
+class Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts, self.sections = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.sections.append(attrs)
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def html_text(path: Path) -> Text:
+    parser = Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_b2b_cgv_pdf_states_the_figures_a_lawyer_checks(built_packs):
+    text = pdf_text(built_packs / "dist" / "atelier-lyonnais" / "cgv.pdf")
+    assert "Conditions générales de vente" in text
+    assert "45 jours" in text
+    assert "40,00 €" in text
+    assert "Tribunal de commerce de Lyon" in text
+    assert "réserve de propriété" in text.lower()
+    assert "page 1 / " in text
+
+
+def test_b2c_cgv_has_mediator_and_no_indemnity_nor_jurisdiction(built_packs):
+    text = pdf_text(built_packs / "dist" / "boutique-en-ligne" / "cgv.pdf")
+    assert "médiat" in text.lower() and "https://" in text
+    assert "40,00 €" not in text
+    assert "Tribunal de commerce" not in text
+    assert "rétractation" in text.lower()
+
+
+def test_pdf_metadata(built_packs):
+    reader = PdfReader(built_packs / "dist" / "atelier-lyonnais" / "cgv.pdf")
+    meta = reader.metadata
+    assert meta.title.startswith("Conditions générales de vente")
+    assert meta.author == "Atelier Lyonnais de Menuiserie"
+    assert meta.subject and "professionnels" in meta.subject
+    assert str(meta.get("/CreationDate")).startswith("D:20260101")
+    assert reader.trailer["/Root"].get("/Lang") == "fr"
+
+
+def test_manifest_hashes_match_the_files(built_packs):
+    pack = built_packs / "dist" / "atelier-lyonnais"
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["company"] == "atelier-lyonnais" and manifest["effective_date"] == "2026-01-01"
+    company = (built_packs / "companies" / "atelier-lyonnais.yaml").read_bytes()
+    assert manifest["company_file"]["sha256"] == hashlib.sha256(company).hexdigest()
+    for name, digest in manifest["outputs"].items():
+        assert hashlib.sha256((pack / name).read_bytes()).hexdigest() == digest
+    assert {"cgv.html", "cgv.pdf"} <= set(manifest["outputs"])
+    ids = [c["id"] for c in manifest["clauses"]]
+    assert "payment_term/standard" in ids and "retention_of_title/extended" in ids
+    html = html_text(pack / "cgv.html")
+    assert [s["data-clause"] for s in html.sections] == ids
+
+
+def test_jurisdiction_is_prominent(built_packs):
+    sections = html_text(built_packs / "dist" / "atelier-lyonnais" / "cgv.html").sections
+    (jurisdiction,) = [s for s in sections if s["data-clause"].startswith("jurisdiction/")]
+    assert "prominent" in jurisdiction["class"]
+
+
+@pytest.mark.parametrize("slug", ["atelier-lyonnais", "boutique-en-ligne"])
+def test_golden_html(built_packs, slug):
+    """The example CGV's HTML, byte for byte. Refresh with UPDATE_GOLDEN=1 after a reviewed change."""
+    produced = (built_packs / "dist" / slug / "cgv.html").read_text(encoding="utf-8")
+    golden = GOLDEN / f"{slug}.cgv.html"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(produced, encoding="utf-8")
+    assert golden.exists(), "no golden file: run UPDATE_GOLDEN=1 make test and review the diff"
+    assert produced == golden.read_text(encoding="utf-8")
+
+
+def test_company_data_is_printed_as_data(project):
+    company = project / "companies" / "atelier-lyonnais.yaml"
+    edit(company, "name: Atelier Lyonnais de Menuiserie", "name: \"<script>alert(1)</script> {{ 7*7 }}\"")
+    result = run_cli(project, "pack", "companies/atelier-lyonnais.yaml")
+    assert result.returncode == 0, result.stderr
+    pack = project / "dist" / "atelier-lyonnais"
+    raw = (pack / "cgv.html").read_text(encoding="utf-8")
+    assert "<script>" not in raw and "&lt;script&gt;" in raw
+    assert "<script>alert(1)</script> {{ 7*7 }}" in "".join(html_text(pack / "cgv.html").parts)
+    assert "{{ 7*7 }}" in pdf_text(pack / "cgv.pdf") and " 49" not in pdf_text(pack / "cgv.pdf")
+
+
+def test_logo_inside_the_project_is_inlined(project):
+    (project / "templates" / "logo-test.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
+    company = project / "companies" / "atelier-lyonnais.yaml"
+    edit(company, "  name:", "  logo: templates/logo-test.svg\n  name:")
+    result = run_cli(project, "pack", "companies/atelier-lyonnais.yaml")
+    assert result.returncode == 0, result.stderr
+    assert 'src="data:image/svg+xml;base64,' in (project / "dist" / "atelier-lyonnais" / "cgv.html").read_text()
+
+
+def test_pdf_engine_fetches_nothing_outside_the_project(tmp_path):
+    from cgvkit.render.pdf import write_pdf
+
+    root = Path(__file__).resolve().parent.parent
+    html = ('<html><head></head><body><img src="file:///etc/passwd"><img src="http://127.0.0.1:9/x.png">'
+            '<link rel="stylesheet" href="../../../etc/hosts"><p>Texte</p></body></html>')
+    import datetime
+    printed = write_pdf(html, tmp_path / "x.pdf", root, datetime.date(2026, 1, 1), "0" * 32)
+    assert "file:///etc/passwd" in printed.refused
+    assert any(u.startswith("http://127.0.0.1") for u in printed.refused)
+    assert any(u.endswith("/etc/hosts") for u in printed.refused)
+
+
+def test_same_inputs_same_bytes(project):
+    for _ in range(2):
+        assert run_cli(project, "pack", "companies/boutique-en-ligne.yaml", "-o", f"out{_}").returncode == 0
+    first, second = project / "out0", project / "out1"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files
+    for name in files:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
