@@ -1,0 +1,266 @@
+"""The ledger CSV (an aged-balance export): parsed, checked row by row, every problem located.
+
+UTF-8 (with or without BOM), comma or semicolon separated (detected from the header), amounts
+with a decimal point or a decimal comma, dates as YYYY-MM-DD or DD/MM/YYYY. A problem names
+`file:ROW:COLUMN` where ROW is the line in the file (the header is line 1) and COLUMN the
+1-based position of the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .errors import KitError, Problem, Problems
+
+REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
+OPTIONAL = ("debtor_kind", "debtor_email", "debtor_phone", "debtor_address", "paid_amount", "status",
+            "promise_date", "formal_notice_date", "last_stage")
+KINDS = ("b2b", "b2c")
+STATUSES = ("open", "disputed", "promised")
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    debtor_id: str
+    debtor_name: str
+    debtor_kind: str
+    debtor_email: str
+    debtor_phone: str
+    debtor_address: str
+    invoice_number: str
+    invoice_date: date
+    due_date: date
+    amount: Decimal
+    paid_amount: Decimal
+    status: str
+    promise_date: date | None
+    formal_notice_date: date | None
+    last_stage: str
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.paid_amount
+
+
+@dataclass(frozen=True)
+class Ledger:
+    file: str
+    columns: dict  # column name → 1-based index
+    rows: tuple
+
+    def problem(self, row: Row, column: str, message: str, rule: str, severity: str = "error") -> Problem:
+        return Problem(self.file, row.line, self.columns.get(column, 1), column, message, rule, severity)
+
+
+def shown_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load_ledger(path: Path, root: Path, market: str, stages: tuple) -> Ledger:
+    """Read and check the whole ledger; raises KitError listing every bad row."""
+    file = shown_path(path, root)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise KitError([Problem(file, 1, 1, "", "le registre n’est pas encodé en UTF-8 "
+                                "(enregistrez-le en « CSV UTF-8 »)", "ledger-encoding")]) from None
+    except OSError as exc:
+        raise KitError([Problem(file, 1, 1, "", f"registre illisible : {exc.strerror}", "ledger-missing")]) from None
+    return parse_ledger(text, file, market, stages)
+
+
+def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
+    text = text.removeprefix("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    problems = Problems()
+    if not header or not any(h.strip() for h in header):
+        raise KitError([Problem(file, 1, 1, "", "le registre est vide : la ligne d’en-tête manque", "ledger-empty")])
+    names = [h.strip().lower() for h in header]
+    columns = {}
+    for i, name in enumerate(names, start=1):
+        if name in columns and name:
+            problems.add(Problem(file, 1, i, name, f"la colonne « {name} » apparaît deux fois", "ledger-column-twice"))
+        columns.setdefault(name, i)
+    for name in REQUIRED:
+        if name not in columns:
+            problems.add(Problem(file, 1, len(names) + 1, name, f"colonne obligatoire « {name} » absente de "
+                                 "l’en-tête", "ledger-missing-column"))
+    problems.raise_if_errors()
+    ledger = Ledger(file, columns, ())
+    parser = _RowParser(ledger, market, frozenset(stages), problems)
+    rows, start = [], 2
+    for record in reader:
+        line, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in record):
+            continue
+        row = parser.parse(line, record)
+        if row is not None:
+            rows.append(row)
+    _check_debtors(ledger, rows, problems)
+    problems.raise_if_errors()
+    return Ledger(file, columns, tuple(rows))
+
+
+class _RowParser:
+    """Turns one CSV record into a Row, adding a located problem for each bad cell."""
+
+    def __init__(self, ledger: Ledger, market: str, stages: frozenset, problems: Problems):
+        self.ledger, self.market, self.stages, self.problems = ledger, market, stages, problems
+        self.index = {name: i - 1 for name, i in ledger.columns.items()}
+        self.invoices: dict = {}
+
+    def add(self, line: int, column: str, message: str, rule: str) -> None:
+        self.problems.add(Problem(self.ledger.file, line, self.ledger.columns.get(column, 1), column,
+                                  message, rule))
+
+    def parse(self, line: int, record: list) -> Row | None:
+        before = len(self.problems.items)
+        size = len(record)
+        cells = {name: record[i].strip() for name, i in self.index.items() if i < size}
+        get = lambda name: cells.get(name, "")  # noqa: E731
+        values = {}
+        for name in ("debtor_id", "debtor_name", "invoice_number"):
+            values[name] = get(name)
+            if not values[name]:
+                self.add(line, name, f"valeur obligatoire manquante dans « {name} »", "ledger-required")
+        for name in ("invoice_date", "due_date", "promise_date", "formal_notice_date"):
+            values[name] = self.date(line, name, get(name), required=name in REQUIRED)
+        values["amount"] = self.money(line, "amount", get("amount"), required=True)
+        values["paid_amount"] = self.money(line, "paid_amount", get("paid_amount"), required=False)
+        values["debtor_kind"] = self.choice(line, "debtor_kind", get("debtor_kind").lower() or self.market, KINDS,
+                                            "ledger-kind", "type de débiteur inconnu")
+        values["status"] = self.choice(line, "status", get("status").lower() or "open", STATUSES,
+                                       "ledger-status", "statut inconnu")
+        values["last_stage"] = get("last_stage")
+        if values["last_stage"] and values["last_stage"] not in self.stages:
+            self.add(line, "last_stage", f"étape inconnue « {values['last_stage']} » (étapes de l’échelle : "
+                     f"{', '.join(sorted(self.stages))})", "ledger-stage")
+        self.coherence(line, values)
+        if len(self.problems.items) > before:
+            return None
+        return Row(line, values["debtor_id"], values["debtor_name"], values["debtor_kind"], get("debtor_email"),
+                   get("debtor_phone"), get("debtor_address"), values["invoice_number"], values["invoice_date"],
+                   values["due_date"], values["amount"], values["paid_amount"], values["status"],
+                   values["promise_date"], values["formal_notice_date"], values["last_stage"])
+
+    def coherence(self, line: int, v: dict) -> None:
+        number = v["invoice_number"]
+        if number:
+            if number in self.invoices:
+                self.add(line, "invoice_number", f"la facture « {number} » figure déjà ligne "
+                         f"{self.invoices[number]}", "ledger-duplicate-invoice")
+            else:
+                self.invoices[number] = line
+        if v["invoice_date"] and v["due_date"] and v["due_date"] < v["invoice_date"]:
+            self.add(line, "due_date", f"l’échéance ({v['due_date'].isoformat()}) précède la date de facture "
+                     f"({v['invoice_date'].isoformat()})", "ledger-due-before-invoice")
+        if v["amount"] is not None and v["paid_amount"] is not None and v["paid_amount"] > v["amount"]:
+            self.add(line, "paid_amount", "le montant réglé dépasse le montant de la facture", "ledger-paid-exceeds")
+        if self.market == "b2c" and v["debtor_kind"] == "b2b":
+            self.add(line, "debtor_kind", "les CGV de cette entreprise sont destinées aux consommateurs : "
+                     "elles ne fixent ni pénalités ni indemnité pour un débiteur professionnel", "ledger-kind-market")
+        if v["status"] == "promised" and v["promise_date"] is None and "promise_date" not in self._bad(line):
+            self.add(line, "promise_date", "une promesse de paiement (status promised) doit avoir sa date "
+                     "dans « promise_date »", "ledger-promise-date")
+
+    def _bad(self, line: int) -> set:
+        return {p.path for p in self.problems.items if p.line == line}
+
+    def date(self, line: int, name: str, text: str, required: bool) -> date | None:
+        if not text:
+            if required:
+                self.add(line, name, f"date obligatoire manquante dans « {name} »", "ledger-required")
+            return None
+        value = parse_date(text)
+        if value is None:
+            self.add(line, name, f"date illisible « {text} » (formats acceptés : AAAA-MM-JJ ou JJ/MM/AAAA)",
+                     "ledger-date")
+        return value
+
+    def money(self, line: int, name: str, text: str, required: bool) -> Decimal | None:
+        if not text:
+            if required:
+                self.add(line, name, f"montant obligatoire manquant dans « {name} »", "ledger-required")
+                return None
+            return ZERO
+        value = parse_amount(text)
+        if value is None:
+            self.add(line, name, f"montant illisible « {text} » (exemples valides : 1234.56 ou 1 234,56)",
+                     "ledger-amount")
+        elif value < 0:
+            self.add(line, name, f"montant négatif « {text} » : un avoir se déduit de la facture qu’il "
+                     "corrige (colonne paid_amount)", "ledger-amount-negative")
+            return None
+        elif name == "amount" and value == 0:
+            self.add(line, name, "une facture de 0 € n’a rien à recouvrer", "ledger-amount-zero")
+            return None
+        return value
+
+    def choice(self, line: int, name: str, value: str, allowed: tuple, rule: str, what: str) -> str | None:
+        if value not in allowed:
+            self.add(line, name, f"{what} « {value} » (valeurs possibles : {', '.join(allowed)})", rule)
+            return None
+        return value
+
+
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_date(text: str) -> date | None:
+    try:
+        if len(text) == 10 and text[4] == "-":
+            return date.fromisoformat(text)
+        match = _DMY.match(text)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+_AMOUNT = re.compile(r"^-?\d+(?:[.,]\d{1,2})?$")
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """« 1234.56 », « 1 234,56 », « 1.234,56 », « 1,234.56 », « 1234 € » → Decimal; None if unreadable."""
+    cleaned = text.replace("€", "").replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if "," in cleaned and "." in cleaned:
+        decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        if not re.fullmatch(r"-?\d{1,3}(?:" + re.escape(thousands) + r"\d{3})+(?:" + re.escape(decimal_mark)
+                            + r"\d{1,2})?", cleaned):
+            return None
+        cleaned = cleaned.replace(thousands, "")
+    if not _AMOUNT.match(cleaned):
+        return None
+    try:
+        return Decimal(cleaned.replace(",", ".")).quantize(CENT)
+    except InvalidOperation:
+        return None
+
+
+def _check_debtors(ledger: Ledger, rows: list, problems: Problems) -> None:
+    """Rows of one debtor must agree on the kind of debtor (it decides the law that applies)."""
+    kinds: dict = {}
+    for row in rows:
+        first = kinds.setdefault(row.debtor_id, row)
+        if first.debtor_kind != row.debtor_kind:
+            problems.add(ledger.problem(row, "debtor_kind", f"le débiteur « {row.debtor_id} » est "
+                                        f"{first.debtor_kind} ligne {first.line} mais {row.debtor_kind} ici",
+                                        "ledger-debtor-kind"))
