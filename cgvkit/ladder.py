@@ -1,0 +1,143 @@
+"""The dunning ladder as data: stages (in order of their offset) and stand-alone documents.
+
+The default ladder lives in `ladder/default.yaml`; a company may replace its stages (and
+documents) under `letters.ladder` in its profile. Both are validated by `schemas/ladder.yaml`
+and every problem is located in the file the stage came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import KitError, Problem, Problems
+from .schemas import schema_file, validate
+from .yamlsource import Source, load_file
+
+DEFAULT = Path("ladder") / "default.yaml"
+LETTER_CHANNELS = ("letter", "registered_letter")
+CHANNEL_NAMES = {"sms": "SMS", "email": "courriel", "phone": "appel téléphonique", "letter": "lettre",
+                 "registered_letter": "lettre recommandée avec accusé de réception"}
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    title: str
+    channel: str
+    offset_days: int | None  # None for stand-alone documents
+    markets: tuple
+    purpose: str
+    contains: tuple
+    companion: str | None
+    source: Source
+    where: tuple  # key path of the stage in its source
+
+    @property
+    def printed(self) -> bool:
+        """Letters are printed (HTML + PDF); SMS, e-mail and phone scripts are text."""
+        return self.channel in LETTER_CHANNELS
+
+    def problem(self, key: str, message: str, rule: str) -> Problem:
+        return self.source.problem(self.where + ((key,) if key else ()), message, rule)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    stages: tuple  # sorted by offset_days
+    documents: tuple
+
+    def for_market(self, market: str) -> "Ladder":
+        return Ladder(tuple(s for s in self.stages if market in s.markets),
+                      tuple(d for d in self.documents if market in d.markets))
+
+    def index(self, stage_id: str) -> int:
+        return next(i for i, s in enumerate(self.stages) if s.id == stage_id)
+
+    def get(self, stage_id: str) -> Stage | None:
+        return next((s for s in self.stages + self.documents if s.id == stage_id), None)
+
+    @property
+    def ids(self) -> tuple:
+        return tuple(s.id for s in self.stages)
+
+
+def load_default(root: Path) -> Ladder:
+    return _load_default(str(root.resolve()))
+
+
+@lru_cache(maxsize=None)
+def _load_default(root: str) -> Ladder:
+    source = load_file(Path(root) / DEFAULT, Path(root))
+    return _build(source, (), source.data, Path(root))
+
+
+def ladder_for(company, root: Path) -> Ladder:
+    """The company's ladder: its own `letters.ladder` if present, else the project default."""
+    own = (company.letters or {}).get("ladder")
+    if not own:
+        return load_default(root)
+    base = ("letters", "ladder")
+    if "documents" not in own:
+        default = load_default(root)
+        own = {**own, "documents": []}
+        ladder = _build(company.source, base, own, root)
+        return Ladder(ladder.stages, default.documents)
+    return _build(company.source, base, own, root)
+
+
+def _build(source: Source, base: tuple, data, root: Path) -> Ladder:
+    problems = Problems()
+    problems.extend(validate(source, schema_file(root, "ladder"), base=base, document=data,
+                             rule_prefix="ladder"))
+    problems.raise_if_errors()
+    stages = [_stage(source, base + ("stages", i), entry) for i, entry in enumerate(data["stages"])]
+    documents = [_stage(source, base + ("documents", i), entry) for i, entry in enumerate(data["documents"])]
+    _check(stages, documents, problems)
+    problems.raise_if_errors()
+    stages.sort(key=lambda s: s.offset_days)
+    return Ladder(tuple(stages), tuple(documents))
+
+
+def _stage(source: Source, where: tuple, entry: dict) -> Stage:
+    return Stage(entry["id"], entry["title"], entry["channel"], entry.get("offset_days"),
+                 tuple(entry["markets"]), entry["purpose"], tuple(entry["contains"]),
+                 entry.get("companion"), source, where)
+
+
+def _check(stages: list, documents: list, problems: Problems) -> None:
+    seen: dict = {}
+    for stage in stages + documents:
+        if stage.id in seen:
+            problems.add(stage.problem("id", f"l’identifiant « {stage.id} » est déjà utilisé par une autre "
+                                       "étape ou un autre document", "ladder-duplicate-id"))
+        seen[stage.id] = stage
+        if len(set(stage.contains)) != len(stage.contains):
+            problems.add(stage.problem("contains", "un élément est listé deux fois", "ladder-contains"))
+    offsets: dict = {}
+    for stage in stages:
+        for market in stage.markets:
+            key = (market, stage.offset_days)
+            if key in offsets:
+                problems.add(stage.problem("offset_days", f"deux étapes au même jour ({stage.offset_days}) "
+                                           f"pour le marché {market} : « {offsets[key]} » et « {stage.id} »",
+                                           "ladder-offset"))
+            offsets[key] = stage.id
+        if stage.companion and stage.channel == stage.companion:
+            problems.add(stage.problem("companion", "le document d’accompagnement doit utiliser un autre "
+                                       "canal que l’étape", "ladder-companion"))
+    if not any(s.offset_days > 0 for s in stages):
+        where = stages[0] if stages else None
+        if where:
+            problems.add(where.problem("offset_days", "l’échelle doit compter au moins une étape après "
+                                       "l’échéance", "ladder-offset"))
+
+
+def check_ladder(root: Path) -> list[Problem]:
+    """Problems of the default ladder file (for `validate`)."""
+    try:
+        load_default(root)
+    except KitError as exc:
+        return list(exc.problems)
+    return []
