@@ -1,0 +1,209 @@
+"""Ledger → per-debtor plan: the stage due on the run date, interest, indemnity, warnings.
+
+Pure computation, no files: `plan(...)` is what the benchmark times. The interest arithmetic
+is `law.interest.late_interest` (LAW.md §8); this module only decides who owes what from when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from .errors import KitError, Problems
+from .law.interest import RateRule, late_interest
+from .law.penalties import indemnity_amount, rate_rule
+from .render.french import date_fr, money
+
+ZERO = Decimal("0.00")
+SMALL_CLAIMS = Decimal("5000.00")
+PRESCRIPTION_YEARS = {"b2b": (5, "C. com. art. L110-4"), "b2c": (2, "C. conso. art. L218-2")}
+PRESCRIPTION_SOON = 90  # days
+LEGAL = RateRule("legal", Decimal(0))
+STATUTORY = RateRule("ecb_plus", Decimal(10))  # L441-10 II when the CGV stipulate nothing
+
+
+@dataclass
+class InvoicePlan:
+    row: object  # ledger.Row
+    days_late: int
+    outstanding: Decimal
+    interest: Decimal = ZERO
+    indemnity: Decimal = ZERO
+    periods: tuple = ()
+    interest_from: date | None = None  # interest runs from the day after this date
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_late > 0
+
+
+@dataclass
+class DebtorPlan:
+    debtor_id: str
+    name: str
+    kind: str
+    rows: list
+    action: str = "none"  # send | suspended | none
+    stage: object = None  # ladder.Stage
+    reason: str = ""
+    warnings: list = field(default_factory=list)
+    invoices: list = field(default_factory=list)  # InvoicePlan of every open invoice
+    documents: list = field(default_factory=list)
+    exhausted: bool = False  # every amicable stage has been sent
+
+    @property
+    def claimed(self) -> list:
+        """The invoices the letter is about: overdue ones, or the upcoming ones for a pre-due stage."""
+        if self.stage is not None and self.stage.offset_days is not None and self.stage.offset_days < 0:
+            return [i for i in self.invoices if not i.overdue]
+        return [i for i in self.invoices if i.overdue]
+
+    def totals(self, invoices=None) -> dict:
+        invoices = self.invoices if invoices is None else invoices
+        out = sum((i.outstanding for i in invoices), ZERO)
+        interest = sum((i.interest for i in invoices), ZERO)
+        indemnity = sum((i.indemnity for i in invoices), ZERO)
+        return {"outstanding": out, "interest": interest, "indemnity": indemnity,
+                "total": out + interest + indemnity}
+
+
+def plan(company, ladder, ledger, table, run_date: date) -> list[DebtorPlan]:
+    """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates."""
+    debtors: dict = {}
+    for row in ledger.rows:
+        entry = debtors.get(row.debtor_id)
+        if entry is None:
+            entry = debtors[row.debtor_id] = DebtorPlan(row.debtor_id, row.debtor_name, row.debtor_kind, [])
+        entry.rows.append(row)
+    problems = Problems()
+    rules = {"b2b": rate_rule(company) or STATUTORY, "b2c": LEGAL}
+    indemnity = indemnity_amount(company)
+    ladders = {kind: ladder.for_market(kind) for kind in ("b2b", "b2c")}
+    for debtor in debtors.values():
+        debtor.invoices = [_invoice(row, run_date, rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO,
+                                    table, ledger, problems)
+                           for row in debtor.rows if row.outstanding > 0]
+        _choose(debtor, ladders[debtor.kind], run_date)
+        _warn(debtor, run_date, ladders[debtor.kind])
+    problems.raise_if_errors()
+    return list(debtors.values())
+
+
+def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, problems) -> InvoicePlan:
+    days = max(0, (run_date - row.due_date).days)
+    item = InvoicePlan(row, days, row.outstanding)
+    if days == 0:
+        return item
+    start = row.due_date if row.debtor_kind == "b2b" else row.formal_notice_date
+    item.indemnity = indemnity
+    if start is None or start >= run_date:
+        return item
+    try:
+        result = late_interest(row.outstanding, start, run_date, rule, table)
+    except KitError as exc:
+        column = "due_date" if row.debtor_kind == "b2b" else "formal_notice_date"
+        for p in exc.problems:
+            problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
+        return item
+    item.interest, item.periods, item.interest_from = result.interest, tuple(result.periods), start
+    return item
+
+
+def _choose(debtor: DebtorPlan, ladder, run_date: date) -> None:
+    """The stage due today: suspensions first, then the calendar, never more than one step ahead."""
+    if not debtor.invoices:
+        debtor.reason = "aucune facture impayée"
+        return
+    disputed = [i.row.invoice_number for i in debtor.invoices if i.row.status == "disputed"]
+    if disputed:
+        debtor.action = "suspended"
+        debtor.reason = (f"facture(s) contestée(s) : {', '.join(disputed)} — traitez la contestation "
+                         "avant toute relance")
+        return
+    kept = sorted((i.row.promise_date, i.row.invoice_number) for i in debtor.invoices
+                  if i.row.status == "promised" and i.row.promise_date >= run_date)
+    if kept:
+        day, number = kept[0]
+        debtor.action = "suspended"
+        debtor.reason = f"promesse de paiement au {date_fr(day)} (facture {number}) : relance suspendue jusque-là"
+        return
+    sent = [ladder.index(i.row.last_stage) for i in debtor.invoices if i.row.last_stage in ladder.ids]
+    last = max(sent, default=-1)
+    overdue = [i for i in debtor.invoices if i.overdue]
+    if overdue:
+        _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date)
+    else:
+        _pre_due(debtor, ladder, run_date, last)
+
+
+def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date) -> None:
+    stages = ladder.stages
+    first_post = next((k for k, s in enumerate(stages) if s.offset_days >= 0), len(stages))
+    nxt = max(last + 1, first_post)
+    if nxt >= len(stages):
+        debtor.exhausted = True
+        debtor.reason = ("toutes les étapes amiables ont été envoyées : préparez la saisine "
+                         "(note de saisine, injonction de payer ou petites créances)")
+        return
+    calendar = max((k for k, s in enumerate(stages) if s.offset_days <= worst), default=-1)
+    if calendar < nxt:
+        when = run_date + timedelta(days=stages[nxt].offset_days - worst)
+        debtor.reason = f"{worst} jour(s) de retard : prochaine étape « {stages[nxt].title} » le {date_fr(when)}"
+        return
+    debtor.action, debtor.stage = "send", stages[nxt]
+    debtor.reason = f"{worst} jour(s) de retard"
+    if calendar > nxt:
+        debtor.reason += (f" : le calendrier prévoit « {stages[calendar].title} », mais l’étape "
+                          f"« {stages[nxt].title} » n’a pas encore été envoyée")
+
+
+def _pre_due(debtor: DebtorPlan, ladder, run_date: date, last: int) -> None:
+    nearest = min(i.row.due_date for i in debtor.invoices)
+    offset = (run_date - nearest).days  # ≤ 0 here
+    due = [k for k, s in enumerate(ladder.stages) if s.offset_days < 0 and s.offset_days <= offset]
+    if not due:
+        debtor.reason = f"prochaine échéance le {date_fr(nearest)}"
+        return
+    if last >= due[-1]:
+        debtor.reason = f"rappel avant échéance déjà envoyé (échéance le {date_fr(nearest)})"
+        return
+    debtor.action, debtor.stage = "send", ladder.stages[due[-1]]
+    debtor.reason = f"échéance le {date_fr(nearest)}"
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
+    years, article = PRESCRIPTION_YEARS[debtor.kind]
+    for item in debtor.invoices:
+        row = item.row
+        limit = _add_years(row.due_date, years)
+        if limit <= run_date:
+            debtor.warnings.append(f"facture {row.invoice_number} : créance prescrite depuis le {date_fr(limit)} "
+                                   f"({years} ans, {article}) sauf interruption (reconnaissance, action en justice)")
+        elif (limit - run_date).days <= PRESCRIPTION_SOON:
+            debtor.warnings.append(f"facture {row.invoice_number} : prescription le {date_fr(limit)} ({years} ans, "
+                                   f"{article}) — faites reconnaître la dette ou saisissez le juge avant")
+        if row.status == "promised" and row.promise_date < run_date:
+            debtor.warnings.append(f"facture {row.invoice_number} : promesse de paiement du "
+                                   f"{date_fr(row.promise_date)} non tenue")
+    missing = [i.row.invoice_number for i in debtor.invoices
+               if debtor.kind == "b2c" and i.overdue and i.row.formal_notice_date is None]
+    if missing:
+        debtor.warnings.append(f"pas de date de mise en demeure pour {', '.join(missing)} : aucun intérêt ne court "
+                               "contre un consommateur avant la mise en demeure (C. civ. art. 1231-6)")
+    overdue = sum((i.outstanding for i in debtor.invoices if i.overdue), ZERO)
+    notice = next((k for k, s in enumerate(ladder.stages) if s.channel == "registered_letter"), len(ladder.stages))
+    late_enough = debtor.exhausted or (debtor.stage is not None and ladder.index(debtor.stage.id) >= notice)
+    if overdue and overdue <= SMALL_CLAIMS and late_enough:
+        debtor.warnings.append(f"créance de {money(overdue)} (≤ 5 000 €) : procédure simplifiée de recouvrement "
+                               "des petites créances par commissaire de justice possible (CPCE art. L125-1) ; "
+                               "tentative de règlement amiable préalable exigée avant le juge (CPC art. 750-1, "
+                               "numérotation à vérifier)")
+

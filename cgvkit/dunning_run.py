@@ -1,0 +1,154 @@
+"""`python build.py dunning COMPANY.yaml --ledger CSV --date YYYY-MM-DD [-o DIR]`.
+
+Plan first (fast, no files), then write every output in a staging folder swapped in at the end:
+a bad ledger or a missing rate writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+from .dunning import plan
+from .errors import KitError, Problem
+from .fsutil import staged_dir
+from .ladder import ladder_for
+from .ledger import load_ledger
+from .letterpack import write_rendered
+from .letters import filled_context, render_stage
+
+CSV_FIELDS = ("debtor_id", "debtor_name", "kind", "action", "stage", "channel", "reason", "invoices",
+              "outstanding", "interest", "indemnity", "total", "warnings", "documents")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("dunning", help="relances du jour : plan et lettres remplies à partir d’un registre CSV")
+    p.add_argument("company", type=Path)
+    p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    p.add_argument("--date", type=_day, required=True, help="date de la relance, AAAA-MM-JJ")
+    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/<entreprise>/dunning-<date>/)")
+    p.set_defaults(run=cmd_dunning)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        import argparse
+        raise argparse.ArgumentTypeError("date attendue au format AAAA-MM-JJ, par exemple 2026-06-15") from None
+
+
+def cmd_dunning(args) -> int:
+    from .cli import ROOT, Usage, _report, _shown
+    from .project import load_project
+
+    for path in (args.company, args.ledger):
+        if not path.exists():
+            raise Usage(f"fichier introuvable : {path}")
+    project = load_project(ROOT, [args.company])
+    _report(project.warnings)
+    company = project.companies[0]
+    out = args.output or ROOT / "dist" / company.slug / f"dunning-{args.date.isoformat()}"
+    debtors = run_dunning(project, company, args.ledger, args.date, out)
+    counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
+    warned = sum(bool(d.warnings) for d in debtors)
+    print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
+          f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {_shown(out)}")
+    return 0
+
+
+def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path) -> list:
+    ladder = ladder_for(company, project.root)
+    ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
+    debtors = plan(company, ladder, ledger, project.table, run_date)
+    rates = _rates(project, ledger, run_date) if any(d.action == "send" for d in debtors) else None
+    with staged_dir(out) as stage:
+        names: set = set()
+        for debtor in debtors:
+            if debtor.action == "send":
+                _write_letter(project, company, ledger, debtor, run_date, rates, stage, names)
+        (stage / "plan.json").write_text(json.dumps(plan_json(company, run_date, debtors), ensure_ascii=False,
+                                                    indent=2) + "\n", encoding="utf-8")
+        (stage / "plan.csv").write_text(plan_csv(debtors), encoding="utf-8")
+    return debtors
+
+
+def _rates(project, ledger, run_date: date):
+    """The rates of the run date's half-year, quoted by the letters; a missing row is an error."""
+    where = Problem(ledger.file, 1, 1, "", "", "rates-missing")
+    try:
+        return project.table.for_date(run_date, where=where)
+    except KitError as exc:
+        raise KitError([Problem(p.file, p.line, p.column, p.path, f"date de relance {run_date.isoformat()} : "
+                                f"{p.message}", p.rule) for p in exc.problems]) from None
+
+
+def _write_letter(project, company, ledger, debtor, run_date, rates, folder: Path, names: set) -> None:
+    stage = debtor.stage
+    first = debtor.rows[0]
+    where = ledger.problem(first, "debtor_name", "", "")
+    outputs = render_stage(project.root, stage,
+                           lambda html: filled_context(company, debtor, stage, run_date, rates, html), where)
+    slug = _unique(_slug(debtor.debtor_id), names)
+    _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date)
+    debtor.documents = [p.relative_to(folder).as_posix() for p in written]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "debiteur"
+
+
+def _unique(slug: str, names: set) -> str:
+    candidate, n = slug, 2
+    while candidate.lower() in names:
+        candidate, n = f"{slug}-{n}", n + 1
+    names.add(candidate.lower())
+    return candidate
+
+
+def _money(value) -> str:
+    return f"{value:.2f}"
+
+
+def plan_json(company, run_date: date, debtors: list) -> dict:
+    """The plan.json contract (README « Relances et recouvrement »): money as "1234.56" strings."""
+    return {
+        "company": company.slug,
+        "date": run_date.isoformat(),
+        "debtors": [debtor_json(d) for d in debtors],
+    }
+
+
+def debtor_json(d) -> dict:
+    totals = d.totals()
+    return {
+        "debtor_id": d.debtor_id, "debtor_name": d.name, "kind": d.kind, "action": d.action,
+        "stage": d.stage.id if d.stage else None, "channel": d.stage.channel if d.stage else None,
+        "reason": d.reason, "warnings": list(d.warnings), "documents": list(d.documents),
+        "invoices": [{
+            "number": i.row.invoice_number, "due_date": i.row.due_date.isoformat(), "amount": _money(i.row.amount),
+            "outstanding": _money(i.outstanding), "days_late": i.days_late, "interest": _money(i.interest),
+            "indemnity": _money(i.indemnity),
+            "periods": [{"from": p.start.isoformat(), "to": p.end.isoformat(), "days": p.days,
+                         "rate": f"{p.rate:.2f}"} for p in i.periods],
+        } for i in d.invoices],
+        "totals": {k: _money(v) for k, v in totals.items()},
+    }
+
+
+def plan_csv(debtors: list) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for d in debtors:
+        totals = d.totals()
+        writer.writerow([d.debtor_id, d.name, d.kind, d.action, d.stage.id if d.stage else "",
+                         d.stage.channel if d.stage else "", d.reason,
+                         " ".join(i.row.invoice_number for i in d.invoices),
+                         _money(totals["outstanding"]), _money(totals["interest"]), _money(totals["indemnity"]),
+                         _money(totals["total"]), " | ".join(d.warnings), " ".join(d.documents)])
+    return buffer.getvalue()

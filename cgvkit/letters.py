@@ -1,0 +1,253 @@
+"""Letters of the ladder: what a letter may say (from the company's own CGV), rendered and checked.
+
+Every figure a letter quotes comes from the resolved clauses (`company.clause(...)`,
+`rate_rule`, `indemnity_amount`, `company.articles`), so a letter cannot contradict its CGV.
+A template marks each element the ladder requires with `{% call has("element") %}`; after
+rendering, an element the stage `contains` but the template did not mark is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import segno.helpers
+from markupsafe import Markup
+
+from .errors import KitError, Problem
+from .law.interest import RateRule
+from .law.penalties import indemnity_amount, rate_rule
+from .render.french import date_fr, money, percent, typography
+from .render.jinja import render
+from .sms import plain, too_long
+
+ZERO = Decimal("0.00")
+LEGAL = RateRule("legal", Decimal(0))
+CONVENTION = ("Mode de calcul : intérêts simples, par jour calendaire, sur une base de 365 jours (années "
+              "bissextiles comprises), appliqués au montant TTC restant dû ; un retard qui s'étend sur deux "
+              "semestres est découpé, chaque jour portant le taux de son semestre ; les intérêts de chaque "
+              "facture sont arrondis au centime, une seule fois, après addition des périodes.")
+REPLY_DAYS = 8
+
+
+@dataclass(frozen=True)
+class Rendered:
+    suffix: str  # "" or "-email"
+    kind: str  # "html" or "txt"
+    text: str
+    channel: str
+
+
+class Placeholders:
+    """Visible blanks for debtor data: highlighted in HTML, bracketed in text."""
+
+    def __init__(self, html: bool):
+        self.html = html
+
+    def __call__(self, label: str):
+        if self.html:
+            return Markup('<span class="placeholder">[{}]</span>').format(label)
+        return f"[{label}]"
+
+
+def half_year_fr(rates) -> str:
+    start = rates.start
+    return f"{'1er' if start.month == 1 else '2d'} semestre {start.year}"
+
+
+def payment_term_text(company) -> str:
+    clause = company.clause("payment_term")
+    params = clause.params if clause else {}
+    days = params.get("days")
+    if days is None:
+        return "à la date d'échéance indiquée sur la facture"
+    if not days:
+        return "à réception de la facture"
+    if params.get("end_of_month"):
+        return f"{days} jours fin de mois"
+    return f"{days} jours à compter de la date de facture"
+
+
+def terms(company, kind: str, rates) -> dict:
+    """The CGV figures a letter may quote, for a debtor of `kind`, at the rates of one half-year."""
+    articles = company.articles
+    contestation = company.clause("contestation_period")
+    rule = (rate_rule(company) or RateRule("ecb_plus", Decimal(10))) if kind == "b2b" else LEGAL
+    return {
+        "kind": kind,
+        "payment_term": payment_term_text(company),
+        "payment_article": articles.get("payment_term"),
+        "penalty_article": articles.get("late_penalties"),
+        "penalty_rule": rule.describe(),
+        "penalty_rate": percent(rule.annual_rate(rates)),
+        "half_year": half_year_fr(rates),
+        "indemnity": money(indemnity_amount(company)) if kind == "b2b" else "",
+        "contestation_days": contestation.params.get("days") if contestation else None,
+        "contestation_article": articles.get("contestation_period"),
+        "convention": CONVENTION,
+    }
+
+
+def sender(company) -> dict:
+    ident = company.identity
+    return {**ident, "capital": money(ident["capital"]), "city": ident["address"]["city"]}
+
+
+def address_lines(text: str) -> list:
+    parts = re.split(r"\s*(?:\n|;|\s/\s)\s*", text.strip())
+    if len(parts) == 1:
+        parts = [p.strip() for p in text.split(",")]
+    return [p for p in parts if p]
+
+
+def epc_qr(company, amount: Decimal, text: str) -> str | None:
+    """EPC (SEPA credit transfer) QR code as an SVG data URI, or None without IBAN or amount."""
+    iban = company.identity.get("iban", "").replace(" ", "")
+    if not iban or not (Decimal("0.01") <= amount <= Decimal("999999999.99")):
+        return None
+    qr = segno.helpers.make_epc_qr(name=company.identity["name"][:70], iban=iban, amount=amount,
+                                   text=text[:140], bic=company.identity.get("bic", "").replace(" ", "") or None)
+    return qr.svg_data_uri(scale=3, border=2)
+
+
+def payment(company, amount, reference: str, qr: str | None) -> dict:
+    ident = company.identity
+    return {"iban": _grouped(ident.get("iban", "")), "bic": ident.get("bic", ""), "reference": reference,
+            "amount": amount, "qr": qr, "payee": ident["name"]}
+
+
+def _grouped(iban: str) -> str:
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+def blank_context(company, stage, html: bool) -> dict:
+    """The context of a pack's blank template: company figures filled in, debtor data as placeholders."""
+    ph = Placeholders(html)
+    row = {"number": ph("numéro de facture"), "invoice_date": ph("date"), "due_date": ph("échéance"),
+           "amount": ph("montant TTC"), "outstanding": ph("restant dû"), "days_late": ph("jours"),
+           "interest": ph("intérêts"), "indemnity": money(indemnity_amount(company)) if company.market == "b2b" else "",
+           "periods": []}
+    totals = {"outstanding": ph("total à payer"), "interest": ph("total des intérêts"),
+              "indemnity": ph("total des indemnités"), "total": ph("total réclamé")}
+    return {
+        "blank": True, "stage": stage, "sender": sender(company), "signatory": company.letters["signatory"],
+        "when": ph("date d'envoi"), "deadline": ph("date limite de paiement"),
+        "reply_days": company.letters.get("reply_days", REPLY_DAYS),
+        "debtor": {"id": ph("référence client"), "name": ph("Nom du débiteur"),
+                   "address": [ph("Adresse du débiteur"), ph("Code postal et ville")],
+                   "email": ph("courriel du débiteur"), "phone": ph("téléphone du débiteur")},
+        "invoices": [row], "totals": totals, "count": ph("nombre"), "first_due": ph("échéance"),
+        "notice_date": ph("date de la mise en demeure"),
+        "terms": terms(company, company.market, company.rates),
+        "payment": payment(company, ph("montant"), ph("références des factures"), None),
+    }
+
+
+def render_stage(root, stage, make, where: Problem | None = None) -> list[Rendered]:
+    """Render a stage (and its companion document) and check its contents; raises KitError.
+
+    `make(html)` builds the context (placeholders differ between HTML and text); `where` locates
+    problems that depend on debtor data (a too-long SMS) in the ledger rather than in the ladder.
+    """
+    seen: set = set()
+
+    def has(element: str, caller=None):
+        seen.add(element)
+        return caller() if caller else ""
+
+    outputs, context = [], None
+    channels = [(stage.channel, "")] + ([(stage.companion, "-email")] if stage.companion else [])
+    for channel, suffix in channels:
+        printed = channel in ("letter", "registered_letter")
+        name = f"letters/{stage.id}{'.email' if suffix else ''}.{'html' if printed else 'txt'}"
+        context = make(printed)
+        try:
+            text = render(root, name, **context, has=has, channel=channel)
+        except Exception as exc:  # TemplateNotFound, UndefinedError: a template or ladder mistake
+            raise KitError([stage.problem("id", f"gabarit « templates/{name} » inutilisable pour l'étape "
+                                          f"« {stage.id} » : {exc}", "letter-template")]) from None
+        outputs.append(Rendered(suffix, "html" if printed else "txt", _finish(text, channel), channel))
+    _check(stage, context["terms"], seen, outputs, where)
+    return outputs
+
+
+def _finish(text: str, channel: str) -> str:
+    if channel == "sms":
+        return plain(" ".join(text.split()))
+    if channel in ("letter", "registered_letter"):
+        return html_typography(text)
+    return typography(re.sub(r"\n{3,}", "\n\n", text).strip() + "\n")
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def html_typography(html: str) -> str:
+    """French typography on text between tags only (attributes and CSS are left alone)."""
+    parts = _TAG.split(html)
+    return "".join(p if p.startswith("<") else typography(p) for p in parts)
+
+
+def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None) -> None:
+    skip = set()
+    if terms_["kind"] != "b2b":
+        skip.add("indemnity")  # never claimed from a consumer (C. conso. L111-8)
+    if terms_["contestation_days"] is None:
+        skip.add("contestation")  # the CGV have no contestation clause
+    missing = [e for e in stage.contains if e not in seen and e not in skip]
+    problems = [stage.problem("contains", f"le gabarit de l'étape « {stage.id} » ne contient pas l'élément "
+                              f"« {e} » exigé par l'échelle", "ladder-contains") for e in missing]
+    for out in outputs:
+        message = too_long(out.text) if out.channel == "sms" else None
+        if message:
+            problems.append(_with(where or stage.problem("channel", "", ""), message, "sms-length"))
+        subject = out.text.split("\n", 1)[0]
+        if out.channel == "email" and not (subject.startswith("Objet") and subject.partition(":")[2].strip()):
+            problems.append(stage.problem("channel", "le courriel doit commencer par « Objet : » suivi "
+                                          "de son objet", "email-subject"))
+    if problems:
+        raise KitError(problems)
+
+
+def _with(problem: Problem, message: str, rule: str) -> Problem:
+    return Problem(problem.file, problem.line, problem.column, problem.path, message, rule)
+
+
+def filled_context(company, debtor, stage, run_date: date, rates, html: bool) -> dict:
+    """The context of one debtor's letter on `run_date`."""
+    claimed = debtor.claimed
+    kind = debtor.kind
+    rows = [_invoice_row(i, kind) for i in claimed]
+    totals = debtor.totals(claimed)
+    reply = company.letters.get("reply_days", REPLY_DAYS)
+    numbers = [i.row.invoice_number for i in claimed]
+    reference = f"Factures {', '.join(numbers)}" if len(numbers) > 1 else f"Facture {numbers[0]}" if numbers else ""
+    reference = f"{reference} - client {debtor.debtor_id}"
+    qr = epc_qr(company, totals["total"], reference) if html else None
+    first = debtor.rows[0]
+    notices = sorted({i.row.formal_notice_date for i in claimed if i.row.formal_notice_date})
+    return {
+        "blank": False, "stage": stage, "sender": sender(company), "signatory": company.letters["signatory"],
+        "when": date_fr(run_date), "deadline": date_fr(run_date + timedelta(days=reply)), "reply_days": reply,
+        "debtor": {"id": debtor.debtor_id, "name": debtor.name, "address": address_lines(first.debtor_address),
+                   "email": first.debtor_email, "phone": first.debtor_phone},
+        "invoices": rows, "count": len(rows),
+        "totals": {k: money(v) for k, v in totals.items()},
+        "first_due": date_fr(min(i.row.due_date for i in claimed)) if claimed else "",
+        "notice_date": date_fr(notices[0]) if notices else "",
+        "terms": terms(company, kind, rates),
+        "payment": payment(company, money(totals["total"]), reference, qr),
+    }
+
+
+def _invoice_row(item, kind: str) -> dict:
+    row = item.row
+    return {"number": row.invoice_number, "invoice_date": date_fr(row.invoice_date), "due_date": date_fr(row.due_date),
+            "amount": money(row.amount), "outstanding": money(item.outstanding), "days_late": item.days_late,
+            "interest": money(item.interest), "indemnity": money(item.indemnity) if kind == "b2b" else "",
+            "periods": [{"from": date_fr(p.start), "to": date_fr(p.end), "days": p.days, "rate": percent(p.rate)}
+                        for p in item.periods]}
+
