@@ -173,3 +173,9 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+# `dunning`: the daily dunning run from a ledger CSV (cgvkit/dunning_run.py).
+from .dunning_run import register as _register_dunning  # noqa: E402
+
+COMMANDS.append(_register_dunning)

@@ -109,3 +109,9 @@ def _manifest(project, company, arts: list[Article], folder: Path) -> dict:
                      "sha256": a.sha256} for a in arts],
         "outputs": outputs,
     }
+
+
+# The ladder's blank letters in every pack (letters/<stage>.html|.pdf|.txt).
+from .letterpack import write_blank_letters  # noqa: E402  (after EXTRA_WRITERS: letterpack uses this module)
+
+EXTRA_WRITERS.append(write_blank_letters)
