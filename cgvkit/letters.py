@@ -130,7 +130,7 @@ def blank_context(company, stage, html: bool) -> dict:
            "amount": ph("montant TTC"), "outstanding": ph("restant dû"), "days_late": ph("jours"),
            "interest": ph("intérêts"), "indemnity": money(indemnity_amount(company)) if company.market == "b2b" else "",
            "periods": []}
-    totals = {"outstanding": ph("total à payer"), "interest": ph("total des intérêts"),
+    totals = {"outstanding": ph("montant principal"), "interest": ph("total des intérêts"),
               "indemnity": ph("total des indemnités"), "total": ph("total réclamé")}
     return {
         "blank": True, "stage": stage, "sender": sender(company), "signatory": company.letters["signatory"],

@@ -11,6 +11,7 @@ from . import rules
 from .company import Company, load_company
 from .errors import KitError, Problem, Problems
 from .law.rates import RateTable
+from .ladder import check_ladder
 from .library import Library, load_library
 from .render.jinja import environment
 
@@ -51,6 +52,7 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     except KitError as exc:
         problems.extend(exc.problems)
     problems.extend(check_templates(root))
+    problems.extend(check_ladder(root))
     shared = without_shadowed(problems.items)
     if any(p.severity == "error" for p in shared):
         raise KitError(shared)

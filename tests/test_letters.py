@@ -1,0 +1,165 @@
+"""Letters in the packs and from the dunning run: read back, and checked against the company's CGV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from cgvkit.law.penalties import indemnity_amount, rate_rule
+from cgvkit.project import load_project
+from cgvkit.render.french import money, percent
+from cgvkit.sms import segments
+from conftest import run_cli
+
+B2B, B2C = "atelier-lyonnais", "boutique-en-ligne"
+PRINTED = ("firm_letter", "formal_notice", "final_notice", "payment_plan", "debt_acknowledgement", "court_cover_note")
+TEXTS = ("pre_due", "first_reminder", "second_reminder", "second_reminder-email")
+
+
+def pdf_text(path: Path) -> str:
+    text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    return re.sub(r"\s+", " ", text.replace("\u202f", " ").replace("\xa0", " "))
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u202f", " ").replace("\xa0", " "))
+
+
+def company(root: Path, slug: str):
+    return load_project(root, [root / "companies" / f"{slug}.yaml"]).companies[0]
+
+
+@pytest.mark.parametrize("slug", [B2B, B2C])
+def test_every_pack_has_the_ladder_letters(built_packs, slug):
+    letters = built_packs / "dist" / slug / "letters"
+    for stem in PRINTED:
+        assert (letters / f"{stem}.html").is_file() and (letters / f"{stem}.pdf").is_file()
+    for stem in TEXTS:
+        assert (letters / f"{stem}.txt").is_file()
+    manifest = json.loads((built_packs / "dist" / slug / "manifest.json").read_text(encoding="utf-8"))
+    assert "letters/formal_notice.pdf" in manifest["outputs"]
+
+
+def test_b2b_letters_quote_the_same_rate_and_indemnity_as_the_cgv(built_packs):
+    co = company(built_packs, B2B)
+    rate = flat(percent(rate_rule(co).annual_rate(co.rates)))
+    indemnity = flat(money(indemnity_amount(co)))
+    cgv = pdf_text(built_packs / "dist" / B2B / "cgv.pdf")
+    assert rate in cgv and indemnity in cgv
+    for stem in ("firm_letter", "formal_notice", "final_notice"):
+        text = pdf_text(built_packs / "dist" / B2B / "letters" / f"{stem}.pdf")
+        assert rate in text and indemnity in text, stem
+        assert f"article {co.articles['late_penalties']}" in text
+        assert "365 jours" in text  # the computation convention, LAW.md §8
+    email = flat((built_packs / "dist" / B2B / "letters" / "first_reminder.txt").read_text(encoding="utf-8"))
+    assert rate in email and indemnity in email
+
+
+def test_formal_notice_says_what_the_law_requires(built_packs):
+    text = pdf_text(built_packs / "dist" / B2B / "letters" / "formal_notice.pdf")
+    for words in ("MISE EN DEMEURE", "1344 du Code civil", "avis de réception", "au plus tard le",
+                  "SIREN", "[Nom du débiteur]"):
+        assert words in text, words
+
+
+def without_identity(text: str, co) -> str:
+    ident = co.identity
+    for value in (ident["siren"], ident["rcs"], ident["phone"], ident["iban"], ident["address"]["postal_code"],
+                  ident["address"]["street"], ident.get("vat_number", "")):
+        if value:
+            text = text.replace(value, "").replace(" ".join(value[i:i + 4] for i in range(0, len(value), 4)), "")
+    return text
+
+
+def test_b2c_letters_never_claim_the_indemnity_nor_fees(built_packs):
+    co = company(built_packs, B2C)
+    letters = built_packs / "dist" / B2C / "letters"
+    texts = [pdf_text(letters / f"{s}.pdf") for s in PRINTED] + \
+            [flat((letters / f"{s}.txt").read_text(encoding="utf-8")) for s in TEXTS]
+    for text in texts:
+        clean = without_identity(text, co)
+        assert not re.search(r"(?<![\d,])40(?![\d])", clean), clean
+        assert "indemnité forfaitaire" not in text and "frais de recouvrement" not in text
+    assert "taux légal" in pdf_text(letters / "formal_notice.pdf")
+
+
+def test_blank_text_templates(built_packs):
+    letters = built_packs / "dist" / B2B / "letters"
+    sms = (letters / "pre_due.txt").read_text(encoding="utf-8")
+    assert segments(sms)[0] <= 2 and "\u00a0" not in sms
+    for stem in ("first_reminder", "second_reminder-email"):
+        first = (letters / f"{stem}.txt").read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("Objet") and len(first) > 10
+    assert "[Nom du débiteur]" in (letters / "second_reminder.txt").read_text(encoding="utf-8")
+    html = (letters / "formal_notice.html").read_text(encoding="utf-8")
+    assert '<span class="placeholder">[Nom du débiteur]</span>' in html
+
+
+@pytest.fixture(scope="module")
+def dunning(built_packs):
+    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
+                     "--date", "2026-06-15", "-o", "dist/run")
+    assert result.returncode == 0, result.stderr
+    return built_packs / "dist" / "run"
+
+
+def test_dunning_run_writes_plan_and_letters(dunning, built_packs):
+    data = json.loads((dunning / "plan.json").read_text(encoding="utf-8"))
+    debtors = {d["debtor_id"]: d for d in data["debtors"]}
+    assert {d["action"] for d in debtors.values()} == {"send", "suspended", "none"}
+    for debtor in debtors.values():
+        assert (debtor["action"] == "send") == bool(debtor["documents"])
+        for doc in debtor["documents"]:
+            assert (dunning / doc).is_file()
+        total = sum(float(debtor["totals"][k]) for k in ("outstanding", "interest", "indemnity"))
+        assert abs(total - float(debtor["totals"]["total"])) < 0.005
+    with (dunning / "plan.csv").open(encoding="utf-8") as handle:
+        assert [r["debtor_id"] for r in csv.DictReader(handle)] == list(debtors)
+
+
+def test_filled_formal_notice_shows_the_cgv_rate_and_a_payment_qr(dunning, built_packs):
+    co = company(built_packs, B2B)
+    data = json.loads((dunning / "plan.json").read_text(encoding="utf-8"))
+    notice = next(d for d in data["debtors"] if d["stage"] == "formal_notice")
+    pdf = next(doc for doc in notice["documents"] if doc.endswith(".pdf"))
+    text = pdf_text(dunning / pdf)
+    assert notice["debtor_name"] in text and "MISE EN DEMEURE" in text
+    assert flat(percent(rate_rule(co).annual_rate(co.rates))) in text
+    assert flat(money(notice["totals"]["total"])) in text
+    html = (dunning / pdf.replace(".pdf", ".html")).read_text(encoding="utf-8")
+    if co.identity["iban"]:
+        assert 'src="data:image/svg+xml' in html and "IBAN" in text
+    assert "http://" not in html and "https://" not in html.split("<footer")[0]
+
+
+def test_bad_ledger_exit_1_and_nothing_written(built_packs):
+    bad = built_packs / "ledgers" / "bad.csv"
+    lines = (built_packs / "ledgers" / "example.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = lines[2].replace("2026-05-08", "2026-02-30")
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/bad.csv",
+                     "--date", "2026-06-15", "-o", "dist/bad-run")
+    assert result.returncode == 1
+    assert "ledgers/bad.csv:3:9: due_date: date illisible « 2026-02-30 »" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (built_packs / "dist" / "bad-run").exists()
+
+
+def test_date_in_a_missing_half_year_exit_1(built_packs):
+    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
+                     "--date", "2026-07-15", "-o", "dist/h2-run")
+    assert result.returncode == 1 and "rates-missing" in result.stderr and "Traceback" not in result.stderr
+    assert not (built_packs / "dist" / "h2-run").exists()
+
+
+@pytest.mark.parametrize("args", [("--ledger", "ledgers/none.csv", "--date", "2026-06-15"),
+                                  ("--ledger", "ledgers/example.csv", "--date", "15/06/2026"),
+                                  ("--date", "2026-06-15")])
+def test_wrong_usage_exit_2(built_packs, args):
+    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
