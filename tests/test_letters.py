@@ -163,3 +163,39 @@ def test_date_in_a_missing_half_year_exit_1(built_packs):
 def test_wrong_usage_exit_2(built_packs, args):
     result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", *args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def fake_company(name: str):
+    from datetime import date
+    from decimal import Decimal
+    from types import SimpleNamespace as NS
+
+    from cgvkit.law.rates import RateTable
+
+    root = Path(__file__).resolve().parent.parent
+    rates = RateTable.load(root / "data" / "rates.yaml", root).for_date(date(2026, 1, 1))
+    penalties = NS(family=NS(name="late_penalties"), variant=NS(name="ecb_plus_10"),
+                   params={"margin": Decimal(10), "indemnity": Decimal(40)})
+    identity = {"name": name, "legal_form": "SAS", "capital": Decimal(1000), "siren": "732829320", "rcs": "RCS Lyon",
+                "address": {"street": "1 rue X", "postal_code": "69001", "city": "Lyon"}, "email": "a@b.fr",
+                "phone": "04 78 00 00 00", "vat_number": "", "website": "", "iban": "", "bic": "", "logo": ""}
+    return NS(market="b2b", identity=identity, letters={"signatory": {"name": "A", "title": "B"}}, rates=rates,
+              articles={"late_penalties": 4}, clause=lambda f: penalties if f == "late_penalties" else None)
+
+
+def test_a_too_long_sms_is_an_error():
+    from cgvkit.errors import KitError
+    from cgvkit.ladder import load_default
+    from cgvkit.letters import blank_context, render_stage
+
+    root = Path(__file__).resolve().parent.parent
+    stage = load_default(root).get("pre_due")
+    short = fake_company("Atelier")
+    (out,) = render_stage(root, stage, lambda html: blank_context(short, stage, html))
+    assert segments(out.text)[0] == 1
+    long = fake_company("Société " + "très " * 30)  # ê forces UCS-2: 134 characters for two segments
+    with pytest.raises(KitError) as caught:
+        render_stage(root, stage, lambda html: blank_context(long, stage, html))
+    (problem,) = caught.value.problems
+    assert problem.rule == "sms-length" and "3 segments" in problem.message
+    assert problem.file == "ladder/default.yaml"
