@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import segno.helpers
+from jinja2 import TemplateError
 from markupsafe import Markup
 
 from .errors import KitError, Problem
@@ -166,7 +167,7 @@ def render_stage(root, stage, make, where: Problem | None = None) -> list[Render
         context = make(printed)
         try:
             text = render(root, name, **context, has=has, channel=channel)
-        except Exception as exc:  # TemplateNotFound, UndefinedError: a template or ladder mistake
+        except TemplateError as exc:  # TemplateNotFound, UndefinedError: a template or ladder mistake
             raise KitError([stage.problem("id", f"gabarit « templates/{name} » inutilisable pour l'étape "
                                           f"« {stage.id} » : {exc}", "letter-template")]) from None
         outputs.append(Rendered(suffix, "html" if printed else "txt", _finish(text, channel), channel))
