@@ -10,7 +10,7 @@ from pathlib import Path
 from . import identity
 from .errors import KitError, Problems
 from .library import Library, Variant
-from .schemas import KitValidator, french_message, schema_file, validate
+from .schemas import KitValidator, french_message, rule_name, schema_file, validate
 from .yamlsource import Source, load_file
 
 LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg"}
@@ -160,7 +160,7 @@ def _resolve_one(company: Company, family, entry: dict, where: tuple, problems: 
         for error in checker._errors:
             key = where + tuple(error.document_path)
             message = f"{french_message(error)} — déclaré par {variant.source.file} ({article})"
-            problems.add(source.problem(key, message, f"parameter-{error.rule}"))
+            problems.add(source.problem(key, message, f"parameter-{rule_name(error)}"))
         return
     if not (variant.valid_from <= company.effective_date
             and (variant.valid_to is None or company.effective_date <= variant.valid_to)):

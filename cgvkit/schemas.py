@@ -54,9 +54,14 @@ def validate(source: Source, schema: dict, base: tuple = (), document=None,
     problems = []
     for error in _leaves(validator._errors):
         path = base + tuple(error.document_path)
-        problems.append(source.problem(path, french_message(error),
-                                       f"{rule_prefix}-{error.rule or 'invalid'}"))
+        problems.append(source.problem(path, french_message(error), f"{rule_prefix}-{rule_name(error)}"))
     return problems
+
+
+def rule_name(error) -> str:
+    if error.code == cerberus.errors.UNKNOWN_FIELD.code:
+        return "unknown"
+    return error.rule or "invalid"
 
 
 def _leaves(errors):
