@@ -8,7 +8,7 @@ and every problem is located in the file the stage came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .errors import KitError, Problem, Problems
@@ -58,7 +58,7 @@ class Ladder:
     def get(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages + self.documents if s.id == stage_id), None)
 
-    @property
+    @cached_property
     def ids(self) -> tuple:
         return tuple(s.id for s in self.stages)
 
