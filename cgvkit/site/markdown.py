@@ -1,0 +1,107 @@
+"""A Jinja environment that writes Markdown pages in which data is always data.
+
+Every value printed with `{{ }}` goes through `finalize`, which turns the characters Markdown,
+its extensions or HTML would interpret into numeric entities: a company called
+`<script>*x*</script>` or `{{ 7*7 }}` shows exactly that on the site. Only values wrapped in
+`Markup` (built here, by the filters below, from escaped parts) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
+
+from ..render.clauses import blocks
+from ..render.french import FILTERS
+
+# Characters with a meaning anywhere in a line for Markdown, pymdownx extensions (emoji,
+# mark, tilde, caret, keys, arithmatex), attr_list or HTML; and the block markers that only
+# count at the start of a line. `(` `)` `!` need no escape once `[` `]` are escaped.
+_SPECIAL = re.compile(r"[&<>*_`\[\]|\\{}~^=:$]")
+_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+(?=[.)]))", re.MULTILINE)
+
+
+def _entity(match: re.Match) -> str:
+    return _entity_text(match.group())
+
+
+def md(value) -> Markup:
+    """Plain text → Markdown that displays it literally."""
+    if isinstance(value, Markup):
+        return value
+    text = _SPECIAL.sub(_entity, "" if value is None else str(value))
+    return Markup(_LINE_START.sub(lambda m: m.group(1) + _entity_text(m.group(2)), text))
+
+
+def _entity_text(text: str) -> str:
+    return "".join(f"&#{ord(c)};" for c in text)
+
+
+def cell(value) -> Markup:
+    """A value for a Markdown table cell: escaped, on one line."""
+    if isinstance(value, Markup):
+        return Markup(" ".join(str(value).split()))
+    return md(" ".join(str(value).split()))
+
+
+def code(value) -> Markup:
+    """An inline code span (identifiers, file names)."""
+    text = str(value)
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def link(text, target: str) -> Markup:
+    """[text](target): the text escaped, the target given in angle brackets."""
+    safe = str(target).replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    return Markup(f"[{md(text)}](<{safe}>)")
+
+
+def html(value) -> Markup:
+    """A value inside a raw HTML block (no Markdown processing there)."""
+    return Markup(escape(value))
+
+
+def front_title(value) -> Markup:
+    """The page title as YAML front matter, HTML-escaped.
+
+    The theme prints titles unescaped (and `striptags` on an H1-derived title turns
+    `&lt;` back into `<`), so a title from data is given here, already escaped.
+    """
+    return Markup("title: " + json.dumps(str(escape(" ".join(str(value).split()))), ensure_ascii=False))
+
+
+_RAW_TAG = re.compile(r"<(?!https?://[^>\s]+>)")
+
+
+def markdown_text(value) -> Markup:
+    """Markdown written by the project's lawyers (clause guidance): kept as Markdown, no raw HTML."""
+    return Markup(_RAW_TAG.sub("&lt;", str(value).strip()))
+
+
+def _finalize(value):
+    return value if isinstance(value, Markup) else md(value)
+
+
+@lru_cache(maxsize=None)
+def environment(templates: str) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=FileSystemLoader(templates), undefined=StrictUndefined,
+                               autoescape=False, finalize=_finalize, trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(FILTERS)
+    env.filters.update(md=md, cell=cell, code=code, link=link, html=html, markdown=markdown_text, front_title=front_title,
+                       blocks=blocks)
+    return env
+
+
+def render_page(root: Path, name: str, **context) -> str:
+    """templates/site/`name` rendered with `context`."""
+    templates = str((root / "templates" / "site").resolve())
+    return environment(templates).get_template(name).render(**context)

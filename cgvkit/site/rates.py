@@ -1,0 +1,39 @@
+"""The rate table page: every half-year of data/rates.yaml with its source, newest first."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from ..render.french import percent
+from .markdown import link, md
+
+_URL = re.compile(r"https://\S+")
+
+
+def half_year_label(row) -> str:
+    start = row.start
+    return f"{'1er' if start.month < 7 else '2d'} semestre {start.year}"
+
+
+def source_md(text: str):
+    """A source as Markdown: its URLs become links, the rest is escaped text."""
+    parts, last = [], 0
+    for found in _URL.finditer(str(text)):
+        parts.append(md(text[last:found.start()]))
+        url = found.group().rstrip(".,;)")
+        parts.append(link(url, url))
+        last = found.start() + len(url)
+    parts.append(md(str(text)[last:]))
+    return md("").join(parts)
+
+
+def rate_view(table) -> dict:
+    rows = []
+    for row in sorted(table.rows(), key=lambda r: r.start, reverse=True):
+        rows.append({"label": half_year_label(row), "start": row.start, "ecb": percent(row.ecb),
+                     "legal_individual": percent(row.legal_individual), "legal_other": percent(row.legal_other),
+                     "floor": percent(Decimal(3) * Decimal(str(row.legal_other))),
+                     "ecb_plus_10": percent(Decimal(str(row.ecb)) + 10), "source": source_md(" ".join(str(row.source).split()))})
+    last = table.last
+    return {"rows": rows, "last": {"label": half_year_label(last), "start": last.start}}
