@@ -179,3 +179,9 @@ def _shown(path: Path) -> str:
 from .dunning_run import register as _register_dunning  # noqa: E402
 
 COMMANDS.append(_register_dunning)
+
+# `site`: the internal playbook site (cgvkit/site/), also the last step of `all`.
+from .site import register as _register_site, step as _site_step  # noqa: E402
+
+COMMANDS.append(_register_site)
+ALL_STEPS.append(_site_step)
