@@ -43,10 +43,10 @@ def build_strict(config_file: Path, site_dir: Path) -> None:
         build(config)
     except MkDocsException as exc:
         messages = handler.messages or [str(exc)]
-        raise KitError([_problem(m) for m in messages]) from None
+        raise KitError([_problem(m) for m in dict.fromkeys(messages)]) from None
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.propagate = propagate
     if handler.messages:  # strict mode aborts on warnings; never accept a silent one either
-        raise KitError([_problem(m) for m in handler.messages])
+        raise KitError([_problem(m) for m in dict.fromkeys(handler.messages)])
