@@ -62,10 +62,12 @@ def payment_term_text(company) -> str:
     clause = company.clause("payment_term")
     params = clause.params if clause else {}
     days = params.get("days")
+    if params.get("when") in ("commande", "livraison"):
+        return f"la {params['when']}"
     if days is None:
-        return "à la date d'échéance indiquée sur la facture"
+        return "la date d'échéance indiquée sur la facture"
     if not days:
-        return "à réception de la facture"
+        return "réception de la facture"
     if params.get("end_of_month"):
         return f"{days} jours fin de mois"
     return f"{days} jours à compter de la date de facture"
