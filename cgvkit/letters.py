@@ -31,6 +31,7 @@ CONVENTION = ("Mode de calcul : intérêts simples, par jour calendaire, sur une
               "semestres est découpé, chaque jour portant le taux de son semestre ; les intérêts de chaque "
               "facture sont arrondis au centime, une seule fois, après addition des périodes.")
 REPLY_DAYS = 8
+SMALL_CLAIM = Decimal("5000.00")  # CPCE L125-1, R125-1
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def blank_context(company, stage, html: bool) -> dict:
                    "address": [ph("Adresse du débiteur"), ph("Code postal et ville")],
                    "email": ph("courriel du débiteur"), "phone": ph("téléphone du débiteur")},
         "invoices": [row], "totals": totals, "count": ph("nombre"), "first_due": ph("échéance"),
+        "plural": True, "small_claim": True,
         "notice_date": ph("date de la mise en demeure"),
         "terms": terms(company, company.market, company.rates),
         "payment": payment(company, ph("montant"), ph("références des factures"), None),
@@ -237,7 +239,8 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool) ->
         "when": date_fr(run_date), "deadline": date_fr(run_date + timedelta(days=reply)), "reply_days": reply,
         "debtor": {"id": debtor.debtor_id, "name": debtor.name, "address": address_lines(first.debtor_address),
                    "email": first.debtor_email, "phone": first.debtor_phone},
-        "invoices": rows, "count": len(rows),
+        "invoices": rows, "count": len(rows), "plural": len(rows) > 1,
+        "small_claim": totals["outstanding"] <= SMALL_CLAIM,
         "totals": {k: money(v) for k, v in totals.items()},
         "first_due": date_fr(min(i.row.due_date for i in claimed)) if claimed else "",
         "notice_date": date_fr(notices[0]) if notices else "",
