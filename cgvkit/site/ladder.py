@@ -44,10 +44,10 @@ def stage_view(stage, published: list) -> dict:
     preview, preview_company = [], ""
     for pub in published:
         found = documents(pub.pack / "letters", stage.id)
-        for path in found:
-            files.append({"company": pub.company, "href": f"../entreprises/{pub.slug}/lettres/{path.name}",
-                          "kind": KINDS[path.suffix], "companion": path.stem.endswith("-email"),
-                          "name": path.name})
+        if found:
+            files.append({"company": pub.company, "links": [
+                {"href": f"../entreprises/{pub.slug}/lettres/{path.name}", "kind": KINDS[path.suffix],
+                 "companion": path.stem.endswith("-email")} for path in found]})
         if found and not preview:
             preview_company = pub.company.identity["name"]
             for path in found:
