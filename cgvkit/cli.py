@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     except KitError as exc:
         _report(exc.problems)
         errors = sum(p.severity == "error" for p in exc.problems)
-        print(f"\n{errors} erreur(s) : rien n’a été écrit ni modifié.", file=sys.stderr)
+        print(f"\n{errors} erreur(s) : ce qui est en erreur n’a pas été écrit, les sorties précédentes "
+              "restent intactes.", file=sys.stderr)
         return 1
     except Usage as exc:
         print(f"usage : {exc}", file=sys.stderr)

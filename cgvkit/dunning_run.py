@@ -30,7 +30,7 @@ def register(sub) -> None:
     p.add_argument("company", type=Path)
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
     p.add_argument("--date", type=_day, required=True, help="date de la relance, AAAA-MM-JJ")
-    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/<entreprise>/dunning-<date>/)")
+    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.set_defaults(run=cmd_dunning)
 
 
@@ -52,7 +52,8 @@ def cmd_dunning(args) -> int:
     project = load_project(ROOT, [args.company])
     _report(project.warnings)
     company = project.companies[0]
-    out = args.output or ROOT / "dist" / company.slug / f"dunning-{args.date.isoformat()}"
+    # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
+    out = args.output or ROOT / "dist" / "relances" / company.slug / args.date.isoformat()
     debtors = run_dunning(project, company, args.ledger, args.date, out)
     counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
     warned = sum(bool(d.warnings) for d in debtors)

@@ -34,8 +34,8 @@ class Parameter:
         kinds = {"integer": "integer", "number": ["integer", "decimal"], "string": "string",
                  "boolean": "boolean", "date": "date", "enum": "string"}
         rule: dict = {"type": kinds[self.type], "required": not self.has_default}
-        if self.type == "string":
-            rule["empty"] = False
+        if self.type == "string" and not self.has_default:
+            rule["empty"] = False  # a required text must say something; a default may be ""
         for key in ("min", "max"):
             if getattr(self, key) is not None:
                 rule[key] = getattr(self, key)

@@ -84,7 +84,7 @@ def check_templates(root: Path) -> list[Problem]:
     """Every Jinja template must compile; a syntax error names its file and line."""
     env = environment(str((root / "templates").resolve()))
     problems = []
-    for path in sorted((root / "templates").rglob("*.html")) + sorted((root / "templates").rglob("*.txt")):
+    for path in sorted(p for suffix in ("html", "txt", "md") for p in (root / "templates").rglob(f"*.{suffix}")):
         name = path.relative_to(root / "templates").as_posix()
         try:
             env.parse(path.read_text(encoding="utf-8"), name=name)

@@ -109,14 +109,9 @@ def _strings(value, path=()):
         yield path, value
 
 
-def check_odr_company(company) -> Iterable:
-    for path, text in _strings(company.source.data):
-        if any(marker in text for marker in ODR_MARKERS):
-            yield path, "lien vers la plateforme européenne de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez-le"
-
-
-def check_odr_library(variant) -> Iterable:
-    for path, text in _strings(variant.source.data):
+def check_odr(item) -> Iterable:
+    """Any string of a company profile or a clause file that links to the closed platform."""
+    for path, text in _strings(item.source.data):
         if any(marker in text for marker in ODR_MARKERS):
             yield path, "lien vers la plateforme européenne de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez-le"
 
@@ -156,10 +151,9 @@ RULES: tuple[Rule, ...] = (
          "Clause attributive de juridiction dans des CGV destinées aux consommateurs.", check_b2c_jurisdiction),
     Rule("b2c-mediation", "error", "Code de la consommation, art. L612-1, L616-1 et R616-1",
          "CGV consommateurs sans le nom et le site internet du médiateur de la consommation.", check_b2c_mediation),
-    Rule("odr-link", "error", "Règlement (UE) 2024/3228 (fin de la plateforme RLL le 20 juillet 2025)",
-         "Lien vers la plateforme européenne de règlement en ligne des litiges, fermée.", check_odr_company),
-    Rule("odr-link", "error", "Règlement (UE) 2024/3228 (fin de la plateforme RLL le 20 juillet 2025)",
-         "Lien vers la plateforme européenne de règlement en ligne des litiges, fermée.", check_odr_library, "library"),
+    *(Rule("odr-link", "error", "Règlement (UE) 2024/3228 (fin de la plateforme RLL le 20 juillet 2025)",
+           "Lien vers la plateforme européenne de règlement en ligne des litiges, fermée.", check_odr, scope)
+      for scope in ("company", "library")),
     Rule("outdated-l441-6", "warning", "Code de commerce, art. L441-10 (ancien L441-6)",
          "Clause qui cite l’article L441-6, abrogé pour les pénalités depuis le 26 avril 2019.", check_l441_6, "library"),
     Rule("retention-acceptance", "warning", "Code de commerce, art. L624-16 ; Code civil, art. 2367",

@@ -38,8 +38,9 @@ def test_company_error_names_line_and_article(project):
     company.write_text(text, encoding="utf-8")
     result = run_cli(project, "validate", "companies/atelier-lyonnais.yaml")
     assert result.returncode == 1
-    line_no = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("  payment_term:"))
-    expected = (f"companies/atelier-lyonnais.yaml:{line_no}:23: clauses.payment_term.days: 75 jours dépasse "
+    line_no, line = next((i, l) for i, l in enumerate(text.splitlines(), 1) if l.startswith("  payment_term:"))
+    column = line.index("75") + 1
+    expected = (f"companies/atelier-lyonnais.yaml:{line_no}:{column}: clauses.payment_term.days: 75 jours dépasse "
                 "le plafond de 60 jours")
     assert expected in result.stderr
     assert "(Code de commerce, art. L441-10 I) [payment-term-max]" in result.stderr
@@ -67,7 +68,8 @@ def test_failed_pack_leaves_the_previous_one_intact(project):
     pack = project / "dist" / "atelier-lyonnais"
     before = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
     company = project / "companies" / "atelier-lyonnais.yaml"
-    edit(company, "siren:", "siren: '000'\n  old_siren:")
+    company.write_text(re.sub(r"(?m)^(\s+siren:).*$", r"\1 '000000001'", company.read_text(encoding="utf-8")),
+                       encoding="utf-8")
     result = run_cli(project, "pack", "companies/atelier-lyonnais.yaml")
     assert result.returncode == 1 and "[identity-siren]" in result.stderr
     after = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}

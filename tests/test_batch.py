@@ -1,0 +1,128 @@
+"""Packs at scale: parallel, incremental, sharded, and robust to one failing pack."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from cgvkit.batch import in_shard, parse_shard
+from conftest import edit, run_cli
+
+SUMMARY = re.compile(r"(\d+) pack\(s\) construit\(s\), (\d+) réutilisé\(s\), (\d+) en échec")
+
+
+def build(root, *args):
+    result = run_cli(root, "all", "--no-site", "--jobs", "2", *args)
+    match = SUMMARY.search(result.stdout)
+    assert match, result.stdout + result.stderr
+    rendered, reused, failed = map(int, match.groups())
+    return result, rendered, reused, failed
+
+
+def add_company(root, slug, base="atelier-lyonnais", replace=()):
+    text = (root / "companies" / f"{base}.yaml").read_text(encoding="utf-8")
+    for old, new in replace:
+        assert old in text
+        text = text.replace(old, new)
+    (root / "companies" / f"{slug}.yaml").write_text(text, encoding="utf-8")
+
+
+def rendered_now(root, before):
+    """Slugs whose pack folder changed since `before` (slug → manifest text)."""
+    return {slug for slug, manifest in before.items()
+            if (root / "dist" / slug / "manifest.json").read_text() != manifest}
+
+
+def manifests(root):
+    return {p.parent.name: p.read_text() for p in (root / "dist").glob("*/manifest.json")}
+
+
+def test_shards_are_stable_disjoint_and_complete():
+    slugs = [f"societe-{i}" for i in range(300)]
+    for total in (1, 2, 3, 7):
+        shards = [{s for s in slugs if in_shard(s, (i, total))} for i in range(1, total + 1)]
+        assert set().union(*shards) == set(slugs)
+        assert sum(len(s) for s in shards) == len(slugs)
+    assert parse_shard("2/8") == (2, 8)
+
+
+def test_incremental_rebuilds_exactly_what_changed(project):
+    add_company(project, "filiale-2025", replace=[("effective_date: 2026-01-01", "effective_date: 2025-03-01"),
+                                                  ("retention_of_title: {variant: extended}", "retention_of_title: {variant: standard}")])
+    _, rendered, reused, failed = build(project)
+    assert (rendered, reused, failed) == (3, 0, 0)
+
+    _, rendered, reused, _ = build(project)
+    assert (rendered, reused) == (0, 3)
+
+    before = manifests(project)
+    variant = project / "clauses" / "retention_of_title" / "extended.yaml"
+    variant.write_text(variant.read_text(encoding="utf-8") + "\n# révision\n", encoding="utf-8")
+    _, rendered, reused, _ = build(project)
+    assert (rendered, reused) == (1, 2)
+    assert rendered_now(project, before) == {"atelier-lyonnais"}
+
+    before = manifests(project)
+    rates = (project / "data" / "rates.yaml").read_text(encoding="utf-8")
+    row = rates.index("half_year: 2025-H1")
+    source = rates.index("source:", row)
+    rates = rates[:source] + "source: \"corrigée\"  # " + rates[source + len("source:"):]
+    (project / "data" / "rates.yaml").write_text(rates, encoding="utf-8")
+    _, rendered, reused, _ = build(project)
+    assert rendered_now(project, before) == {"filiale-2025"} and (rendered, reused) == (1, 2)
+
+    before = manifests(project)
+    edit(project / "companies" / "boutique-en-ligne.yaml", "effective_date:", "# note\neffective_date:")
+    build(project)
+    assert rendered_now(project, before) == {"boutique-en-ligne"}
+
+    before = manifests(project)
+    css = project / "templates" / "print.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* révision */\n", encoding="utf-8")
+    _, rendered, reused, _ = build(project)
+    assert (rendered, reused) == (3, 0) and rendered_now(project, before) == set(before)
+
+
+def test_forced_rebuild_gives_identical_bytes(project):
+    build(project)
+    first = {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file() and "index" not in p.name}
+    _, rendered, _, _ = build(project, "--force")
+    assert rendered == 2
+    second = {p: p.read_bytes() for p in (project / "dist").rglob("*") if p.is_file() and "index" not in p.name}
+    assert first == second
+
+
+def test_one_failing_pack_does_not_spoil_the_others(project):
+    # A render-time failure (division by zero in a clause text) for one company only…
+    edit(project / "clauses" / "payment_term" / "standard.yaml", "text: |\n", "text: |\n  {{ 100 // (days + 1 - 1) if days else 100 // days }}\n")
+    add_company(project, "en-panne", replace=[("payment_term: {days: 45, end_of_month: false}",
+                                               "payment_term: {days: 0, end_of_month: false}")])
+    # …and a validation failure for another.
+    add_company(project, "mal-saisie", replace=[("market: b2b", "market: b2z")])
+    result, rendered, reused, failed = build(project)
+    assert result.returncode == 1
+    assert failed == 2 and rendered == 2
+    assert "companies/en-panne.yaml" in result.stderr and "[pack-failed]" in result.stderr
+    assert "companies/mal-saisie.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+    for slug in ("atelier-lyonnais", "boutique-en-ligne"):
+        manifest = json.loads((project / "dist" / slug / "manifest.json").read_text())
+        assert "cgv.pdf" in manifest["outputs"]
+    assert not (project / "dist" / "en-panne").exists()
+
+
+def test_shard_runs_and_merge_cover_every_company(project):
+    for i in range(3):
+        add_company(project, f"filiale-{i}")
+    built = set()
+    for index in (1, 2):
+        result = run_cli(project, "all", "--no-site", "--jobs", "1", "--shard", f"{index}/2")
+        assert result.returncode == 0, result.stderr
+        shard = json.loads((project / "dist" / f"index-shard-{index}-of-2.json").read_text())
+        assert not built & set(shard["packs"])
+        built |= set(shard["packs"])
+    assert built == {p.stem for p in (project / "companies").glob("*.yaml")}
+    assert run_cli(project, "merge").returncode == 0
+    merged = json.loads((project / "dist" / "index.json").read_text())
+    assert set(merged["packs"]) == built
+    assert run_cli(project, "all", "--shard", "3/2").returncode == 2
