@@ -41,9 +41,9 @@ def synthetic_profiles(root: Path, count: int) -> None:
     b2c = (root / "companies" / "boutique-en-ligne.yaml").read_text(encoding="utf-8")
     for i in range(count):
         if i % 3 == 2:
-            text = b2c.replace("name: ", f"name: Boutique {i:04d} — ", 1)
+            text = b2c.replace("Le Comptoir des Thés", f"Thés {i:04d}")
         else:
-            text = b2b.replace("name: ", f"name: Société {i:04d} — ", 1)
+            text = b2b.replace("Atelier Lyonnais de Menuiserie", f"Menuiserie {i:04d}")
             text = _replace_line(text, "payment_term:", f"  payment_term: {rng.choice(B2B_TERMS)}")
             text = _replace_line(text, "late_penalties:", f"  late_penalties: {rng.choice(B2B_PENALTIES)}")
             if i % 2:

@@ -103,9 +103,15 @@ def build_all(project, dist: Path, jobs: int | None = None, shard=None, force: b
               progress=None) -> Report:
     """Build every valid company's pack of the shard; `progress(outcome)` is called as each ends."""
     started = time.perf_counter()
-    companies = [c for c in project.companies if in_shard(c.slug, shard)]
+    companies, outcomes = [], []
+    for company in (c for c in project.companies if in_shard(c.slug, shard)):
+        # Up-to-date packs are settled here, so a no-change rebuild starts no worker at all.
+        if not force and _up_to_date(dist / company.slug, pack_key(project, company)):
+            outcomes.append(Outcome(company.slug, "reused"))
+            progress and progress(outcomes[-1])
+        else:
+            companies.append(company)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(companies) or 1))
-    outcomes = []
     if jobs == 1:
         for company in companies:
             outcomes.append(build_one(project, company, dist, force))
