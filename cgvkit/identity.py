@@ -18,22 +18,17 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _luhn_number(value: str, digits: int, label: str) -> str | None:
+    number = str(value).replace(" ", "")
+    if not re.fullmatch(rf"\d{{{digits}}}", number):
+        return f"le {label} « {value} » doit compter exactement {digits} chiffres"
+    if not luhn_ok(number):
+        return f"le {label} {number} est invalide (clé de contrôle de Luhn incorrecte)"
+    return None
+
+
 def check_siren(value: str) -> str | None:
-    siren = str(value).replace(" ", "")
-    if not re.fullmatch(r"\d{9}", siren):
-        return f"le SIREN « {value} » doit compter exactement 9 chiffres"
-    if not luhn_ok(siren):
-        return f"le SIREN {siren} est invalide (clé de contrôle de Luhn incorrecte)"
-    return None
-
-
-def check_siret(value: str) -> str | None:
-    siret = str(value).replace(" ", "")
-    if not re.fullmatch(r"\d{14}", siret):
-        return f"le SIRET « {value} » doit compter exactement 14 chiffres"
-    if not luhn_ok(siret):
-        return f"le SIRET {siret} est invalide (clé de contrôle de Luhn incorrecte)"
-    return None
+    return _luhn_number(value, 9, "SIREN")
 
 
 def vat_key(siren: str) -> str:

@@ -120,12 +120,16 @@ def load_library(root: Path) -> Library:
     return Library(root, families)
 
 
-def _load(path: Path, root: Path, problems: Problems) -> Source | None:
+def _load(path: Path, root: Path, schema: str, problems: Problems) -> Source | None:
+    """The file's Source if it loads and passes its schema; otherwise None, problems collected."""
     try:
-        return load_file(path, root)
+        source = load_file(path, root)
     except KitError as exc:
         problems.extend(exc.problems)
         return None
+    found = validate(source, schema_file(root, schema))
+    problems.extend(found)
+    return None if found else source
 
 
 def _load_family(folder: Path, root: Path, problems: Problems) -> Family | None:
@@ -135,12 +139,8 @@ def _load_family(folder: Path, root: Path, problems: Problems) -> Family | None:
         problems.add(Problem(str(rel), 1, 1, "", "fichier de famille manquant : chaque dossier de "
                              "clauses doit contenir un _family.yaml", "family-missing"))
         return None
-    source = _load(path, root, problems)
+    source = _load(path, root, "family", problems)
     if source is None:
-        return None
-    found = validate(source, schema_file(root, "family"))
-    problems.extend(found)
-    if found:
         return None
     data = source.data
     if data["family"] != folder.name:
@@ -156,12 +156,8 @@ def _load_family(folder: Path, root: Path, problems: Problems) -> Family | None:
 
 
 def _load_variant(path: Path, root: Path, family: Family, problems: Problems) -> Variant | None:
-    source = _load(path, root, problems)
+    source = _load(path, root, "clause", problems)
     if source is None:
-        return None
-    found = validate(source, schema_file(root, "clause"))
-    problems.extend(found)
-    if found:
         return None
     data = source.data
     expected = f"{family.name}/{path.stem}"

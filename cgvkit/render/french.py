@@ -37,10 +37,6 @@ def date_fr(value: date) -> str:
     return "1er" + text[1:] if value.day == 1 else text
 
 
-def date_short(value: date) -> str:
-    return format_date(value, format="dd/MM/y", locale="fr_FR")
-
-
 _BEFORE_HIGH = re.compile(r"(?<=\S)[ \u00a0\u202f]*([;!?])(?=\s|$|»)")
 _BEFORE_COLON = re.compile(r"(?<=\S)[ \u00a0\u202f]*:(?=\s|$)")
 _OPEN_QUOTE = re.compile(r"«[ \u00a0\u202f]*")
@@ -61,4 +57,4 @@ def typography(text: str) -> str:
 
 
 FILTERS = {"money": money, "percent": percent, "date_fr": date_fr, "number": number,
-           "date_short": date_short, "typo": typography}
+           "typo": typography}
