@@ -1,6 +1,6 @@
-"""Late interest as LAW.md §8 states it: simple, calendar days, actual/365, split by half-year.
+"""Late interest as LAW.md §8 states it: simple interest, calendar days, actual/365, split by half-year.
 
-Money is Decimal throughout; each invoice's interest is rounded half-up to the cent once,
+Money and rates are Decimal throughout; an invoice's interest is rounded half-up to the cent once,
 after summing its periods.
 """
 
@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..render.french import NBSP, number, percent
 from .rates import HalfYearRates, RateTable, half_year_bounds, half_year_of
 
 CENT = Decimal("0.01")
-DAYS_PER_YEAR = Decimal(365)  # also in leap years: the kit's stated convention
-INDEMNITY = Decimal("40.00")  # Code de commerce D441-5
+DAYS_PER_YEAR = 365  # also in leap years: the kit's stated convention
+INDEMNITY = Decimal("40.00")  # Code de commerce D441-5, per late invoice, B2B only
+KINDS = ("ecb_plus", "legal_multiple", "fixed", "legal")
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,11 @@ class RateRule:
     """How the annual rate of a half-year is derived."""
 
     kind: str  # "ecb_plus" | "legal_multiple" | "fixed" | "legal"
-    value: Decimal = Decimal(0)  # margin points, multiplier or fixed percent
+    value: Decimal = Decimal(0)  # margin points, multiplier or fixed percent; ignored for "legal"
+
+    def __post_init__(self):
+        if self.kind not in KINDS:  # a typo here would silently charge the wrong rate
+            raise ValueError(f"unknown rate rule kind: {self.kind!r}")
 
     def annual_rate(self, rates: HalfYearRates) -> Decimal:
         if self.kind == "ecb_plus":
@@ -39,15 +45,13 @@ class RateRule:
             return self.value * rates.legal_other
         if self.kind == "fixed":
             return self.value
-        if self.kind == "legal":
-            return rates.legal_other  # a professional creditor: the "autres cas" rate (CMF L313-2)
-        raise ValueError(self.kind)
+        return rates.legal_other  # a professional creditor takes the "autres cas" rate (CMF L313-2)
 
     def describe(self) -> str:
-        from ..render.french import number, percent
-
+        """The rule in French, as a letter or a CGV quotes it."""
         if self.kind == "ecb_plus":
-            return f"taux de refinancement de la BCE majoré de {number(self.value)} points"
+            unit = "point" if abs(self.value) < 2 else "points"  # French singular below 2
+            return f"taux BCE + {number(self.value)}{NBSP}{unit}"
         if self.kind == "legal_multiple":
             return f"{number(self.value)} fois le taux d’intérêt légal"
         if self.kind == "fixed":
@@ -59,34 +63,40 @@ class RateRule:
 class InterestResult:
     days: int
     interest: Decimal
-    periods: tuple
+    periods: list[Period]
 
 
 def periods(start_after: date, until: date, rule: RateRule, table: RateTable) -> list[Period]:
-    """Days start_after < d <= until, grouped by half-year, each with its half-year's rate."""
-    result, day = [], start_after + timedelta(days=1)
+    """The days start_after < d <= until, grouped by half-year, each group at its half-year's rate."""
+    found, day = [], start_after + timedelta(days=1)
     while day <= until:
         _, half_end = half_year_bounds(half_year_of(day))
         end = min(half_end, until)
         rate = rule.annual_rate(table.for_date(day))
-        result.append(Period(day, end, (end - day).days + 1, rate))
+        found.append(Period(day, end, (end - day).days + 1, rate))
         day = end + timedelta(days=1)
-    return result
+    return found
 
 
 def late_interest(amount: Decimal, start_after: date, until: date, rule: RateRule,
                   table: RateTable) -> InterestResult:
-    """Interest on `amount` from the day after `start_after` to `until` inclusive."""
+    """Interest on `amount` for each day after `start_after` up to `until` inclusive.
+
+    `start_after` is the due date (B2B) or the formal-notice date (B2C).
+    """
     found = periods(start_after, until, rule, table)
-    raw = sum((amount * p.rate / 100 * p.days / DAYS_PER_YEAR for p in found), Decimal(0))
-    return InterestResult(max((until - start_after).days, 0), raw.quantize(CENT, ROUND_HALF_UP), tuple(found))
+    # Sum the exact numerators and divide once, so no intermediate rounding can move the cent.
+    numerator = sum((amount * p.rate * p.days for p in found), Decimal(0))
+    interest = (numerator / (100 * DAYS_PER_YEAR)).quantize(CENT, ROUND_HALF_UP)
+    return InterestResult(max((until - start_after).days, 0), interest, found)
 
 
 def indemnity(kind: str, late: bool) -> Decimal:
-    """The fixed recovery indemnity: 40 € per late invoice between professionals, none for consumers."""
+    """The fixed recovery indemnity: 40 € per late invoice between professionals (D441-5);
+    none for consumers (CPCE L111-8)."""
     return INDEMNITY if kind == "b2b" and late else Decimal("0.00")
 
 
 def floor_rate(rates: HalfYearRates) -> Decimal:
-    """The lowest rate B2B penalties may stipulate: 3 × the legal rate (L441-10 II)."""
+    """The lowest rate stipulated B2B penalties may use: 3 × the legal rate (L441-10 II)."""
     return 3 * rates.legal_other

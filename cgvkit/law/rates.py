@@ -1,30 +1,38 @@
-"""The half-year rate table (data/rates.yaml): ECB main refinancing rate and legal interest rates."""
+"""The half-year rate table (data/rates.yaml): ECB main refinancing rate and the two legal rates.
+
+A date in a half-year the table lacks is an error that names the row to add, never a guessed rate
+(LAW.md §7).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from ..errors import KitError, Problem, Problems
+from ..render.french import NBSP, date_fr
 from ..schemas import schema_file, validate
-from ..yamlsource import load_file
+from ..yamlsource import Source, load_file
+
+_LABEL = re.compile(r"(\d{4})-H([12])")
 
 
 @dataclass(frozen=True)
 class HalfYearRates:
     half_year: str  # "2026-H1"
-    start: date
+    start: date  # inclusive
     end: date  # inclusive
-    ecb: Decimal
+    ecb: Decimal  # percent per year
     legal_individual: Decimal
     legal_other: Decimal
     source: str
 
 
 class MissingRateError(KitError):
-    """A date falls in a half-year the table lacks: say which row to add, never guess."""
+    """A date falls in a half-year the table lacks."""
 
 
 def half_year_of(day: date) -> str:
@@ -32,73 +40,116 @@ def half_year_of(day: date) -> str:
 
 
 def half_year_bounds(label: str) -> tuple[date, date]:
-    year, half = int(label[:4]), label[-1]
-    return (date(year, 1, 1), date(year, 6, 30)) if half == "1" else (date(year, 7, 1), date(year, 12, 31))
+    """First and last day (both inclusive) of a half-year such as "2026-H1"."""
+    match = _LABEL.fullmatch(label)
+    if not match:
+        raise ValueError(f"not a half-year label: {label!r}")
+    year = int(match.group(1))
+    if match.group(2) == "1":
+        return date(year, 1, 1), date(year, 6, 30)
+    return date(year, 7, 1), date(year, 12, 31)
 
 
-def _next(label: str) -> str:
-    year, half = int(label[:4]), label[-1]
-    return f"{year}-H2" if half == "1" else f"{year + 1}-H1"
+def next_half_year(label: str) -> str:
+    _, end = half_year_bounds(label)
+    return half_year_of(end + timedelta(days=1))
+
+
+def missing_message(label: str, file: str) -> str:
+    start, end = half_year_bounds(label)
+    return (f"aucun taux pour le semestre {label} (du {date_fr(start)} au {date_fr(end)}){NBSP}: ajoutez "
+            f"la ligne «{NBSP}half_year: {label}{NBSP}» à {file} avec ses taux et sa source")
 
 
 class RateTable:
-    def __init__(self, rows: list[HalfYearRates], file: str, last_line: int):
-        self._rows = {row.half_year: row for row in rows}
+    """The rows of data/rates.yaml in chronological order, without gaps."""
+
+    def __init__(self, rows: list[HalfYearRates], file: str = "data/rates.yaml", anchor: tuple = (1, 1)):
+        self._rows = sorted(rows, key=lambda r: r.start)
+        self._by_label = {row.half_year: row for row in self._rows}
         self.file = file
-        self.last_line = last_line
+        self.anchor = anchor  # line and column of the last row: where the next row goes
 
     @classmethod
     def load(cls, path: Path, root: Path) -> "RateTable":
+        """Load and check the table; every problem is reported at once in a KitError."""
         source = load_file(path, root)
         problems = Problems()
         problems.extend(validate(source, schema_file(root, "rates"), rule_prefix="rates"))
+        items = source.data.get("rates") if isinstance(source.data, dict) else None
+        items = items if isinstance(items, list) else []
+        problems.extend(_sequence_problems(source, items))
         problems.raise_if_errors()
-        rows, previous = [], None
-        for i, item in enumerate(source.data["rates"]):
-            label = item["half_year"]
-            where = ("rates", i, "half_year")
-            if previous is not None and label <= previous:
-                rule = "rates-duplicate" if label == previous else "rates-order"
-                problems.add(source.problem(where, f"le semestre {label} est en double ou hors de l’ordre "
-                                            "chronologique", rule))
-            elif previous is not None and label != _next(previous):
-                problems.add(source.problem(where, f"il manque le semestre {_next(previous)} avant {label}",
-                                            "rates-gap"))
-            previous = max(previous or label, label)
-            start, end = half_year_bounds(label)
-            rows.append(HalfYearRates(label, start, end, Decimal(item["ecb"]), Decimal(item["legal_individual"]),
-                                      Decimal(item["legal_other"]), item["source"]))
-        problems.raise_if_errors()
-        last_line, _ = source.where(("rates", len(rows) - 1))
-        return cls(rows, source.file, last_line)
+        rows = [_row(item) for item in items]
+        return cls(rows, source.file, source.where(("rates", len(rows) - 1)))
 
     def rows(self) -> list[HalfYearRates]:
-        return [self._rows[k] for k in sorted(self._rows)]
+        return list(self._rows)
 
     @property
     def last(self) -> HalfYearRates:
-        return self.rows()[-1]
+        return self._rows[-1]
 
     def get(self, label: str) -> HalfYearRates | None:
-        return self._rows.get(label)
+        return self._by_label.get(label)
 
     def for_date(self, day: date, where: Problem | None = None) -> HalfYearRates:
-        """The rates of `day`'s half-year; MissingRateError names the row to add.
+        """The rates of `day`'s half-year.
 
-        `where` (a located Problem) blames the input that asked for that date, e.g. a company's
-        effective_date; otherwise the error points at the end of the table.
+        MissingRateError names the row to add; `where` (any located Problem) blames the input that
+        asked for the date, e.g. a company's effective_date, instead of the end of the table.
         """
         label = half_year_of(day)
-        row = self._rows.get(label)
+        row = self._by_label.get(label)
         if row is not None:
             return row
-        start, end = half_year_bounds(label)
-        from ..render.french import date_fr
-
-        message = (f"aucun taux pour le semestre {label} (du {date_fr(start)} au {date_fr(end)}) : "
-                   f"ajoutez la ligne « half_year: {label} » à {self.file} avec ses taux et sa source")
+        message = missing_message(label, self.file)
         if where is not None:
             problem = Problem(where.file, where.line, where.column, where.path, message, "rates-missing")
         else:
-            problem = Problem(self.file, self.last_line, 1, "rates", message, "rates-missing")
+            problem = Problem(self.file, self.anchor[0], self.anchor[1], "rates", message, "rates-missing")
         raise MissingRateError([problem])
+
+
+def _row(item: dict) -> HalfYearRates:
+    start, end = half_year_bounds(item["half_year"])
+    return HalfYearRates(item["half_year"], start, end, Decimal(item["ecb"]),
+                         Decimal(item["legal_individual"]), Decimal(item["legal_other"]), item["source"])
+
+
+def _labels(items: list) -> list[tuple[int, str]]:
+    """(index, label) of the rows whose half_year is well formed; the schema reports the others."""
+    return [(i, item["half_year"]) for i, item in enumerate(items)
+            if isinstance(item, dict) and isinstance(item.get("half_year"), str)
+            and _LABEL.fullmatch(item["half_year"])]
+
+
+def _sequence_problems(source: Source, items: list) -> list[Problem]:
+    """Rows must run in chronological order, each half-year once, none missing in between."""
+    problems, seen, previous = [], {}, None
+    for i, label in _labels(items):
+        where = ("rates", i, "half_year")
+        if label in seen:
+            line, _ = source.where(("rates", seen[label], "half_year"))
+            problems.append(source.problem(where, f"le semestre {label} figure deux fois (déjà ligne {line})",
+                                           "rates-duplicate"))
+            continue
+        seen[label] = i
+        if previous is not None and label < previous:
+            problems.append(source.problem(where, f"le semestre {label} est placé après {previous}{NBSP}: "
+                                           "rangez les lignes dans l’ordre chronologique", "rates-order"))
+            continue
+        if previous is not None and label != next_half_year(previous):
+            problems.append(source.problem(where, _gap_message(previous, label), "rates-gap"))
+        previous = label
+    return problems
+
+
+def _gap_message(previous: str, label: str) -> str:
+    missing, current = [], next_half_year(previous)
+    while current != label:
+        missing.append(current)
+        current = next_half_year(current)
+    names = missing[0] if len(missing) == 1 else f"{missing[0]} à {missing[-1]}"
+    word = "le semestre" if len(missing) == 1 else "les semestres"
+    return f"il manque {word} {names} entre {previous} et {label}{NBSP}: chaque semestre doit avoir sa ligne"
