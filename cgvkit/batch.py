@@ -95,31 +95,32 @@ def _init_worker(root: str, paths: list[str]) -> None:
     _WORKER["companies"] = {c.slug: c for c in project.companies}
 
 
-def _work(slug: str, dist: str, force: bool) -> Outcome:
-    return build_one(_WORKER["project"], _WORKER["companies"][slug], Path(dist), force)
+def _work(slug: str, dist: str) -> Outcome:
+    # Only stale packs reach a worker (build_all settles the others), hence force=True.
+    return build_one(_WORKER["project"], _WORKER["companies"][slug], Path(dist), force=True)
 
 
 def build_all(project, dist: Path, jobs: int | None = None, shard=None, force: bool = False,
               progress=None) -> Report:
     """Build every valid company's pack of the shard; `progress(outcome)` is called as each ends."""
     started = time.perf_counter()
-    companies, outcomes = [], []
+    stale, outcomes = [], []
     for company in (c for c in project.companies if in_shard(c.slug, shard)):
         # Up-to-date packs are settled here, so a no-change rebuild starts no worker at all.
         if not force and _up_to_date(dist / company.slug, pack_key(project, company)):
             outcomes.append(Outcome(company.slug, "reused"))
             progress and progress(outcomes[-1])
         else:
-            companies.append(company)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(companies) or 1))
+            stale.append(company)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(stale) or 1))
     if jobs == 1:
-        for company in companies:
-            outcomes.append(build_one(project, company, dist, force))
+        for company in stale:
+            outcomes.append(build_one(project, company, dist, force=True))
             progress and progress(outcomes[-1])
     else:
-        paths = [str(c.path) for c in companies]
+        paths = [str(c.path) for c in stale]
         with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(str(project.root), paths)) as pool:
-            futures = [pool.submit(_work, c.slug, str(dist), force) for c in companies]
+            futures = [pool.submit(_work, c.slug, str(dist)) for c in stale]
             for future in as_completed(futures):
                 outcomes.append(future.result())
                 progress and progress(outcomes[-1])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .buildkey import pack_key
 from .company import logo_path
 from .errors import KitError
 from .fsutil import sha256_file, staged_dir
@@ -73,11 +74,13 @@ def write_document(project, html: str, stem: Path, when) -> int:
     return write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier).pages
 
 
-def build_pack(project, company, out: Path, key: str = "") -> dict:
+def build_pack(project, company, out: Path, key: str | None = None) -> dict:
     """Write the pack into `out` atomically and return its manifest.
 
-    `key` (see buildkey.py) is recorded so a later build can tell the pack is up to date.
+    The build key (see buildkey.py) is recorded so a later build can tell the pack is up to
+    date, whichever command built it; callers that already computed it pass it in.
     """
+    key = key or pack_key(project, company)
     arts = articles(company)
     with staged_dir(out) as stage:
         pages = write_document(project, cgv_html(project, company, arts), stage / "cgv", company.effective_date)

@@ -126,3 +126,9 @@ def test_shard_runs_and_merge_cover_every_company(project):
     merged = json.loads((project / "dist" / "index.json").read_text())
     assert set(merged["packs"]) == built
     assert run_cli(project, "all", "--shard", "3/2").returncode == 2
+
+
+def test_a_pack_built_by_the_pack_command_is_reused_by_all(project):
+    assert run_cli(project, "pack", "companies/boutique-en-ligne.yaml").returncode == 0
+    _, rendered, reused, failed = build(project)
+    assert (rendered, reused, failed) == (1, 1, 0)
