@@ -40,10 +40,10 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def main(rows: int = 10_000) -> None:
-    from cgvkit.dunning import plan
-    from cgvkit.ladder import ladder_for
-    from cgvkit.ledger import load_ledger
-    from cgvkit.project import load_project
+    from cgvkit.dunning.ledger import load_ledger
+    from cgvkit.dunning.plan import plan
+    from cgvkit.model.ladder import ladder_for
+    from cgvkit.model.project import load_project
 
     path = ROOT / "benchmarks" / "out" / f"ledger-{rows}.csv"
     generate(path, rows)

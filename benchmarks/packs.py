@@ -18,7 +18,6 @@ import os
 import platform
 import random
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,7 @@ def synthetic_profiles(root: Path, count: int) -> None:
 
 def _replace_line(text: str, key: str, line: str) -> str:
     lines = text.splitlines()
-    return "\n".join(line if l.strip().startswith(key) else l for l in lines) + "\n"
+    return "\n".join(line if old.strip().startswith(key) else old for old in lines) + "\n"
 
 
 def run_build(root: Path, *args: str) -> tuple[float, str]:

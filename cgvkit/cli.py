@@ -1,31 +1,39 @@
-"""Command line: `python build.py COMMAND ...`. The only place that prints and picks exit codes.
+"""Command line: `python build.py COMMAND ...` or `python -m cgvkit` or `cgvkit`.
 
-Exit status: 0 success; 1 the input is wrong (every problem printed); 2 wrong usage.
+Parses arguments, finds the project folder and calls one command of `cgvkit/commands/`.
+The only place that picks exit codes: 0 success; 1 the input is wrong (every problem
+printed); 2 wrong usage.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
-from .errors import KitError, Problem
-from .project import load_project
+from cgvkit.commands.batch import cmd_all, cmd_merge
+from cgvkit.commands.dunning import cmd_dunning
+from cgvkit.commands.output import Usage, report
+from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
+from cgvkit.commands.site import cmd_site
+from cgvkit.core.errors import KitError
+from cgvkit.documents.batch import parse_shard
 
-ROOT = Path(__file__).resolve().parent.parent
+# A folder holding these is a project: clauses and companies are what a law firm keeps.
+PROJECT_MARKERS = ("clauses", "companies")
 
 
-class Usage(Exception):
-    """Wrong usage detected after argument parsing (exit 2)."""
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, default_root: Path | None = None) -> int:
+    """Run one command; `default_root` is the project used when neither --root nor the
+    current folder is one (build.py passes its own folder)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        args.root = project_root(getattr(args, "root", None), default_root)
         return args.run(args)
     except KitError as exc:
-        _report(exc.problems)
+        report(exc.problems)
         errors = sum(p.severity == "error" for p in exc.problems)
         print(f"\n{errors} erreur(s) : ce qui est en erreur n’a pas été écrit, les sorties précédentes "
               "restent intactes.", file=sys.stderr)
@@ -37,87 +45,61 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def project_root(given: Path | None, default: Path | None) -> Path:
+    """--root if given; else the current folder if it is a project; else `default`."""
+    if given is not None:
+        if not all((given / name).is_dir() for name in PROJECT_MARKERS):
+            raise Usage(f"--root {given} : ce dossier n’est pas un projet (il lui faut clauses/ et companies/)")
+        return given.resolve()
+    here = Path.cwd()
+    if default is None or all((here / name).is_dir() for name in PROJECT_MARKERS):
+        return here.resolve()
+    return default.resolve()
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="build.py", description="Kit CGV et recouvrement.")
+    root = argparse.ArgumentParser(add_help=False)
+    root.add_argument("--root", type=Path, default=argparse.SUPPRESS,
+                      help="dossier du projet (défaut : le dossier courant, ou celui de build.py)")
+    parser = argparse.ArgumentParser(prog="build.py", description="Kit CGV et recouvrement.", parents=[root])
     sub = parser.add_subparsers(dest="command")
     parser.set_defaults(run=cmd_all, jobs=None, shard=None, force=False, no_site=False)
 
-    p = sub.add_parser("validate", help="valide clauses, entreprises, taux et gabarits")
+    p = sub.add_parser("validate", parents=[root], help="valide clauses, entreprises, taux et gabarits")
     p.add_argument("paths", nargs="*", type=Path)
     p.set_defaults(run=cmd_validate)
 
-    p = sub.add_parser("pack", help="construit le pack d’une entreprise")
+    p = sub.add_parser("pack", parents=[root], help="construit le pack d’une entreprise")
     p.add_argument("company", type=Path)
     p.add_argument("-o", "--output", type=Path)
     p.set_defaults(run=cmd_pack)
 
-    p = sub.add_parser("schema", help="écrit les JSON Schema pour les éditeurs")
-    p.add_argument("-o", "--output", type=Path, default=ROOT / "schemas" / "json")
+    p = sub.add_parser("schema", parents=[root], help="écrit les JSON Schema pour les éditeurs")
+    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : schemas/json/)")
     p.set_defaults(run=cmd_schema)
 
-    p = sub.add_parser("all", help="valide, construit tous les packs et le site")
+    p = sub.add_parser("all", parents=[root], help="valide, construit tous les packs et le site")
     p.add_argument("--jobs", type=_positive, default=None, help="processus en parallèle (défaut : nombre de cœurs)")
     p.add_argument("--shard", type=_shard, default=None, metavar="I/N", help="ne construit que le lot I sur N")
     p.add_argument("--force", action="store_true", help="reconstruit même les packs à jour")
     p.add_argument("--no-site", action="store_true", help="ne construit pas le site")
     p.set_defaults(run=cmd_all)
 
-    p = sub.add_parser("merge", help="fusionne les index des lots de dist/ en dist/index.json")
-    p.add_argument("dist", type=Path, nargs="?", default=ROOT / "dist")
+    p = sub.add_parser("merge", parents=[root], help="fusionne les index des lots de dist/ en dist/index.json")
+    p.add_argument("dist", type=Path, nargs="?", default=None)
     p.set_defaults(run=cmd_merge)
 
-    for register in COMMANDS:
-        register(sub)
+    p = sub.add_parser("dunning", parents=[root],
+                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV")
+    p.add_argument("company", type=Path)
+    p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    p.add_argument("--date", type=_day, required=True, help="date de la relance, AAAA-MM-JJ")
+    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
+    p.set_defaults(run=cmd_dunning)
+
+    p = sub.add_parser("site", parents=[root], help="construit le site interne du recouvrement dans site/")
+    p.set_defaults(run=cmd_site)
     return parser
-
-
-# Other modules (dunning, site) add their sub-commands here: register(subparsers).
-COMMANDS: list = []
-
-
-def _report(problems: list[Problem]) -> None:
-    for problem in sorted(problems, key=lambda p: (p.severity != "error", p.file, p.line, p.column)):
-        print(problem, file=sys.stderr)
-
-
-def _company_paths(paths: list[Path]) -> list[Path] | None:
-    chosen = [p for p in paths if p.resolve().parent == (ROOT / "companies").resolve()]
-    return chosen or None
-
-
-def _check_exists(paths: list[Path]) -> None:
-    for path in paths:
-        if not path.exists():
-            raise Usage(f"fichier introuvable : {path}")
-
-
-def cmd_validate(args) -> int:
-    _check_exists(args.paths)
-    project = load_project(ROOT, _company_paths(args.paths))
-    _report(project.warnings)
-    return 0
-
-
-def cmd_pack(args) -> int:
-    from .pack import build_pack
-
-    _check_exists([args.company])
-    project = load_project(ROOT, [args.company])
-    _report(project.warnings)
-    company = project.companies[0]
-    out = args.output or ROOT / "dist" / company.slug
-    build_pack(project, company, out)
-    print(f"pack écrit : {_shown(out)}")
-    return 0
-
-
-def cmd_schema(args) -> int:
-    from .jsonschema import write_schemas
-
-    project = load_project(ROOT, [])
-    for path in write_schemas(project, args.output):
-        print(f"schéma écrit : {_shown(path)}")
-    return 0
 
 
 def _positive(text: str) -> int:
@@ -127,62 +109,14 @@ def _positive(text: str) -> int:
 
 
 def _shard(text: str):
-    from .batch import parse_shard
-
     try:
         return parse_shard(text)
     except ValueError:
         raise argparse.ArgumentTypeError("la forme attendue est I/N, par exemple 2/8") from None
 
 
-def cmd_all(args) -> int:
-    from .batch import build_all, write_index
-    from .progress import Progress
-
-    project = load_project(ROOT, lenient=True)
-    _report(project.warnings)
-    failed = [p for problems in project.failed.values() for p in problems if p.severity == "error"]
-    _report(failed)
-    dist = ROOT / "dist"
-    with Progress(len(project.companies), sys.stderr) as progress:
-        report = build_all(project, dist, args.jobs, args.shard, args.force, progress.advance)
-    for outcome in report.outcomes:
-        _report(outcome.problems)
-    write_index(dist, report, args.shard)
-    broken = len(project.failed) + report.count("failed")
-    print(f"{report.count('rendered')} pack(s) construit(s), {report.count('reused')} réutilisé(s), "
-          f"{broken} en échec, {report.pages} page(s) en {report.seconds:.1f} s")
-    if not args.no_site and args.shard is None:
-        for step in ALL_STEPS:
-            step(project, args)
-    return 1 if broken else 0
-
-
-def cmd_merge(args) -> int:
-    from .batch import merge_indexes
-
-    print(f"index écrit : {_shown(merge_indexes(args.dist))}")
-    return 0
-
-
-# Later steps of `all` (site, ...): step(project, args).
-ALL_STEPS: list = []
-
-
-def _shown(path: Path) -> str:
+def _day(text: str) -> date:
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return date.fromisoformat(text)
     except ValueError:
-        return str(path)
-
-
-# `dunning`: the daily dunning run from a ledger CSV (cgvkit/dunning_run.py).
-from .dunning_run import register as _register_dunning  # noqa: E402
-
-COMMANDS.append(_register_dunning)
-
-# `site`: the internal playbook site (cgvkit/site/), also the last step of `all`.
-from .site import register as _register_site, step as _site_step  # noqa: E402
-
-COMMANDS.append(_register_site)
-ALL_STEPS.append(_site_step)
+        raise argparse.ArgumentTypeError("date attendue au format AAAA-MM-JJ, par exemple 2026-06-15") from None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from cgvkit.batch import in_shard, parse_shard
 from conftest import edit, run_cli
+
+from cgvkit.documents.batch import in_shard, parse_shard
 
 SUMMARY = re.compile(r"(\d+) pack\(s\) construit\(s\), (\d+) réutilisé\(s\), (\d+) en échec")
 

@@ -24,10 +24,10 @@ def test_validate_reports_every_problem_in_the_contract_format(project):
     result = run_cli(project, "validate")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    lines = [l for l in result.stderr.splitlines() if LINE.match(l)]
-    rules = {LINE.match(l)["rule"] for l in lines}
+    lines = [line for line in result.stderr.splitlines() if LINE.match(line)]
+    rules = {LINE.match(line)["rule"] for line in lines}
     assert {"schema-unknown", "schema-type"} <= rules  # the clause file's two mistakes
-    files = {LINE.match(l)["file"] for l in lines}
+    files = {LINE.match(line)["file"] for line in lines}
     assert "clauses/contestation_period/standard.yaml" in files
 
 
@@ -38,7 +38,7 @@ def test_company_error_names_line_and_article(project):
     company.write_text(text, encoding="utf-8")
     result = run_cli(project, "validate", "companies/atelier-lyonnais.yaml")
     assert result.returncode == 1
-    line_no, line = next((i, l) for i, l in enumerate(text.splitlines(), 1) if l.startswith("  payment_term:"))
+    line_no, line = next((i, row) for i, row in enumerate(text.splitlines(), 1) if row.startswith("  payment_term:"))
     column = line.index("75") + 1
     expected = (f"companies/atelier-lyonnais.yaml:{line_no}:{column}: clauses.payment_term.days: 75 jours dépasse "
                 "le plafond de 60 jours")

@@ -10,12 +10,12 @@ from types import SimpleNamespace as NS
 
 import pytest
 
-from cgvkit.dunning import plan
-from cgvkit.dunning_run import debtor_json
-from cgvkit.errors import KitError
-from cgvkit.ladder import load_default
+from cgvkit.core.errors import KitError
+from cgvkit.dunning.ledger import parse_ledger
+from cgvkit.dunning.plan import plan
+from cgvkit.dunning.run import debtor_json
 from cgvkit.law.rates import RateTable
-from cgvkit.ledger import parse_ledger
+from cgvkit.model.ladder import load_default
 
 ROOT = Path(__file__).resolve().parent.parent
 LADDER = load_default(ROOT)

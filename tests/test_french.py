@@ -1,8 +1,8 @@
 from datetime import date
 from decimal import Decimal
 
-from cgvkit.render.clauses import blocks
-from cgvkit.render.french import NBSP, NNBSP, date_fr, money, percent, typography
+from cgvkit.core.french import NBSP, NNBSP, date_fr, money, percent, typography
+from cgvkit.core.templating import blocks
 
 
 def test_money_percent_and_dates_in_french():

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from cgvkit.identity import (check_bic, check_email, check_iban, check_phone_fr, check_postal_code_fr, check_siren,
-                             check_siret, check_vat_fr, luhn_ok)
+from cgvkit.law.identity import (
+    check_bic,
+    check_email,
+    check_iban,
+    check_phone_fr,
+    check_postal_code_fr,
+    check_siren,
+    check_siret,
+    check_vat_fr,
+    luhn_ok,
+)
 
 NBSP = "\u00a0"
 

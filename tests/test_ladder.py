@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from cgvkit.errors import KitError
-from cgvkit.ladder import ladder_for, load_default
-from cgvkit.sms import plain, segments, too_long
-from cgvkit.yamlsource import load_text
+from cgvkit.core.errors import KitError
+from cgvkit.core.sms import plain, segments, too_long
+from cgvkit.model.ladder import ladder_for, load_default
+from cgvkit.sources.yamlsource import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYBOOK_IDS = ("pre_due", "first_reminder", "second_reminder", "firm_letter", "formal_notice", "final_notice")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from cgvkit.errors import KitError
-from cgvkit.ledger import parse_amount, parse_date, parse_ledger
+from cgvkit.core.errors import KitError
+from cgvkit.dunning.ledger import parse_amount, parse_date, parse_ledger
 
 STAGES = ("pre_due", "first_reminder", "second_reminder", "firm_letter", "formal_notice", "final_notice")
 HEADER = "debtor_id,debtor_name,debtor_kind,invoice_number,invoice_date,due_date,amount,paid_amount,status,promise_date,last_stage"

@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from pypdf import PdfReader
 
+from cgvkit.core.french import money, percent
+from cgvkit.core.sms import segments
 from cgvkit.law.penalties import indemnity_amount, rate_rule
-from cgvkit.project import load_project
-from cgvkit.render.french import money, percent
-from cgvkit.sms import segments
-from conftest import run_cli
+from cgvkit.model.project import load_project
 
 B2B, B2C = "atelier-lyonnais", "boutique-en-ligne"
 PRINTED = ("firm_letter", "formal_notice", "final_notice", "payment_plan", "debt_acknowledgement", "court_cover_note")
@@ -184,9 +184,9 @@ def fake_company(name: str):
 
 
 def test_a_too_long_sms_is_an_error():
-    from cgvkit.errors import KitError
-    from cgvkit.ladder import load_default
-    from cgvkit.letters import blank_context, render_stage
+    from cgvkit.core.errors import KitError
+    from cgvkit.documents.letters import blank_context, render_stage
+    from cgvkit.model.ladder import load_default
 
     root = Path(__file__).resolve().parent.parent
     stage = load_default(root).get("pre_due")

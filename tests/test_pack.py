@@ -9,9 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-
 from conftest import edit, run_cli
+from pypdf import PdfReader
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -124,7 +123,7 @@ def test_logo_inside_the_project_is_inlined(project):
 
 
 def test_pdf_engine_fetches_nothing_outside_the_project(tmp_path):
-    from cgvkit.render.pdf import write_pdf
+    from cgvkit.documents.pdf import write_pdf
 
     root = Path(__file__).resolve().parent.parent
     html = ('<html><head></head><body><img src="file:///etc/passwd"><img src="http://127.0.0.1:9/x.png">'

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cgvkit.errors import KitError, Problem
+from cgvkit.core.errors import KitError, Problem
 from cgvkit.law.rates import MissingRateError, RateTable, half_year_bounds, half_year_of
 
 ROOT = Path(__file__).resolve().parent.parent

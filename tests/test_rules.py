@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 import yaml
 
-from cgvkit.errors import KitError
-from cgvkit.project import load_project
-from cgvkit.rules import listing
+from cgvkit.core.errors import KitError
+from cgvkit.law.rules import listing
+from cgvkit.model.project import load_project
 
 B2B, B2C = "atelier-lyonnais", "boutique-en-ligne"
 
 
-def profile(root, base: str, change) -> "pathlib.Path":
+def profile(root, base: str, change) -> Path:
     """Write companies/case.yaml: the example `base` with `change(data)` applied."""
     data = yaml.safe_load((root / "companies" / f"{base}.yaml").read_text(encoding="utf-8"))
     change(data)
@@ -210,5 +211,5 @@ def test_strict_load_raises_with_every_error(project):
 def test_every_rule_is_listed_in_the_readme():
     from pathlib import Path
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    for rule_id, _, article, _ in listing():
+    for rule_id, _, _article, _ in listing():
         assert f"`{rule_id}`" in readme, rule_id

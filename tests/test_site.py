@@ -16,8 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
-
-from conftest import ROOT, copy_project, edit, run_cli
+from conftest import copy_project, run_cli
 
 HOSTILE = "<script>alert(1)</script> {{ 7*7 }} *Gras* & Cie"
 HOSTILE_SLUG = "zz-echappement"
@@ -59,7 +58,7 @@ def site(built) -> Path:
 
 @pytest.fixture(scope="session")
 def loaded(built):
-    from cgvkit.project import load_project
+    from cgvkit.model.project import load_project
 
     return load_project(built)
 
@@ -115,14 +114,14 @@ def test_every_clause_family_has_its_page(site, loaded):
         assert f"{family.name}.html" in [r[2] for r in index.refs]
         for variant in family.variants.values():
             assert variant.id in html.content and variant.version in html.content
-            for article, url in variant.legal_basis:
+            for _article, url in variant.legal_basis:
                 assert ("a", "href", url) in html.refs, f"{variant.id} : lien manquant vers {url}"
         assert "Exemple rendu pour" in html.content or "Aperçu impossible" in html.content
 
 
 def test_clause_preview_is_the_text_a_company_gets(site, built, loaded):
     """The preview for the company's own variant is the text of its CGV, word for word."""
-    from cgvkit.render.clauses import render_text
+    from cgvkit.model.clausetext import render_text
 
     company = next(c for c in loaded.companies if c.slug != HOSTILE_SLUG)
     clause = company.clauses[0]
@@ -135,17 +134,17 @@ def test_clause_preview_is_the_text_a_company_gets(site, built, loaded):
 
 
 def test_every_rule_has_its_entry(site):
-    from cgvkit import rules
+    from cgvkit.law import rules
 
     html = page(site, "generated/regles.html")
-    for rule_id, severity, article, summary in rules.listing():
+    for rule_id, _severity, _article, summary in rules.listing():
         assert rule_id in html.ids, f"règle sans ancre : {rule_id}"
         assert " ".join(summary.split()) in html.content
         assert ("a", "href", f"#{rule_id}") in html.refs
 
 
 def test_every_stage_and_document_has_its_page(site, built, loaded):
-    from cgvkit.ladder import load_default
+    from cgvkit.model.ladder import load_default
 
     ladder = load_default(built)
     index = page(site, "generated/echelle/index.html")
@@ -185,7 +184,7 @@ def test_every_company_has_its_page_and_pack(site, built, loaded):
 
 
 def test_rate_table_shows_sources_and_last_row(site, loaded):
-    from cgvkit.render.french import date_fr, percent
+    from cgvkit.core.french import date_fr, percent
 
     html = page(site, "generated/taux.html")
     last = loaded.table.last
@@ -218,7 +217,7 @@ def test_site_is_french_and_offline(site):
     for path in all_pages(site):
         html = Page(path)
         assert ("html", {"lang": "fr"}) in [(t, {"lang": a.get("lang")}) for t, a in html.tags if t == "html"]
-        for tag, key, value in html.refs:
+        for tag, _key, value in html.refs:
             if tag in ("link", "script", "img", "iframe", "source"):
                 assert not re.match(r"^(https?:)?//", value), f"{path.name} : ressource externe {value}"
 
@@ -237,7 +236,7 @@ def test_link_walk(site):
     broken = []
     ids: dict[Path, set] = {}
     for path in all_pages(site):
-        for tag, key, value in Page(path).refs:
+        for _tag, _key, value in Page(path).refs:
             parts = urlsplit(value)
             if parts.scheme or value.startswith(("//", "mailto:", "tel:", "data:", "javascript:")):
                 continue

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-
 from test_site import HOSTILE_SLUG, build_site_once
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -110,7 +109,7 @@ def test_search_mise_en_demeure_and_follow(context, server):
 
 
 def test_company_page_and_its_cgv_pdf(context, server, built):
-    from cgvkit.project import load_project
+    from cgvkit.model.project import load_project
 
     project = load_project(built)
     company = next(c for c in project.companies if c.slug != HOSTILE_SLUG)

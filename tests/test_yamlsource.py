@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from cgvkit.errors import KitError
-from cgvkit.yamlsource import load_text
+from cgvkit.core.errors import KitError
+from cgvkit.sources.yamlsource import load_text
 
 
 def test_marks_point_at_values_and_block_keys():

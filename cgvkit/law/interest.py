@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..render.french import NBSP, number, percent
-from .rates import HalfYearRates, RateTable, half_year_bounds, half_year_of
+from cgvkit.core.french import NBSP, number, percent
+from cgvkit.law.figures import DAYS_PER_YEAR, INDEMNITY, PENALTY_FLOOR_MULTIPLIER
+from cgvkit.law.rates import HalfYearRates, RateTable, half_year_bounds, half_year_of
 
 CENT = Decimal("0.01")
-DAYS_PER_YEAR = 365  # also in leap years: the kit's stated convention
-INDEMNITY = Decimal("40.00")  # Code de commerce D441-5, per late invoice, B2B only
 KINDS = ("ecb_plus", "legal_multiple", "fixed", "legal")
 
 
@@ -99,4 +98,4 @@ def indemnity(kind: str, late: bool) -> Decimal:
 
 def floor_rate(rates: HalfYearRates) -> Decimal:
     """The lowest rate stipulated B2B penalties may use: 3 × the legal rate (L441-10 II)."""
-    return 3 * rates.legal_other
+    return PENALTY_FLOOR_MULTIPLIER * rates.legal_other

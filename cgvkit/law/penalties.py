@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .interest import RateRule
+from cgvkit.law.interest import RateRule
 
 # Variant name → how the annual rate is derived from the half-year table.
 _KINDS = {"ecb_plus_10": ("ecb_plus", "margin"), "three_times_legal": ("legal_multiple", "multiplier"),

@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import KitError, Problem, Problems
-from ..render.french import NBSP, date_fr
-from ..schemas import schema_file, validate
-from ..yamlsource import Source, load_file
+from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.core.french import NBSP, date_fr
+from cgvkit.sources.schemas import schema_file, validate
+from cgvkit.sources.yamlsource import Source, load_file
 
 _LABEL = re.compile(r"(\d{4})-H([12])")
 
@@ -71,7 +71,7 @@ class RateTable:
         self.anchor = anchor  # line and column of the last row: where the next row goes
 
     @classmethod
-    def load(cls, path: Path, root: Path) -> "RateTable":
+    def load(cls, path: Path, root: Path) -> RateTable:
         """Load and check the table; every problem is reported at once in a KitError."""
         source = load_file(path, root)
         problems = Problems()

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ..errors import KitError
-from ..fsutil import staged_dir
-from . import companies as company_pages
-from . import ladder as ladder_pages
-from . import library as library_pages
-from .markdown import render_page
-from .mkdocs import build_strict
-from .rates import rate_view
+from cgvkit.core.errors import KitError
+from cgvkit.core.files import staged_dir
+from cgvkit.site import companies as company_pages
+from cgvkit.site import ladder as ladder_pages
+from cgvkit.site import library as library_pages
+from cgvkit.site.markdown import render_page
+from cgvkit.site.mkdocs import build_strict
+from cgvkit.site.rates import rate_view
 
 
 @dataclass

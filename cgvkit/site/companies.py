@@ -7,11 +7,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..batch import build_one
-from ..errors import KitError
-from ..render.french import date_fr, money
-from .library import MARKETS, value_fr
-from .rates import half_year_label
+from cgvkit.documents.batch import build_one
+from cgvkit.core.errors import KitError
+from cgvkit.core.french import date_fr, money
+from cgvkit.site.library import MARKETS, value_fr
+from cgvkit.site.rates import half_year_label
 
 PUBLISHED = (".pdf", ".txt")  # the pack's documents staff download; HTML sources stay in dist/
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import ladder as ladder_module
-from .lettertext import letter_html
-from .timeline import day_label, timeline_svg
+from cgvkit.model import ladder as ladder_module
+from cgvkit.site.lettertext import letter_html
+from cgvkit.site.timeline import day_label, timeline_svg
 
 # The elements a stage's message must contain (ladder `contains`), as staff call them.
 ELEMENTS = {

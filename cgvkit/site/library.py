@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
-from .. import rules
-from ..company import OPTIONAL_IDENTITY, Company, ResolvedClause
-from ..render.clauses import ClauseRenderError, blocks, render_text
-from ..render.french import date_fr, number
-from .articles import related
+from cgvkit.law import rules
+from cgvkit.model.company import OPTIONAL_IDENTITY, Company, ResolvedClause
+from cgvkit.model.clausetext import ClauseRenderError, render_text
+from cgvkit.core.templating import blocks
+from cgvkit.core.french import date_fr, number
+from cgvkit.site.articles import related
 
 TYPES = {"integer": "nombre entier", "number": "nombre", "string": "texte", "boolean": "oui ou non",
          "date": "date", "enum": "choix dans une liste"}

@@ -17,8 +17,8 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
-from ..render.clauses import blocks
-from ..render.french import FILTERS
+from cgvkit.core.templating import blocks
+from cgvkit.core.french import FILTERS
 
 # Characters with a meaning anywhere in a line for Markdown, pymdownx extensions (emoji,
 # mark, tilde, caret, keys, arithmatex), attr_list or HTML; and the block markers that only

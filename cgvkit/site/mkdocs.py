@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from ..errors import KitError, Problem
+from cgvkit.core.errors import KitError, Problem
 
 _DOC_FILE = re.compile(r"^Doc file '([^']+)'")
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from ..render.french import percent
-from .markdown import link, md
+from cgvkit.core.french import percent
+from cgvkit.law.figures import PENALTY_FLOOR_MULTIPLIER, half_year_fr
+from cgvkit.site.markdown import link, md
 
 _URL = re.compile(r"https://\S+")
 
 
 def half_year_label(row) -> str:
-    start = row.start
-    return f"{'1er' if start.month < 7 else '2d'} semestre {start.year}"
+    return half_year_fr(row.start)
 
 
 def source_md(text: str):
@@ -33,7 +33,7 @@ def rate_view(table) -> dict:
     for row in sorted(table.rows(), key=lambda r: r.start, reverse=True):
         rows.append({"label": half_year_label(row), "start": row.start, "ecb": percent(row.ecb),
                      "legal_individual": percent(row.legal_individual), "legal_other": percent(row.legal_other),
-                     "floor": percent(Decimal(3) * Decimal(str(row.legal_other))),
+                     "floor": percent(PENALTY_FLOOR_MULTIPLIER * Decimal(str(row.legal_other))),
                      "ecb_plus_10": percent(Decimal(str(row.ecb)) + 10), "source": source_md(" ".join(str(row.source).split()))})
     last = table.last
     return {"rows": rows, "last": {"label": half_year_label(last), "start": last.start}}

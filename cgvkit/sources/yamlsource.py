@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import KitError, Problem
+from cgvkit.core.errors import KitError, Problem
 
 Path_ = tuple  # a key path: ("clauses", "payment_term", "days")
 

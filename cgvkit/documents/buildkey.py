@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from . import __version__
+from cgvkit import __version__
 
-# Folders whose every file can change any pack: templates, the default ladder, the kit's code.
-SHARED_INPUTS = ("templates", "ladder", "cgvkit", "schemas")
+# Project folders whose every file can change any pack; the kit's own code counts too.
+SHARED_INPUTS = ("templates", "ladder", "schemas")
+KIT_CODE = Path(__file__).resolve().parent.parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tree_hash(folder: str) -> str:
     digest = hashlib.sha256()
     base = Path(folder)
@@ -28,6 +29,7 @@ def shared_hash(root: Path) -> str:
     for name in SHARED_INPUTS:
         if (root / name).is_dir():
             digest.update(name.encode() + _tree_hash(str((root / name).resolve())).encode())
+    digest.update(b"cgvkit" + _tree_hash(str(KIT_CODE)).encode())
     return digest.hexdigest()
 
 
@@ -45,6 +47,6 @@ def pack_key(project, company) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _family_file_hash(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cerberus
 from cerberus import TypeDefinition
 
-from .errors import Problem
-from .yamlsource import Source, load_file
+from cgvkit.core.errors import Problem
+from cgvkit.sources.yamlsource import Source, load_file
 
 TYPE_NAMES = {
     "string": "un texte", "integer": "un nombre entier", "decimal": "un nombre",
@@ -32,7 +32,7 @@ class KitValidator(cerberus.Validator):
     types_mapping["date"] = TypeDefinition("date", (datetime.date,), (datetime.datetime,))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema_source(path: str) -> dict:
     root = Path(path).parent.parent
     return load_file(Path(path), root).data
@@ -49,13 +49,23 @@ def validate(source: Source, schema: dict, base: tuple = (), document=None,
     document = source.data if document is None else document
     if not isinstance(document, dict):
         return [source.problem(base, "un bloc de clés est attendu ici", f"{rule_prefix}-type")]
-    validator = KitValidator(schema)
-    validator.validate(document)
     problems = []
-    for error in _leaves(validator._errors):
+    for error in schema_errors(schema, document):
         path = base + tuple(error.document_path)
         problems.append(source.problem(path, french_message(error), f"{rule_prefix}-{rule_name(error)}"))
     return problems
+
+
+def schema_errors(schema: dict, document: dict) -> list:
+    """The leaf Cerberus errors of `document` against `schema` (empty when valid).
+
+    The one place that reads Cerberus' error list: its public `errors` property gives only
+    English strings, and we need each error's rule, constraint, value and path.
+    """
+    validator = KitValidator(schema)
+    if validator.validate(document):
+        return []
+    return list(_leaves(validator._errors))
 
 
 def rule_name(error) -> str:

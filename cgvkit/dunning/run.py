@@ -1,4 +1,4 @@
-"""`python build.py dunning COMPANY.yaml --ledger CSV --date YYYY-MM-DD [-o DIR]`.
+"""One dunning run: plan from the ledger, then every output written into one folder.
 
 Plan first (fast, no files), then write every output in a staging folder swapped in at the end:
 a bad ledger or a missing rate writes nothing.
@@ -13,53 +13,16 @@ import re
 from datetime import date
 from pathlib import Path
 
-from .dunning import plan
-from .errors import KitError, Problem
-from .fsutil import staged_dir
-from .ladder import ladder_for
-from .ledger import load_ledger
-from .letterpack import write_rendered
-from .letters import filled_context, render_stage
+from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.files import staged_dir
+from cgvkit.documents.letterfiles import write_rendered
+from cgvkit.documents.letters import filled_context, render_stage
+from cgvkit.dunning.ledger import load_ledger
+from cgvkit.dunning.plan import plan
+from cgvkit.model.ladder import ladder_for
 
 CSV_FIELDS = ("debtor_id", "debtor_name", "kind", "action", "stage", "channel", "reason", "invoices",
               "outstanding", "interest", "indemnity", "total", "warnings", "documents")
-
-
-def register(sub) -> None:
-    p = sub.add_parser("dunning", help="relances du jour : plan et lettres remplies à partir d’un registre CSV")
-    p.add_argument("company", type=Path)
-    p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
-    p.add_argument("--date", type=_day, required=True, help="date de la relance, AAAA-MM-JJ")
-    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
-    p.set_defaults(run=cmd_dunning)
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        import argparse
-        raise argparse.ArgumentTypeError("date attendue au format AAAA-MM-JJ, par exemple 2026-06-15") from None
-
-
-def cmd_dunning(args) -> int:
-    from .cli import ROOT, Usage, _report, _shown
-    from .project import load_project
-
-    for path in (args.company, args.ledger):
-        if not path.exists():
-            raise Usage(f"fichier introuvable : {path}")
-    project = load_project(ROOT, [args.company])
-    _report(project.warnings)
-    company = project.companies[0]
-    # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
-    out = args.output or ROOT / "dist" / "relances" / company.slug / args.date.isoformat()
-    debtors = run_dunning(project, company, args.ledger, args.date, out)
-    counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
-    warned = sum(bool(d.warnings) for d in debtors)
-    print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
-          f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {_shown(out)}")
-    return 0
 
 
 def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path) -> list:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from . import identity
-from .errors import KitError, Problems
-from .library import Library, Variant
-from .schemas import KitValidator, french_message, rule_name, schema_file, validate
-from .yamlsource import Source, load_file
+from cgvkit.core.errors import KitError, Problems
+from cgvkit.law import identity
+from cgvkit.model.library import Library, Variant
+from cgvkit.sources.schemas import french_message, rule_name, schema_errors, schema_file, validate
+from cgvkit.sources.yamlsource import Source, load_file
 
 LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg"}
 # Optional identity fields, present as "" so templates can test them under StrictUndefined.
@@ -154,10 +154,10 @@ def _resolve_one(company: Company, family, entry: dict, where: tuple, problems: 
                                     f"pour le marché {company.market}", "clause-market"))
         return
     schema = {p.name: p.cerberus_rule() for p in variant.parameters.values()}
-    checker = KitValidator(schema)
-    if not checker.validate(entry):
+    errors = schema_errors(schema, entry)
+    if errors:
         article = variant.legal_basis[0][0]
-        for error in checker._errors:
+        for error in errors:
             key = where + tuple(error.document_path)
             message = f"{french_message(error)} — déclaré par {variant.source.file} ({article})"
             problems.add(source.problem(key, message, f"parameter-{rule_name(error)}"))

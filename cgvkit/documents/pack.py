@@ -9,14 +9,15 @@ import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .buildkey import pack_key
-from .company import logo_path
-from .errors import KitError
-from .fsutil import sha256_file, staged_dir
-from .render.clauses import ClauseRenderError, render_text, text_sha256
-from .render.jinja import render
-from .render.pdf import write_pdf
+from cgvkit import __version__
+from cgvkit.core.errors import KitError
+from cgvkit.core.files import sha256_file, staged_dir
+from cgvkit.core.templating import render
+from cgvkit.documents.buildkey import pack_key
+from cgvkit.documents.letterfiles import write_blank_letters
+from cgvkit.documents.pdf import write_document
+from cgvkit.model.clausetext import ClauseRenderError, render_text, text_sha256
+from cgvkit.model.company import logo_path
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,6 @@ def cgv_html(project, company, arts: list[Article]) -> str:
                   logo=logo_data_uri(company, project.root), kit_version=__version__)
 
 
-def write_document(project, html: str, stem: Path, when) -> int:
-    """`stem`.html and `stem`.pdf, the PDF identified by the HTML's hash (same input, same bytes).
-
-    Returns the PDF's page count.
-    """
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".html").write_text(html, encoding="utf-8")
-    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
-    return write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier).pages
-
-
 def build_pack(project, company, out: Path, key: str | None = None) -> dict:
     """Write the pack into `out` atomically and return its manifest.
 
@@ -84,18 +74,12 @@ def build_pack(project, company, out: Path, key: str | None = None) -> dict:
     arts = articles(company)
     with staged_dir(out) as stage:
         pages = write_document(project, cgv_html(project, company, arts), stage / "cgv", company.effective_date)
-        for writer in EXTRA_WRITERS:
-            pages += writer(project, company, arts, stage) or 0
+        pages += write_blank_letters(project, company, stage)
         manifest = _manifest(project, company, arts, stage)
         manifest.update(build_key=key, pages=pages)
         (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
                                                         sort_keys=True) + "\n", encoding="utf-8")
     return manifest
-
-
-# Other documents of the pack (letters) register a writer(project, company, articles, folder)
-# that returns the number of PDF pages it printed.
-EXTRA_WRITERS: list = []
 
 
 def _manifest(project, company, arts: list[Article], folder: Path) -> dict:
@@ -112,9 +96,3 @@ def _manifest(project, company, arts: list[Article], folder: Path) -> dict:
                      "sha256": a.sha256} for a in arts],
         "outputs": outputs,
     }
-
-
-# The ladder's blank letters in every pack (letters/<stage>.html|.pdf|.txt).
-from .letterpack import write_blank_letters  # noqa: E402  (after EXTRA_WRITERS: letterpack uses this module)
-
-EXTRA_WRITERS.append(write_blank_letters)

@@ -16,12 +16,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .errors import KitError, Problem, Problems
+from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.law.figures import MARKETS
 
 REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
 OPTIONAL = ("debtor_kind", "debtor_email", "debtor_phone", "debtor_address", "paid_amount", "status",
             "promise_date", "formal_notice_date", "last_stage")
-KINDS = ("b2b", "b2c")
+KINDS = MARKETS
 STATUSES = ("open", "disputed", "promised")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

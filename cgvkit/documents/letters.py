@@ -17,12 +17,14 @@ import segno.helpers
 from jinja2 import TemplateError
 from markupsafe import Markup
 
-from .errors import KitError, Problem
-from .law.interest import RateRule
-from .law.penalties import indemnity_amount, rate_rule
-from .render.french import date_fr, money, percent, typography
-from .render.jinja import render
-from .sms import plain, too_long
+from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.french import date_fr, money, percent, typography
+from cgvkit.core.sms import plain, too_long
+from cgvkit.core.templating import render
+from cgvkit.law.figures import SMALL_CLAIM, STATUTORY_ECB_MARGIN
+from cgvkit.law.figures import half_year_fr as _half_year_fr
+from cgvkit.law.interest import RateRule
+from cgvkit.law.penalties import indemnity_amount, rate_rule
 
 ZERO = Decimal("0.00")
 LEGAL = RateRule("legal", Decimal(0))
@@ -31,7 +33,6 @@ CONVENTION = ("Mode de calcul : intérêts simples, par jour calendaire, sur une
               "semestres est découpé, chaque jour portant le taux de son semestre ; les intérêts de chaque "
               "facture sont arrondis au centime, une seule fois, après addition des périodes.")
 REPLY_DAYS = 8
-SMALL_CLAIM = Decimal("5000.00")  # CPCE L125-1, R125-1
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,7 @@ class Placeholders:
 
 
 def half_year_fr(rates) -> str:
-    start = rates.start
-    return f"{'1er' if start.month == 1 else '2d'} semestre {start.year}"
+    return _half_year_fr(rates.start)
 
 
 def payment_term_text(company) -> str:
@@ -78,7 +78,7 @@ def terms(company, kind: str, rates) -> dict:
     """The CGV figures a letter may quote, for a debtor of `kind`, at the rates of one half-year."""
     articles = company.articles
     contestation = company.clause("contestation_period")
-    rule = (rate_rule(company) or RateRule("ecb_plus", Decimal(10))) if kind == "b2b" else LEGAL
+    rule = (rate_rule(company) or RateRule("ecb_plus", STATUTORY_ECB_MARGIN)) if kind == "b2b" else LEGAL
     return {
         "kind": kind,
         "payment_term": payment_term_text(company),

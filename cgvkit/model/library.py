@@ -8,12 +8,11 @@ from pathlib import Path
 
 from jinja2 import TemplateSyntaxError, meta
 
-from .errors import KitError, Problem, Problems
-from .render.clauses import CLAUSE_ENV
-from .schemas import schema_file, validate
-from .yamlsource import Source, load_file
+from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.core.templating import CLAUSE_ENV
+from cgvkit.sources.schemas import french_message, schema_errors, schema_file, validate
+from cgvkit.sources.yamlsource import Source, load_file
 
-MARKETS = ("b2b", "b2c")
 # Names a clause text may use besides its own parameters (see render/clauses.py).
 TEXT_GLOBALS = {"company", "market", "article", "has", "rates"}
 
@@ -206,12 +205,9 @@ def _parameter(source: Source, name: str, decl: dict, problems: Problems) -> Par
                       tuple(allowed) if allowed else None, decl.get("default"), "default" in decl)
     if param.has_default:
         # The default must itself pass the rule the company's values will face.
-        from .schemas import KitValidator, french_message
-        checker = KitValidator({"v": param.cerberus_rule()})
-        if not checker.validate({"v": param.default}):
-            for error in checker._errors:
-                problems.add(source.problem(where + ("default",), "valeur par défaut invalide : "
-                                            + french_message(error), "parameter-default"))
+        for error in schema_errors({"v": param.cerberus_rule()}, {"v": param.default}):
+            problems.add(source.problem(where + ("default",), "valeur par défaut invalide : "
+                                        + french_message(error), "parameter-default"))
     return param
 
 

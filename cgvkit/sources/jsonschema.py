@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from .schemas import schema_file
+from cgvkit.sources.schemas import schema_file
 
 _TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"}, "decimal": {"type": "number"},
           "number": {"type": "number"}, "boolean": {"type": "boolean"},

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from jinja2 import TemplateSyntaxError
 
-from . import rules
-from .company import Company, load_company
-from .errors import KitError, Problem, Problems
-from .law.rates import RateTable
-from .ladder import check_ladder
-from .library import Library, load_library
-from .render.jinja import environment
+from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.core.templating import environment
+from cgvkit.law import rules
+from cgvkit.law.rates import RateTable
+from cgvkit.model.company import load_company
+from cgvkit.model.ladder import check_ladder
+from cgvkit.model.library import Library, load_library
 
 # Problems of these kinds give way to a rule of law reported at the same key path:
 # a lawyer wants the article, not "unknown field", for one and the same mistake.

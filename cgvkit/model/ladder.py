@@ -8,12 +8,12 @@ and every problem is located in the file the stage came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from pathlib import Path
 
-from .errors import KitError, Problem, Problems
-from .schemas import schema_file, validate
-from .yamlsource import Source, load_file
+from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.sources.schemas import schema_file, validate
+from cgvkit.sources.yamlsource import Source, load_file
 
 DEFAULT = Path("ladder") / "default.yaml"
 LETTER_CHANNELS = ("letter", "registered_letter")
@@ -48,7 +48,7 @@ class Ladder:
     stages: tuple  # sorted by offset_days
     documents: tuple
 
-    def for_market(self, market: str) -> "Ladder":
+    def for_market(self, market: str) -> Ladder:
         return Ladder(tuple(s for s in self.stages if market in s.markets),
                       tuple(d for d in self.documents if market in d.markets))
 
@@ -67,7 +67,7 @@ def load_default(root: Path) -> Ladder:
     return _load_default(str(root.resolve()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_default(root: str) -> Ladder:
     source = load_file(Path(root) / DEFAULT, Path(root))
     return _build(source, (), source.data, Path(root))

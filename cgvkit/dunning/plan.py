@@ -10,17 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .errors import KitError, Problems
-from .law.interest import RateRule, late_interest
-from .law.penalties import indemnity_amount, rate_rule
-from .render.french import date_fr, money
+from cgvkit.core.errors import KitError, Problems
+from cgvkit.core.french import date_fr, money
+from cgvkit.law.figures import MARKETS, PRESCRIPTION_YEARS, SMALL_CLAIM, STATUTORY_ECB_MARGIN
+from cgvkit.law.interest import RateRule, late_interest
+from cgvkit.law.penalties import indemnity_amount, rate_rule
 
 ZERO = Decimal("0.00")
-SMALL_CLAIMS = Decimal("5000.00")
-PRESCRIPTION_YEARS = {"b2b": (5, "C. com. art. L110-4"), "b2c": (2, "C. conso. art. L218-2")}
 PRESCRIPTION_SOON = 90  # days
 LEGAL = RateRule("legal", Decimal(0))
-STATUTORY = RateRule("ecb_plus", Decimal(10))  # L441-10 II when the CGV stipulate nothing
+STATUTORY = RateRule("ecb_plus", STATUTORY_ECB_MARGIN)  # L441-10 II when the CGV stipulate nothing
 
 
 @dataclass
@@ -79,7 +78,7 @@ def plan(company, ladder, ledger, table, run_date: date) -> list[DebtorPlan]:
     problems = Problems()
     rules = {"b2b": rate_rule(company) or STATUTORY, "b2c": LEGAL}
     indemnity = indemnity_amount(company)
-    ladders = {kind: ladder.for_market(kind) for kind in ("b2b", "b2c")}
+    ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
     for debtor in debtors.values():
         debtor.invoices = [_invoice(row, run_date, rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO,
                                     table, ledger, problems)
@@ -201,8 +200,8 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
     overdue = sum((i.outstanding for i in debtor.invoices if i.overdue), ZERO)
     notice = next((k for k, s in enumerate(ladder.stages) if s.channel == "registered_letter"), len(ladder.stages))
     late_enough = debtor.exhausted or (debtor.stage is not None and ladder.index(debtor.stage.id) >= notice)
-    if overdue and overdue <= SMALL_CLAIMS and late_enough:
-        debtor.warnings.append(f"créance de {money(overdue)} (≤ 5 000 €) : procédure simplifiée de recouvrement "
+    if overdue and overdue <= SMALL_CLAIM and late_enough:
+        debtor.warnings.append(f"créance de {money(overdue)} (≤ {money(SMALL_CLAIM)}) : procédure simplifiée de recouvrement "
                                "des petites créances par commissaire de justice possible (CPCE art. L125-1) ; "
                                "tentative de règlement amiable préalable exigée avant le juge (CPC art. 750-1, "
                                "numérotation à vérifier)")

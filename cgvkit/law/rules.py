@@ -6,12 +6,13 @@ The README and the site list them from RULES, so the list cannot drift from the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
-from .law.interest import floor_rate
-from .law.penalties import indemnity_amount, rate_rule
-from .render.french import percent
+from cgvkit.core.french import percent
+from cgvkit.law.figures import INDEMNITY, PAYMENT_TERM_EOM_MAX_DAYS, PAYMENT_TERM_MAX_DAYS
+from cgvkit.law.interest import floor_rate
+from cgvkit.law.penalties import indemnity_amount, rate_rule
 
 ODR_MARKERS = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
 L441_6 = ("L441-6", "L. 441-6", "L.441-6")
@@ -36,14 +37,14 @@ def _payment_term(company) -> tuple:
 
 def check_term_max(company) -> Iterable:
     clause, days = _payment_term(company)
-    if clause and not clause.params.get("end_of_month") and days > 60:
-        yield ("clauses", "payment_term", "days"), f"{days} jours dépasse le plafond de 60 jours à compter de la date de facture"
+    if clause and not clause.params.get("end_of_month") and days > PAYMENT_TERM_MAX_DAYS:
+        yield ("clauses", "payment_term", "days"), f"{days} jours dépasse le plafond de {PAYMENT_TERM_MAX_DAYS} jours à compter de la date de facture"
 
 
 def check_term_eom(company) -> Iterable:
     clause, days = _payment_term(company)
-    if clause and clause.params.get("end_of_month") and days > 45:
-        yield ("clauses", "payment_term", "days"), f"{days} jours fin de mois dépasse le plafond de 45 jours fin de mois"
+    if clause and clause.params.get("end_of_month") and days > PAYMENT_TERM_EOM_MAX_DAYS:
+        yield ("clauses", "payment_term", "days"), f"{days} jours fin de mois dépasse le plafond de {PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois"
 
 
 def check_transport_cap(company) -> Iterable:
@@ -80,7 +81,7 @@ def check_ecb10_floor(company) -> Iterable:
 
 
 def check_b2b_indemnity(company) -> Iterable:
-    if company.market == "b2b" and indemnity_amount(company) < 40:
+    if company.market == "b2b" and indemnity_amount(company) < INDEMNITY:
         yield ("clauses", "late_penalties"), "les CGV entre professionnels doivent prévoir l’indemnité forfaitaire de 40 € par facture payée en retard"
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .ladder import ladder_for
-from .letters import blank_context, render_stage
+from cgvkit.documents.letters import blank_context, render_stage
+from cgvkit.documents.pdf import write_document
+from cgvkit.model.ladder import ladder_for
 
 
 def write_rendered(project, outputs: list, stem: Path, when) -> tuple[int, list[Path]]:
     """Write one stage's documents next to `stem`; returns (PDF pages, files written)."""
-    from .pack import write_document  # pack imports this module to register the writer
-
     pages, written = 0, []
     stem.parent.mkdir(parents=True, exist_ok=True)
     for out in outputs:
@@ -26,8 +25,8 @@ def write_rendered(project, outputs: list, stem: Path, when) -> tuple[int, list[
     return pages, written
 
 
-def write_blank_letters(project, company, articles, folder: Path) -> int:
-    """`letters/<stage>.html|.pdf|.txt` with placeholders for debtor data (registered in pack.py)."""
+def write_blank_letters(project, company, folder: Path) -> int:
+    """`letters/<stage>.html|.pdf|.txt` with placeholders for debtor data (part of every pack)."""
     ladder = ladder_for(company, project.root).for_market(company.market)
     pages = 0
     for stage in ladder.stages + ladder.documents:

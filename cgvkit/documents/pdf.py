@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,11 +36,22 @@ class ProjectFetcher(URLFetcher):
         raise ValueError(f"ressource hors du projet refusée : {url}")
 
 
+def write_document(project, html: str, stem: Path, when) -> int:
+    """`stem`.html and `stem`.pdf, the PDF identified by the HTML's hash (same input, same bytes).
+
+    Returns the PDF's page count.
+    """
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".html").write_text(html, encoding="utf-8")
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
+    return write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier).pages
+
+
 _FONTS = FontConfiguration()  # shared: parsed @font-face rules are reused across documents
 
 
 def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
-              extra_allowed: tuple[Path, ...] = ()) -> "Printed":
+              extra_allowed: tuple[Path, ...] = ()) -> Printed:
     """Print `html` to `target`; returns its page count and the URLs that were refused.
 
     Metadata dates and the PDF identifier are fixed by the caller so that the same inputs

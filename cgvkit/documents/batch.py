@@ -15,8 +15,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .buildkey import pack_key
-from .errors import KitError, Problem
+from cgvkit.core.errors import KitError, Problem
+from cgvkit.documents.buildkey import pack_key
 
 _WORKER: dict = {}
 
@@ -59,7 +59,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def build_one(project, company, dist: Path, force: bool = False) -> Outcome:
     """Build or reuse one pack; errors are returned, never raised, so the batch goes on."""
-    from .pack import build_pack
+    from cgvkit.documents.pack import build_pack
 
     out = dist / company.slug
     try:
@@ -88,7 +88,7 @@ def _up_to_date(out: Path, key: str) -> bool:
 
 
 def _init_worker(root: str, paths: list[str]) -> None:
-    from .project import load_project
+    from cgvkit.model.project import load_project
 
     project = load_project(Path(root), [Path(p) for p in paths], lenient=True)
     _WORKER["project"] = project

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .render.french import NBSP, NNBSP
+from cgvkit.core.french import NBSP, NNBSP
 
 _EMAIL = re.compile(r"(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+(?<!\.)"
                     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")

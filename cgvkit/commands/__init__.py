@@ -1,0 +1,1 @@
+"""The commands of `python build.py`: each parses nothing and prints its own result."""

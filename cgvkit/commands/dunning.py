@@ -1,0 +1,23 @@
+"""`dunning COMPANY.yaml --ledger CSV --date YYYY-MM-DD [-o DIR]`: the day's dunning run."""
+
+from __future__ import annotations
+
+from cgvkit.commands.output import report, shown, user_file
+from cgvkit.dunning.run import run_dunning
+from cgvkit.model.project import load_project
+
+
+def cmd_dunning(args) -> int:
+    company_file = user_file(args.company, args.root)
+    ledger = user_file(args.ledger, args.root)
+    project = load_project(args.root, [company_file])
+    report(project.warnings)
+    company = project.companies[0]
+    # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
+    out = args.output or args.root / "dist" / "relances" / company.slug / args.date.isoformat()
+    debtors = run_dunning(project, company, ledger, args.date, out)
+    counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
+    warned = sum(bool(d.warnings) for d in debtors)
+    print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
+          f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {shown(out)}")
+    return 0

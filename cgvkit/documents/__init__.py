@@ -1,0 +1,1 @@
+"""What gets printed: CGV, letters, PDF, one pack, packs at scale."""

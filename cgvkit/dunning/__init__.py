@@ -1,0 +1,1 @@
+"""The daily dunning run: ledger CSV + ladder → per-debtor plan → filled letters."""

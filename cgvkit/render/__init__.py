@@ -1,1 +1,0 @@
-"""Rendering: French formatting, clause texts, HTML templates, PDF printing."""
