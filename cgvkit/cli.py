@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from cgvkit.commands.batch import cmd_all, cmd_merge
+from cgvkit.commands.diff import cmd_diff
 from cgvkit.commands.dunning import cmd_dunning
 from cgvkit.commands.output import Usage, report
 from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
@@ -96,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_day, required=True, help="date de la relance, AAAA-MM-JJ")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.set_defaults(run=cmd_dunning)
+
+    p = sub.add_parser("diff", parents=[root],
+                       help="ce qui a changé dans les clauses depuis une version git : comparaisons en français")
+    p.add_argument("ref", nargs="?", default=None,
+                   help="référence git (défaut : le commit d’avant la dernière modification de clauses/)")
+    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/modifications/<commit>/)")
+    p.set_defaults(run=cmd_diff)
 
     p = sub.add_parser("site", parents=[root], help="construit le site interne du recouvrement dans site/")
     p.set_defaults(run=cmd_site)

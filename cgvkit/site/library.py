@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 from cgvkit.law import rules
-from cgvkit.model.company import OPTIONAL_IDENTITY, Company, ResolvedClause
-from cgvkit.model.clausetext import ClauseRenderError, render_text
+from cgvkit.model.clausetext import ClauseRenderError
+from cgvkit.model.preview import example_company, preview_market, sample_text
 from cgvkit.core.templating import blocks
 from cgvkit.core.french import date_fr, number
 from cgvkit.site.articles import related
@@ -44,57 +43,13 @@ def constraint_fr(param) -> str:
     return " ; ".join(parts)
 
 
-def placeholder(param, company):
-    """An example value for a parameter without default, within its bounds."""
-    if param.allowed:
-        return param.allowed[0]
-    if param.type in ("integer", "number"):
-        value = 30 if param.type == "integer" else Decimal(10)
-        if param.min is not None:
-            value = max(value, param.min)
-        if param.max is not None:
-            value = min(value, param.max)
-        return value
-    if param.type == "boolean":
-        return False
-    if param.type == "date":
-        return company.effective_date
-    return f"[{param.description}]"
-
-
-def example_company(project, market: str):
-    """An example profile of the market, or a placeholder company when the project has none."""
-    found = next((c for c in project.companies if c.market == market), None)
-    if found is not None:
-        return found
-    identity = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), "name": "[Raison sociale]", "legal_form": "[forme]",
-                "capital": 0, "siren": "[SIREN]", "rcs": "[ville du RCS]", "email": "[courriel]",
-                "phone": "[téléphone]", "address": {"street": "[rue]", "postal_code": "[code postal]",
-                                                    "city": "[ville]"}}
-    last = project.table.last
-    when = getattr(last, "start", None)
-    return Company("exemple", None, None, identity, market, when, {}, [], last)
-
-
 def preview(project, family, variant) -> dict:
     """The variant's text rendered for an example company of one of its markets."""
-    market = next((m for m in variant.markets if any(c.market == m for c in project.companies)),
-                  variant.markets[0])
+    market = preview_market(project, variant)
     company = example_company(project, market)
-    own = company.clause(family.name)
-    params = {name: placeholder(p, company) for name, p in variant.parameters.items()}
-    params.update(variant.defaults())
-    if own is not None:
-        params.update({k: v for k, v in own.params.items() if k in variant.parameters})
-    chosen = ResolvedClause(family, variant, params)
-    clauses = [c for c in company.clauses if c.family.name != family.name] + [chosen]
-    clauses.sort(key=lambda c: (c.family.order, c.family.name))
-    copies = [dataclasses.replace(c, number=i) for i, c in enumerate(clauses, start=1)]
-    example = dataclasses.replace(company, clauses=copies)
-    mine = next(c for c in copies if c.family.name == family.name)
     try:
-        return {"html": blocks(render_text(example, mine)), "company": company.identity["name"],
-                "market": MARKETS[market], "error": None}
+        html = blocks(sample_text(project, family, variant, market))
+        return {"html": html, "company": company.identity["name"], "market": MARKETS[market], "error": None}
     except ClauseRenderError as exc:
         return {"html": None, "company": company.identity["name"], "market": MARKETS[market],
                 "error": exc.problem.message}

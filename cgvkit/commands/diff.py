@@ -1,0 +1,44 @@
+"""`diff [REF]`: what changed in the clause library since a git reference, as French redlines."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from cgvkit.commands.output import Usage, shown
+from cgvkit.core.errors import KitError
+from cgvkit.core.files import staged_dir
+from cgvkit.documents.redline import company_changes, library_changes, write_redlines
+from cgvkit.model.project import load_project
+from cgvkit.sources.history import HistoryError, default_ref, export_tree, resolve
+
+
+def cmd_diff(args) -> int:
+    root = args.root
+    try:
+        sha = resolve(root, args.ref) if args.ref else default_ref(root)
+    except HistoryError as exc:
+        raise Usage(f"diff : {exc}") from None
+    label = args.ref or sha[:10]
+    with tempfile.TemporaryDirectory(prefix="cgvkit-diff-") as tmp:
+        old_root = export_tree(root, sha, Path(tmp) / "old")
+        try:
+            old = load_project(old_root, lenient=True)
+        except KitError as exc:
+            raise Usage(f"diff : le projet à la référence {label} ne se charge pas "
+                        f"({len(exc.problems)} problème(s), par exemple : {exc.problems[0]})") from None
+        new = load_project(root, lenient=True)
+        families = library_changes(old, new)
+        companies = company_changes(old, new)
+        out = args.output or root / "dist" / "modifications" / sha[:10]
+        with staged_dir(out) as stage:
+            write_redlines(new, families, companies, stage, (f"la version {label}", "la version actuelle"),
+                           date.today())
+    variants = sum(len(f.variants) for f in families)
+    print(f"{variants} clause(s) modifiée(s) dans {len(families)} famille(s), {len(companies)} entreprise(s) "
+          f"dont les CGV changent ; comparaison écrite : {shown(out)}")
+    for company in companies:
+        numbers = ", ".join(str(n) for n, _, _ in company.articles)
+        print(f"  {company.slug} : article(s) {numbers}")
+    return 0

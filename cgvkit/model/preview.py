@@ -1,0 +1,66 @@
+"""A variant's text for an example company: what the site previews, `diff` compares and
+`validate` checks, with example values for parameters that have no default."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+from cgvkit.model.clausetext import render_text
+from cgvkit.model.company import OPTIONAL_IDENTITY, Company, ResolvedClause
+
+
+def placeholder(param, company):
+    """An example value for a parameter without default, within its bounds."""
+    if param.allowed:
+        return param.allowed[0]
+    if param.type in ("integer", "number"):
+        value = 30 if param.type == "integer" else Decimal(10)
+        if param.min is not None:
+            value = max(value, param.min)
+        if param.max is not None:
+            value = min(value, param.max)
+        return value
+    if param.type == "boolean":
+        return False
+    if param.type == "date":
+        return company.effective_date
+    return f"[{param.description}]"
+
+
+def example_company(project, market: str):
+    """An example profile of the market, or a placeholder company when the project has none."""
+    found = next((c for c in project.companies if c.market == market), None)
+    if found is not None:
+        return found
+    identity = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), "name": "[Raison sociale]", "legal_form": "[forme]",
+                "capital": 0, "siren": "[SIREN]", "rcs": "[ville du RCS]", "email": "[courriel]",
+                "phone": "[téléphone]", "address": {"street": "[rue]", "postal_code": "[code postal]",
+                                                    "city": "[ville]"}}
+    last = project.table.last
+    when = getattr(last, "start", None)
+    return Company("exemple", None, None, identity, market, when, {}, [], last)
+
+
+def preview_market(project, variant) -> str:
+    """A market of the variant for which the project has a company, else its first market."""
+    return next((m for m in variant.markets if any(c.market == m for c in project.companies)),
+                variant.markets[0])
+
+
+def sample_text(project, family, variant, market: str) -> str:
+    """The variant's text rendered for the project's example company of `market`, the company's
+    own values kept where it uses the family; raises ClauseRenderError."""
+    company = example_company(project, market)
+    own = company.clause(family.name)
+    params = {name: placeholder(p, company) for name, p in variant.parameters.items()}
+    params.update(variant.defaults())
+    if own is not None:
+        params.update({k: v for k, v in own.params.items() if k in variant.parameters})
+    chosen = ResolvedClause(family, variant, params)
+    clauses = [c for c in company.clauses if c.family.name != family.name] + [chosen]
+    clauses.sort(key=lambda c: (c.family.order, c.family.name))
+    copies = [dataclasses.replace(c, number=i) for i, c in enumerate(clauses, start=1)]
+    example = dataclasses.replace(company, clauses=copies)
+    mine = next(c for c in copies if c.family.name == family.name)
+    return render_text(example, mine)
