@@ -73,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pack", parents=[root], help="construit le pack d’une entreprise")
     p.add_argument("company", type=Path)
     p.add_argument("-o", "--output", type=Path)
+    p.add_argument("--only", choices=["cgv"], default=None,
+                   help="n’imprime que les CGV, dans dist/apercu/<entreprise>/ par défaut (aperçu rapide)")
     p.set_defaults(run=cmd_pack)
 
     p = sub.add_parser("schema", parents=[root], help="écrit les JSON Schema pour les éditeurs")

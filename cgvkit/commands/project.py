@@ -26,8 +26,11 @@ def cmd_pack(args) -> int:
     project = load_project(args.root, [user_file(args.company, args.root)])
     report(project.warnings)
     company = project.companies[0]
-    out = args.output or args.root / "dist" / company.slug
-    build_pack(project, company, out)
+    if args.only == "cgv":  # a quick preview, kept apart from the pack
+        out = args.output or args.root / "dist" / "apercu" / company.slug
+    else:
+        out = args.output or args.root / "dist" / company.slug
+    build_pack(project, company, out, cgv_only=args.only == "cgv")
     print(f"pack écrit : {shown(out)}")
     return 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import mimetypes
 from dataclasses import dataclass
@@ -58,25 +57,38 @@ def logo_data_uri(company, root: Path) -> str | None:
 
 
 def cgv_html(project, company, arts: list[Article]) -> str:
-    fingerprint = hashlib.sha256("".join(a.sha256 for a in arts).encode()).hexdigest()[:10]
     return render(project.root, "cgv.html", company=company.identity, market=company.market,
-                  effective_date=company.effective_date, articles=arts, version=fingerprint,
+                  effective_date=company.effective_date, articles=arts, version=versions_fr(arts),
                   logo=logo_data_uri(company, project.root), kit_version=__version__)
 
 
-def build_pack(project, company, out: Path, key: str | None = None) -> dict:
+def versions_fr(arts: list[Article]) -> str:
+    """The clause versions as a lawyer reads them: the common version, then the exceptions."""
+    counts: dict[str, int] = {}
+    for article in arts:
+        counts[article.version] = counts.get(article.version, 0) + 1
+    if not counts:
+        return ""
+    common = max(sorted(counts), key=lambda v: counts[v])
+    others = [f"article {a.number} en {a.version}" for a in arts if a.version != common]
+    return f"clauses en version {common}" + (f", sauf {', '.join(others)}" if others else "")
+
+
+def build_pack(project, company, out: Path, key: str | None = None, cgv_only: bool = False) -> dict:
     """Write the pack into `out` atomically and return its manifest.
 
     The build key (see buildkey.py) is recorded so a later build can tell the pack is up to
-    date, whichever command built it; callers that already computed it pass it in.
+    date, whichever command built it; callers that already computed it pass it in. A CGV-only
+    preview (`cgv_only`) records no key: it is never taken for a whole pack.
     """
-    key = key or pack_key(project, company)
+    key = None if cgv_only else key or pack_key(project, company)
     arts = articles(company)
     with staged_dir(out) as stage:
         pages = write_document(project, cgv_html(project, company, arts), stage / "cgv", company.effective_date)
-        pages += write_blank_letters(project, company, stage)
+        if not cgv_only:
+            pages += write_blank_letters(project, company, stage)
         manifest = _manifest(project, company, arts, stage)
-        manifest.update(build_key=key, pages=pages)
+        manifest.update(pages=pages, **({"only": "cgv"} if cgv_only else {"build_key": key}))
         (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
                                                         sort_keys=True) + "\n", encoding="utf-8")
     return manifest
