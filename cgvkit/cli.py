@@ -17,6 +17,7 @@ from cgvkit.commands.diff import cmd_diff
 from cgvkit.commands.dunning import cmd_dunning
 from cgvkit.commands.output import Usage, report
 from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
+from cgvkit.commands.serve import cmd_serve
 from cgvkit.commands.site import cmd_site
 from cgvkit.core.errors import KitError
 from cgvkit.documents.batch import parse_shard
@@ -109,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("site", parents=[root], help="construit le site interne du recouvrement dans site/")
     p.set_defaults(run=cmd_site)
+
+    p = sub.add_parser("serve", parents=[root], help="sert le site interne et le recharge à chaque modification")
+    p.add_argument("--address", default="127.0.0.1:8000", help="HÔTE:PORT (défaut : 127.0.0.1:8000)")
+    p.set_defaults(run=cmd_serve)
     return parser
 
 

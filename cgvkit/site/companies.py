@@ -30,6 +30,12 @@ def ensure_pack(project, company, dist: Path) -> Published:
     outcome = build_one(project, company, dist)
     if outcome.status == "failed":
         raise KitError(outcome.problems)
+    return published(company, dist)
+
+
+def published(company, dist: Path) -> Published:
+    """The company's pack as it is in dist/<slug>/, without checking it is up to date."""
+    pack = dist / company.slug
     manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
     return Published(company, company.slug, pack, manifest)
 
