@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.documents.pack import build_pack
+from cgvkit.model.libraryage import expired_variants, unchanged_versions
 from cgvkit.model.project import load_project
 from cgvkit.sources.jsonschema import write_schemas
 
@@ -18,8 +20,13 @@ def _company_paths(paths: list[Path], root: Path) -> list[Path] | None:
 def cmd_validate(args) -> int:
     paths = [user_file(p, args.root) for p in args.paths]
     project = load_project(args.root, _company_paths(paths, args.root))
-    report(project.warnings)
+    report(project.warnings + library_warnings(project))
     return 0
+
+
+def library_warnings(project) -> list:
+    """Warnings only a lawyer's review needs (validate and all): versions, expired variants."""
+    return unchanged_versions(project) + expired_variants(project, date.today())
 
 
 def cmd_pack(args) -> int:

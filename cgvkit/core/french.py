@@ -56,5 +56,11 @@ def typography(text: str) -> str:
     return text.replace("'", "’")
 
 
+def iban(value) -> str:
+    """An IBAN as printed: capitals, grouped by four (« FR76 3000 6000 … »)."""
+    compact = re.sub(r"\s+", "", str(value)).upper()
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
 FILTERS = {"money": money, "percent": percent, "date_fr": date_fr, "number": number,
-           "typo": typography}
+           "typo": typography, "iban": iban}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.french import NBSP, date_fr
+from cgvkit.law.figures import half_year_fr
 from cgvkit.sources.schemas import schema_file, validate
 from cgvkit.sources.yamlsource import Source, load_file
 
@@ -29,6 +30,21 @@ class HalfYearRates:
     legal_individual: Decimal
     legal_other: Decimal
     source: str
+
+    # Names for clause texts, so lawyers need no slicing of "2026-H1".
+    @property
+    def label_fr(self) -> str:
+        """« 1er semestre 2026 »."""
+        return half_year_fr(self.start)
+
+    @property
+    def half_fr(self) -> str:
+        """« premier » or « second »."""
+        return "premier" if self.start.month < 7 else "second"
+
+    @property
+    def year(self) -> int:
+        return self.start.year
 
 
 class MissingRateError(KitError):

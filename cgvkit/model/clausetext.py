@@ -9,6 +9,7 @@ from jinja2 import TemplateError, UndefinedError
 from cgvkit.core.errors import Problem
 from cgvkit.core.french import typography
 from cgvkit.core.templating import CLAUSE_ENV
+from cgvkit.model.textnames import french
 
 
 def clause_context(company, clause) -> dict:
@@ -32,8 +33,8 @@ def render_text(company, clause) -> str:
     except TemplateError as exc:
         line = variant.text_line() + (getattr(exc, "lineno", None) or 1) - 1
         raise ClauseRenderError(Problem(variant.source.file, line, 1, "text",
-                                        f"le texte ne peut pas être rendu pour {company.slug} : {exc}",
-                                        "clause-text-render")) from None
+                                        f"le texte ne peut pas être rendu pour {company.slug} : "
+                                        f"{french(str(exc), runtime=True)}", "clause-text-render")) from None
     return typography(text.strip())
 
 

@@ -156,10 +156,10 @@ def _resolve_one(company: Company, family, entry: dict, where: tuple, problems: 
     schema = {p.name: p.cerberus_rule() for p in variant.parameters.values()}
     errors = schema_errors(schema, entry)
     if errors:
-        article = variant.legal_basis[0][0]
         for error in errors:
             key = where + tuple(error.document_path)
-            message = f"{french_message(error)} — déclaré par {variant.source.file} ({article})"
+            # No article here: the bound is the clause's own choice; rules of law cite theirs.
+            message = f"{french_message(error)} — limite déclarée par {variant.source.file}"
             problems.add(source.problem(key, message, f"parameter-{rule_name(error)}"))
         return
     if not (variant.valid_from <= company.effective_date

@@ -10,6 +10,7 @@ from jinja2 import TemplateSyntaxError, meta
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.templating import CLAUSE_ENV
+from cgvkit.model.textnames import name_problems, syntax_problem
 from cgvkit.sources.schemas import french_message, schema_errors, schema_file, validate
 from cgvkit.sources.yamlsource import Source, load_file
 
@@ -108,12 +109,15 @@ def load_library(root: Path) -> Library:
         family = _load_family(folder, root, problems)
         if family is None:
             continue
+        broken = set()  # variants that exist but failed: their own errors say why
         for path in sorted(folder.glob("*.yaml")):
             if path.name != "_family.yaml":
                 variant = _load_variant(path, root, family, problems)
                 if variant is not None:
                     family.variants[variant.name] = variant
-        _check_defaults(family, problems)
+                else:
+                    broken.add(path.stem)
+        _check_defaults(family, problems, broken)
         families[family.name] = family
     problems.raise_if_errors()
     return Library(root, families)
@@ -173,7 +177,7 @@ def _load_variant(path: Path, root: Path, family: Family, problems: Problems) ->
         problems.add(source.problem(("valid_to",), "la date de fin précède la date de début", "clause-dates"))
     parameters = {name: _parameter(source, name, decl, problems)
                   for name, decl in data["parameters"].items()}
-    _check_text(source, data["text"], set(parameters), problems)
+    _check_text(source, data["text"], set(parameters), problems, _text_indent(path, source))
     return Variant(
         id=data["id"], family=family.name, name=path.stem, title=data["title"],
         version=data["version"], valid_from=data["valid_from"], valid_to=data.get("valid_to"),
@@ -211,24 +215,36 @@ def _parameter(source: Source, name: str, decl: dict, problems: Problems) -> Par
     return param
 
 
-def _check_text(source: Source, text: str, params: set, problems: Problems) -> None:
+def _text_indent(path: Path, source: Source) -> int:
+    """Columns before the text on its first line in the file (a block scalar's indentation)."""
+    line, column = source.where(("text",))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if line < len(lines) and lines[line - 1].rstrip().endswith(("|", ">", "|-", ">-", "|+", ">+")):
+        following = lines[line]
+        return len(following) - len(following.lstrip(" "))
+    return column - 1
+
+
+def _check_text(source: Source, text: str, params: set, problems: Problems, indent: int = 0) -> None:
     """The text must compile and may only name its parameters and the documented globals."""
     line, _ = source.where(("text",))
     first = line + 1 if text.count("\n") > 1 else line
     try:
         names = meta.find_undeclared_variables(CLAUSE_ENV.parse(text))
     except TemplateSyntaxError as exc:
-        problems.add(Problem(source.file, first + (exc.lineno or 1) - 1, 1, "text",
-                             f"texte de clause invalide : {exc.message}", "clause-text-syntax"))
+        problems.add(syntax_problem(source, text, first, exc, indent))
         return
+    problems.extend(name_problems(source, text, first, indent))
     for name in sorted(names - params - TEXT_GLOBALS):
         problems.add(source.problem(("text",), f"le texte utilise « {name} », qui n’est ni un paramètre "
                                     "déclaré ni une donnée de l’entreprise", "clause-text-unknown-name"))
 
 
-def _check_defaults(family: Family, problems: Problems) -> None:
+def _check_defaults(family: Family, problems: Problems, broken: set = frozenset()) -> None:
     for market, name in family.default.items():
         variant = family.variants.get(name)
+        if variant is None and name in broken:
+            continue  # not a second, false error in the family file
         if variant is None:
             problems.add(family.source.problem(("default", market), f"la variante par défaut « {name} » "
                                                "n’existe pas dans ce dossier", "family-default"))

@@ -29,7 +29,8 @@ def placeholder(param, company):
 
 
 def example_company(project, market: str):
-    """An example profile of the market, or a placeholder company when the project has none."""
+    """An example profile of the market, or a placeholder company with the default variant of
+    every family of the market when the project has none."""
     found = next((c for c in project.companies if c.market == market), None)
     if found is not None:
         return found
@@ -39,7 +40,16 @@ def example_company(project, market: str):
                                                     "city": "[ville]"}}
     last = project.table.last
     when = getattr(last, "start", None)
-    return Company("exemple", None, None, identity, market, when, {}, [], last)
+    company = Company("exemple", None, None, identity, market, when, {}, [], last)
+    clauses = []
+    for family in project.library.ordered() if project.library else []:
+        variant = family.variants.get(family.default.get(market, ""))
+        if market in family.required and variant is not None:
+            params = {name: placeholder(p, company) for name, p in variant.parameters.items()}
+            params.update(variant.defaults())
+            clauses.append(ResolvedClause(family, variant, params))
+    company.clauses = [dataclasses.replace(c, number=i) for i, c in enumerate(clauses, start=1)]
+    return company
 
 
 def preview_market(project, variant) -> str:
@@ -48,19 +58,25 @@ def preview_market(project, variant) -> str:
                 variant.markets[0])
 
 
-def sample_text(project, family, variant, market: str) -> str:
-    """The variant's text rendered for the project's example company of `market`, the company's
-    own values kept where it uses the family; raises ClauseRenderError."""
+def sample_company(project, family, variant, market: str, keep_own: bool = True):
+    """The project's example company of `market` with `variant` chosen for `family`: its values are
+    the variant's defaults, example values for the others, and (with `keep_own`) the company's own
+    values where it uses the family. Returns (company, the resolved clause of `family`)."""
     company = example_company(project, market)
     own = company.clause(family.name)
     params = {name: placeholder(p, company) for name, p in variant.parameters.items()}
     params.update(variant.defaults())
-    if own is not None:
+    if own is not None and keep_own:
         params.update({k: v for k, v in own.params.items() if k in variant.parameters})
     chosen = ResolvedClause(family, variant, params)
     clauses = [c for c in company.clauses if c.family.name != family.name] + [chosen]
     clauses.sort(key=lambda c: (c.family.order, c.family.name))
     copies = [dataclasses.replace(c, number=i) for i, c in enumerate(clauses, start=1)]
     example = dataclasses.replace(company, clauses=copies)
-    mine = next(c for c in copies if c.family.name == family.name)
-    return render_text(example, mine)
+    return example, next(c for c in copies if c.family.name == family.name)
+
+
+def sample_text(project, family, variant, market: str) -> str:
+    """The variant's text rendered for the project's example company of `market`, the company's
+    own values kept where it uses the family; raises ClauseRenderError."""
+    return render_text(*sample_company(project, family, variant, market))

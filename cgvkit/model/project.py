@@ -11,6 +11,7 @@ from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.templating import environment
 from cgvkit.law import rules
 from cgvkit.law.rates import RateTable
+from cgvkit.model import textchecks
 from cgvkit.model.company import load_company
 from cgvkit.model.ladder import check_ladder
 from cgvkit.model.library import Library, load_library
@@ -63,6 +64,7 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         company = load_company(path, root, library, table, found)
         if company is not None:
             found.extend(rules.check_company(company))
+            found.extend(textchecks.company_problems(company))
         items = without_shadowed(found.items)
         project.warnings.extend(p for p in items if p.severity == "warning")
         if any(p.severity == "error" for p in items):
@@ -70,6 +72,10 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
             errors.extend(items)
         elif company is not None:
             project.companies.append(company)
+    # Every variant rendered with its defaults for an example company: a library error stops the run.
+    library_errors = textchecks.variant_problems(project)
+    if library_errors:
+        raise KitError(library_errors + errors + project.warnings)
     if errors and not lenient:
         raise KitError(errors + project.warnings)
     return project

@@ -80,3 +80,17 @@ def file_log(root: Path, path: Path, limit: int = 50) -> list[Commit]:
         sha, day, author, subject = line.split("\x1f", 3)
         commits.append(Commit(sha, date.fromisoformat(day), author, subject))
     return commits
+
+
+def changed_files(root: Path, folder: str) -> list[str]:
+    """Files of `folder` (relative to the project) that differ from the last commit."""
+    raw = _git(root, "diff", "--name-only", "--relative", "HEAD", "--", folder)
+    return [line for line in raw.decode("utf-8", "replace").splitlines() if line]
+
+
+def committed_text(root: Path, path: str) -> str | None:
+    """The file as of the last commit (None when it did not exist then)."""
+    try:
+        return _git(root, "show", f"HEAD:./{path}").decode("utf-8")
+    except (HistoryError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,102 @@
+"""Rules of law checked on the CGV text as a customer reads it, not on parameters.
+
+Each rule reads the rendered text of every article (family name → text) and names the family
+whose clause must carry the mention, so the error lands in that variant's file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from cgvkit.law.figures import B2B, B2C, INDEMNITY
+
+_SPACES = r"[\s\u00a0\u202f]*"
+_EUROS = re.compile(rf"\b{int(INDEMNITY)}(?:,00)?{_SPACES}(?:€|euros)")
+_RATE = re.compile(rf"\d+(?:,\d+)?{_SPACES}%|taux d[’']intérêt légal|Banque centrale européenne|taux BCE", re.I)
+_L441_6 = re.compile(r"\bL\.?\s?441-6\b")
+_ODR = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
+
+
+@dataclass(frozen=True)
+class TextRule:
+    id: str
+    market: str | None  # None: every CGV
+    family: str | None  # the family whose text must carry the mention (None: whichever cites it)
+    article: str
+    summary: str
+    check: Callable[[dict, dict], Iterable[tuple[str, str]]]  # (texts, figures) → (family, message)
+
+
+def _must_say(family: str, found: Callable[[str], bool], message: str):
+    def check(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+        if not found(texts.get(family, "")):
+            yield family, message
+    return check
+
+
+def _mediator(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+    text = texts.get("mediation", "")
+    for key, what in (("name", "le nom"), ("url", "le site internet")):
+        value = str(figures.get("mediation", {}).get(key) or "").strip()
+        if not value or value not in text:
+            yield "mediation", f"le texte des CGV ne donne pas {what} du médiateur de la consommation"
+
+
+def _withdrawal(text: str) -> bool:
+    said = "rétractation" in text
+    return said and ("formulaire" in text or "ne s’applique" in text or "ne s'applique" in text)
+
+
+def _nowhere(pattern: Callable[[str], bool], message: str):
+    def check(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+        for family, text in texts.items():
+            if pattern(text):
+                yield family, message
+    return check
+
+
+TEXT_RULES: tuple[TextRule, ...] = (
+    TextRule("cgv-indemnity-text", B2B, "late_penalties", "Code de commerce, art. L441-10 II et D441-5",
+             "Le texte des CGV entre professionnels mentionne l’indemnité forfaitaire de 40 €.",
+             _must_say("late_penalties", lambda t: bool(_EUROS.search(t)) and "indemnité forfaitaire" in t,
+                       "le texte des CGV ne mentionne pas l’indemnité forfaitaire de 40 € pour frais de "
+                       "recouvrement")),
+    TextRule("cgv-penalty-rate-text", B2B, "late_penalties", "Code de commerce, art. L441-10 II",
+             "Le texte des CGV entre professionnels indique le taux des pénalités de retard.",
+             _must_say("late_penalties", lambda t: bool(_RATE.search(t)),
+                       "le texte des CGV n’indique pas le taux des pénalités de retard")),
+    TextRule("cgv-mediator-text", B2C, "mediation", "Code de la consommation, art. L616-1 et R616-1",
+             "Le texte des CGV consommateurs donne le nom et le site internet du médiateur.", _mediator),
+    TextRule("cgv-conformity-text", B2C, "warranties", "Code de la consommation, art. L211-2 et L217-3",
+             "Le texte des CGV consommateurs mentionne la garantie légale de conformité.",
+             _must_say("warranties", lambda t: "garantie légale de conformité" in t,
+                       "le texte des CGV ne mentionne pas la garantie légale de conformité")),
+    TextRule("cgv-withdrawal-text", B2C, "withdrawal", "Code de la consommation, art. L221-5 et L221-18",
+             "Le texte des CGV consommateurs traite du droit de rétractation et de son formulaire.",
+             _must_say("withdrawal", _withdrawal, "le texte des CGV ne décrit pas le droit de rétractation et "
+                       "son formulaire (ou ne dit pas qu’il ne s’applique pas)")),
+    TextRule("cgv-l441-6-text", None, None, "Code de commerce, art. L441-10 (ancien L441-6)",
+             "Le texte des CGV ne cite pas l’article L441-6, abrogé pour les pénalités depuis le 26 avril 2019.",
+             _nowhere(lambda t: bool(_L441_6.search(t)), "le texte des CGV cite l’article L441-6, qui ne régit "
+                      "plus les pénalités de retard depuis le 26 avril 2019 : citez l’article L441-10")),
+    TextRule("cgv-odr-text", None, None, "Règlement (UE) 2024/3228",
+             "Le texte des CGV ne renvoie pas à la plateforme européenne de règlement en ligne des litiges, fermée.",
+             _nowhere(lambda t: any(m in t for m in _ODR), "le texte des CGV renvoie à la plateforme européenne "
+                      "de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez ce lien")),
+)
+
+
+def check_texts(market: str, texts: dict, figures: dict) -> list[tuple[TextRule, str, str]]:
+    """(rule, family, French message with its article) for every rule the rendered CGV break."""
+    found = []
+    for rule in TEXT_RULES:
+        if rule.market in (None, market):
+            for family, message in rule.check(texts, figures):
+                found.append((rule, family, f"{message} ({rule.article})"))
+    return found
+
+
+def listing() -> list[tuple[str, str, str, str]]:
+    return [(r.id, "error", r.article, r.summary) for r in TEXT_RULES]

@@ -1,0 +1,89 @@
+"""`validate` renders every clause: each variant for an example company of each of its markets,
+and each company's whole CGV; render errors and the rules of law on the rendered text are
+reported where a lawyer fixes them."""
+
+from __future__ import annotations
+
+from cgvkit.core.errors import Problem
+from cgvkit.law import rules
+from cgvkit.law.textrules import check_texts
+from cgvkit.model.clausetext import ClauseRenderError, render_text
+from cgvkit.model.preview import sample_company
+
+
+def rendered(company) -> tuple[dict, list[Problem]]:
+    """Every clause text of the company (family → text) and the render errors."""
+    texts, problems = {}, []
+    for clause in company.clauses:
+        try:
+            texts[clause.family.name] = render_text(company, clause)
+        except ClauseRenderError as exc:
+            problems.append(exc.problem)
+    return texts, problems
+
+
+def _figures(company) -> dict:
+    mediation = company.clause("mediation")
+    return {"mediation": dict(mediation.params) if mediation else {}}
+
+
+def company_problems(company) -> list[Problem]:
+    """The company's CGV as its customers read them, checked against the rules on text."""
+    texts, problems = rendered(company)
+    for rule, family, message in check_texts(company.market, texts, _figures(company)):
+        clause = company.clause(family)
+        where = ("clauses", family) if family in (company.source.data.get("clauses") or {}) else ("clauses",)
+        shown = f" — variante {clause.variant.source.file}" if clause else ""
+        problems.append(company.source.problem(where, message + shown, rule.id))
+    return problems
+
+
+def variant_problems(project) -> list[Problem]:
+    """Each variant rendered with its defaults for an example company of each of its markets."""
+    problems: list[Problem] = []
+    for family in project.library.ordered():
+        for variant in sorted(family.variants.values(), key=lambda v: v.name):
+            for market in variant.markets:
+                problems.extend(_one_variant(project, family, variant, market))
+    return list(dict.fromkeys(problems))
+
+
+def _one_variant(project, family, variant, market: str) -> list[Problem]:
+    example, mine = sample_company(project, family, variant, market, keep_own=False)
+    label = "entre professionnels" if market == "b2b" else "aux consommateurs"
+    try:
+        text = render_text(example, mine)
+    except ClauseRenderError as exc:
+        p = exc.problem
+        message = p.message.replace(f"pour {example.slug}", f"avec les valeurs par défaut (CGV {label})")
+        return [Problem(p.file, p.line, p.column, p.path, message, p.rule)]
+    texts, _ = rendered(example)
+    texts[family.name] = text
+    found = []
+    for rule, blamed, message in check_texts(market, texts, _figures(example)):
+        if blamed == family.name and rule.family is not None or (rule.family is None and blamed == family.name):
+            found.append(variant.source.problem(("text",), f"{message} — avec les valeurs par défaut, CGV {label}",
+                                                rule.id))
+    found.extend(_defaults_against_the_law(example, family, variant))
+    return found
+
+
+def _defaults_against_the_law(example, family, variant) -> list[Problem]:
+    """A default value that breaks a rule of law is the variant's error, before any company uses it."""
+    if example.source is None:
+        return []
+    found = []
+    for problem in rules.check_company(example):
+        path = problem.path.split(".")
+        if problem.severity != "error" or path[:2] != ["clauses", family.name]:
+            continue
+        name = path[2] if len(path) > 2 else None
+        if name in variant.parameters and variant.parameters[name].has_default:
+            where = ("parameters", name, "default")
+        elif name is None and variant.defaults():
+            where = ("parameters",)
+        else:
+            continue
+        message = problem.message.split(" — ")[0]
+        found.append(variant.source.problem(where, f"valeur par défaut contraire à la loi : {message}", problem.rule))
+    return found
