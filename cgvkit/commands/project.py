@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cgvkit.commands.destination import checked_output
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.documents.pack import build_pack
 from cgvkit.model.project import load_project
@@ -23,10 +24,11 @@ def cmd_validate(args) -> int:
 
 
 def cmd_pack(args) -> int:
+    chosen = args.output and checked_output(args.output, args.root, "pack")
     project = load_project(args.root, [user_file(args.company, args.root)])
     report(project.warnings)
     company = project.companies[0]
-    out = args.output or args.root / "dist" / company.slug
+    out = chosen or args.root / "dist" / company.slug
     build_pack(project, company, out)
     print(f"pack écrit : {shown(out)}")
     return 0
