@@ -388,3 +388,19 @@ def test_killing_the_main_process_ends_its_workers(project):
     # The next run finds what the killed one left aside and clears it.
     tidy(project / "dist")
     assert hidden(project / "dist") == []
+
+
+def test_ctrl_c_in_a_one_job_run_says_what_was_kept(project, monkeypatch):
+    from cgvkit.documents import batch
+
+    def build_one(project, company, dist, force=False):
+        if company.slug == "boutique-en-ligne":
+            raise KeyboardInterrupt
+        return batch.Outcome(company.slug, "rendered")
+
+    monkeypatch.setattr(batch, "build_one", build_one)
+    result = run_main(project, "all", "--no-site", "--jobs", "1")
+    assert result.returncode == 130
+    assert result.stderr.strip() == ("interrompu\u00a0: 1 pack(s) terminé(s) conservé(s), les autres sont "
+                                     "inchangés")
+    assert not (project / "dist" / "index.json").exists()

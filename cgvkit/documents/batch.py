@@ -160,6 +160,10 @@ def build_all(project, dist: Path, jobs: int | None = None, shard=None, force: b
         else:
             _build_in_pool(project, stale, dist, jobs, outcomes, progress)
     except KeyboardInterrupt:
+        # A worker stopped between its swap and its report still finished its pack: count it.
+        done = {o.slug for o in outcomes}
+        outcomes += [Outcome(c.slug, "rendered") for c in stale
+                     if c.slug not in done and _up_to_date(dist / c.slug, pack_key(project, c))]
         raise Interrupted(sorted(outcomes, key=lambda o: o.slug)) from None
     outcomes.sort(key=lambda o: o.slug)
     return Report(outcomes, time.perf_counter() - started)
