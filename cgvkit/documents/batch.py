@@ -117,7 +117,7 @@ def _follow_parent(parent: int) -> None:
     """A worker ends with the main process: Ctrl-C is the main process's to handle (it stops
     the workers), and a main process that dies, even by SIGKILL, takes its workers with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _mask(signal.SIG_UNBLOCK)
     try:  # Linux: the kernel sends SIGKILL when the parent dies
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
@@ -172,13 +172,13 @@ def build_all(project, dist: Path, jobs: int | None = None, shard=None, force: b
 def _build_in_pool(project, stale: list, dist: Path, jobs: int, outcomes: list, progress) -> None:
     paths = [str(c.path) for c in stale]
     # Workers start with Ctrl-C blocked, so none sees it before it ignores it (_follow_parent).
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _mask(signal.SIG_BLOCK)
     pool = None
     try:
         pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
                                    initargs=(str(project.root), paths, os.getpid()))
         futures = [pool.submit(_work, c.slug, str(dist)) for c in stale]
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        _mask(signal.SIG_UNBLOCK)
         for future in as_completed(futures):
             outcomes.append(future.result())
             progress and progress(outcomes[-1])
@@ -186,8 +186,13 @@ def _build_in_pool(project, stale: list, dist: Path, jobs: int, outcomes: list, 
     except BaseException:
         if pool is not None:
             _stop(pool, dist)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        _mask(signal.SIG_UNBLOCK)
         raise
+
+
+def _mask(how) -> None:
+    if hasattr(signal, "pthread_sigmask"):  # POSIX
+        signal.pthread_sigmask(how, {signal.SIGINT})
 
 
 def _stop(pool: ProcessPoolExecutor, dist: Path) -> None:
