@@ -35,6 +35,8 @@ def checked_output(path: Path, root: Path, kind: str) -> Path:
 
     if path.is_symlink():
         raise refuse("c'est un lien symbolique ; donnez le dossier lui-même")
+    if target.exists() and not target.is_dir():
+        raise refuse("c'est un fichier existant, pas un dossier de sortie")
     if root.is_relative_to(target) or here.is_relative_to(target):
         raise refuse("ce dossier contient le projet ou le dossier courant, il serait remplacé en entier")
     for name in SOURCES:
@@ -43,10 +45,8 @@ def checked_output(path: Path, root: Path, kind: str) -> Path:
     if any(target == root / name for name in OUTPUT_HOMES):
         raise refuse("ce dossier reçoit toutes les sorties du kit ; choisissez un sous-dossier")
     if target.exists():
-        if not target.is_dir():
-            raise refuse("c'est un fichier existant, pas un dossier de sortie")
         if any(target.iterdir()) and not _written_by_kit(target / marker, keys):
-            raise refuse(f"ce dossier existe et n'est pas {what} écrit par le kit (pas de {marker}) ; "
+            raise refuse(f"ce dossier existe et n'est pas {what} écrit par le kit (pas de {marker} du kit) ; "
                          "il serait remplacé en entier : choisissez un dossier vide ou nouveau")
         return target
     parent = next(p for p in target.parents if p.exists())
