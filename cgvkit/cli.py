@@ -20,6 +20,7 @@ from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
 from cgvkit.commands.serve import cmd_serve
 from cgvkit.commands.site import cmd_site
 from cgvkit.core.errors import KitError
+from cgvkit.core.french import typography
 from cgvkit.documents.batch import parse_shard
 
 # A folder holding these is a project: clauses and companies are what a law firm keeps.
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None, default_root: Path | None = None) -> int
         print(f"usage : {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        print(typography("\ninterrompu : ce qui était en cours n’a pas été écrit, les sorties précédentes "
+                         "restent intactes"), file=sys.stderr)
         return 130
 
 

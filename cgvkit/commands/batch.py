@@ -8,7 +8,8 @@ from cgvkit.commands.output import report, shown
 from cgvkit.commands.progress import Progress
 from cgvkit.commands.project import library_warnings
 from cgvkit.commands.site import publish
-from cgvkit.documents.batch import build_all, merge_indexes, write_index
+from cgvkit.core.french import typography
+from cgvkit.documents.batch import Interrupted, build_all, merge_indexes, write_index
 from cgvkit.model.project import load_project
 
 
@@ -18,8 +19,13 @@ def cmd_all(args) -> int:
     failed = [p for problems in project.failed.values() for p in problems if p.severity == "error"]
     report(failed)
     dist = args.root / "dist"
-    with Progress(len(project.companies), sys.stderr) as progress:
-        result = build_all(project, dist, args.jobs, args.shard, args.force, progress.advance)
+    try:
+        with Progress(len(project.companies), sys.stderr) as progress:
+            result = build_all(project, dist, args.jobs, args.shard, args.force, progress.advance)
+    except Interrupted as stop:
+        print(typography(f"\ninterrompu : {stop.kept} pack(s) terminé(s) conservé(s), les autres sont "
+                         "inchangés"), file=sys.stderr)
+        return 130
     for outcome in result.outcomes:
         report(outcome.problems)
     write_index(dist, result, args.shard)

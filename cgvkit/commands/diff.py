@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
 
+from cgvkit import __version__
+from cgvkit.commands.destination import checked_output
 from cgvkit.commands.output import Usage, shown
 from cgvkit.core.errors import KitError
 from cgvkit.core.files import staged_dir
@@ -16,6 +19,7 @@ from cgvkit.sources.history import HistoryError, default_ref, export_tree, resol
 
 def cmd_diff(args) -> int:
     root = args.root
+    chosen = args.output and checked_output(args.output, root, "diff")
     try:
         sha = resolve(root, args.ref) if args.ref else default_ref(root)
     except HistoryError as exc:
@@ -31,10 +35,15 @@ def cmd_diff(args) -> int:
         new = load_project(root, lenient=True)
         families = library_changes(old, new)
         companies = company_changes(old, new)
-        out = args.output or root / "dist" / "modifications" / sha[:10]
+        out = chosen or root / "dist" / "modifications" / sha[:10]
         with staged_dir(out) as stage:
             write_redlines(new, families, companies, stage, (f"la version {label}", "la version actuelle"),
                            date.today())
+            summary = {"kit_version": __version__, "ref": label, "commit": sha,
+                       "families": {f.name: [v.id for v in f.variants] for f in families},
+                       "companies": {c.slug: [n for n, _, _ in c.articles] for c in companies}}
+            (stage / "diff.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                             encoding="utf-8")
     variants = sum(len(f.variants) for f in families)
     print(f"{variants} clause(s) modifiée(s) dans {len(families)} famille(s), {len(companies)} entreprise(s) "
           f"dont les CGV changent ; comparaison écrite : {shown(out)}")

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from cgvkit.commands.destination import checked_output
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.dunning.run import run_dunning
 from cgvkit.model.project import load_project
 
 
 def cmd_dunning(args) -> int:
+    chosen = args.output and checked_output(args.output, args.root, "dunning")
     company_file = user_file(args.company, args.root)
     ledger = user_file(args.ledger, args.root)
     project = load_project(args.root, [company_file])
     report(project.warnings)
     company = project.companies[0]
     # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
-    out = args.output or args.root / "dist" / "relances" / company.slug / args.date.isoformat()
+    out = chosen or args.root / "dist" / "relances" / company.slug / args.date.isoformat()
     debtors = run_dunning(project, company, ledger, args.date, out)
     counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
     warned = sum(bool(d.warnings) for d in debtors)

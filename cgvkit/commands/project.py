@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from cgvkit.commands.destination import checked_output
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.documents.pack import build_pack
 from cgvkit.model.libraryage import expired_variants, unchanged_versions
@@ -30,13 +31,14 @@ def library_warnings(project) -> list:
 
 
 def cmd_pack(args) -> int:
+    chosen = args.output and checked_output(args.output, args.root, "pack")
     project = load_project(args.root, [user_file(args.company, args.root)])
     report(project.warnings)
     company = project.companies[0]
     if args.only == "cgv":  # a quick preview, kept apart from the pack
-        out = args.output or args.root / "dist" / "apercu" / company.slug
+        out = chosen or args.root / "dist" / "apercu" / company.slug
     else:
-        out = args.output or args.root / "dist" / company.slug
+        out = chosen or args.root / "dist" / company.slug
     build_pack(project, company, out, cgv_only=args.only == "cgv")
     print(f"pack écrit : {shown(out)}")
     return 0

@@ -7,18 +7,23 @@ already in dist/ is reused without rendering anything.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
+import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.files import tidy
 from cgvkit.documents.buildkey import pack_key
 
 _WORKER: dict = {}
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -27,6 +32,18 @@ class Outcome:
     status: str  # "rendered", "reused" or "failed"
     pages: int = 0
     problems: list = field(default_factory=list)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch: the packs finished before it are kept, the others untouched."""
+
+    def __init__(self, outcomes: list):
+        super().__init__()
+        self.outcomes = outcomes
+
+    @property
+    def kept(self) -> int:
+        return sum(o.status != "failed" for o in self.outcomes)
 
 
 @dataclass
@@ -87,12 +104,33 @@ def _up_to_date(out: Path, key: str) -> bool:
     return recorded.get("build_key") == key and all((out / name).is_file() for name in recorded.get("outputs", {}))
 
 
-def _init_worker(root: str, paths: list[str]) -> None:
+def _init_worker(root: str, paths: list[str], parent: int) -> None:
     from cgvkit.model.project import load_project
 
+    _follow_parent(parent)
     project = load_project(Path(root), [Path(p) for p in paths], lenient=True)
     _WORKER["project"] = project
     _WORKER["companies"] = {c.slug: c for c in project.companies}
+
+
+def _follow_parent(parent: int) -> None:
+    """A worker ends with the main process: Ctrl-C is the main process's to handle (it stops
+    the workers), and a main process that dies, even by SIGKILL, takes its workers with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _mask(signal.SIG_UNBLOCK)
+    try:  # Linux: the kernel sends SIGKILL when the parent dies
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # died before the line above
+        os._exit(1)
+
+    def watch() -> None:  # elsewhere, and as a second guard
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _work(slug: str, dist: str) -> Outcome:
@@ -104,6 +142,7 @@ def build_all(project, dist: Path, jobs: int | None = None, shard=None, force: b
               progress=None) -> Report:
     """Build every valid company's pack of the shard; `progress(outcome)` is called as each ends."""
     started = time.perf_counter()
+    tidy(dist)  # outputs a killed run left aside are put back before they are judged
     stale, outcomes = [], []
     for company in (c for c in project.companies if in_shard(c.slug, shard)):
         # Up-to-date packs are settled here, so a no-change rebuild starts no worker at all.
@@ -113,19 +152,58 @@ def build_all(project, dist: Path, jobs: int | None = None, shard=None, force: b
         else:
             stale.append(company)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(stale) or 1))
-    if jobs == 1:
-        for company in stale:
-            outcomes.append(build_one(project, company, dist, force=True))
-            progress and progress(outcomes[-1])
-    else:
-        paths = [str(c.path) for c in stale]
-        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(str(project.root), paths)) as pool:
-            futures = [pool.submit(_work, c.slug, str(dist)) for c in stale]
-            for future in as_completed(futures):
-                outcomes.append(future.result())
+    try:
+        if jobs == 1:
+            for company in stale:
+                outcomes.append(build_one(project, company, dist, force=True))
                 progress and progress(outcomes[-1])
+        else:
+            _build_in_pool(project, stale, dist, jobs, outcomes, progress)
+    except KeyboardInterrupt:
+        # A worker stopped between its swap and its report still finished its pack: count it.
+        done = {o.slug for o in outcomes}
+        outcomes += [Outcome(c.slug, "rendered") for c in stale
+                     if c.slug not in done and _up_to_date(dist / c.slug, pack_key(project, c))]
+        raise Interrupted(sorted(outcomes, key=lambda o: o.slug)) from None
     outcomes.sort(key=lambda o: o.slug)
     return Report(outcomes, time.perf_counter() - started)
+
+
+def _build_in_pool(project, stale: list, dist: Path, jobs: int, outcomes: list, progress) -> None:
+    paths = [str(c.path) for c in stale]
+    # Workers start with Ctrl-C blocked, so none sees it before it ignores it (_follow_parent).
+    _mask(signal.SIG_BLOCK)
+    pool = None
+    try:
+        pool = ProcessPoolExecutor(jobs, initializer=_init_worker,
+                                   initargs=(str(project.root), paths, os.getpid()))
+        futures = [pool.submit(_work, c.slug, str(dist)) for c in stale]
+        _mask(signal.SIG_UNBLOCK)
+        for future in as_completed(futures):
+            outcomes.append(future.result())
+            progress and progress(outcomes[-1])
+        pool.shutdown()
+    except BaseException:
+        if pool is not None:
+            _stop(pool, dist)
+        _mask(signal.SIG_UNBLOCK)
+        raise
+
+
+def _mask(how) -> None:
+    if hasattr(signal, "pthread_sigmask"):  # POSIX
+        signal.pthread_sigmask(how, {signal.SIGINT})
+
+
+def _stop(pool: ProcessPoolExecutor, dist: Path) -> None:
+    """End the workers now; the packs they were writing stay as they were before the run."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(10)
+    tidy(dist)  # their staging folders, and a pack set aside mid-swap put back
 
 
 def write_index(dist: Path, report: Report, shard=None) -> Path:

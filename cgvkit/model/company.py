@@ -7,12 +7,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from cgvkit.core.errors import KitError, Problems
+from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.core.french import NBSP, NNBSP, typography
 from cgvkit.law import identity
 from cgvkit.model.library import Library, Variant
 from cgvkit.sources.schemas import french_message, rule_name, schema_errors, schema_file, validate
 from cgvkit.sources.yamlsource import Source, load_file
 
+# The slug (file name without .yaml) names the company's folders in dist/ and on the site.
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG_MAX = 64
+RESERVED_SLUGS = ("relances", "index", "apercu", "modifications")  # dist/relances/, dist/index.json, dist/apercu/, …
 LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg"}
 # Optional identity fields, present as "" so templates can test them under StrictUndefined.
 OPTIONAL_IDENTITY = ("vat_number", "website", "iban", "bic", "logo")
@@ -48,6 +53,10 @@ class Company:
 
 def load_company(path: Path, root: Path, library: Library, table, problems: Problems) -> Company | None:
     """Load, validate and resolve one profile; problems are collected, never raised midway."""
+    message = slug_problem(path.stem)
+    if message:
+        problems.add(Problem(_printable(_relative(path, root)), 1, 1, "", message, "company-slug"))
+        return None
     try:
         source = load_file(path, root)
     except KitError as exc:
@@ -70,6 +79,31 @@ def load_company(path: Path, root: Path, library: Library, table, problems: Prob
     except KitError as exc:
         problems.extend(exc.problems)
     return company
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why a file name cannot name a company (its folder in dist/ and on the site), or None."""
+    refused = f"nom de fichier refusé{NBSP}: «{NBSP}{_printable(slug)}{NBSP}»"  # the name as it is, spaces kept
+    if not SLUG.fullmatch(slug) or len(slug) > SLUG_MAX:
+        return refused + typography(f"{NNBSP}; le nom du fichier d’une entreprise (sans .yaml) ne contient que des lettres "
+                                    f"minuscules sans accent, des chiffres et des tirets, {SLUG_MAX} caractères au "
+                                    "plus, par exemple « atelier-lyonnais.yaml »")
+    if slug in RESERVED_SLUGS or slug.startswith("index-"):
+        return refused + typography(f"{NNBSP}; ce nom est réservé par le kit dans dist/ (relances, index…) : renommez le "
+                                    "fichier")
+    return None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _printable(text: str) -> str:
+    """A name as one line: control characters shown as escapes (\\n, \\t…)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _check_identity(source: Source, ident: dict, root: Path, problems: Problems) -> None:
