@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from jinja2 import TemplateError, UndefinedError
 
@@ -29,13 +30,19 @@ def render_text(company, clause) -> str:
     """The clause text for this company, as plain text; errors located in the clause file."""
     variant = clause.variant
     try:
-        text = CLAUSE_ENV.from_string(variant.text).render(clause_context(company, clause))
+        text = _compiled(variant.text).render(clause_context(company, clause))
     except TemplateError as exc:
         line = variant.text_line() + (getattr(exc, "lineno", None) or 1) - 1
         raise ClauseRenderError(Problem(variant.source.file, line, 1, "text",
                                         f"le texte ne peut pas être rendu pour {company.slug} : "
                                         f"{french(str(exc), runtime=True)}", "clause-text-render")) from None
     return typography(text.strip())
+
+
+@lru_cache(maxsize=1024)
+def _compiled(text: str):
+    """Each clause text compiled once per process: validate renders every variant many times."""
+    return CLAUSE_ENV.from_string(text)
 
 
 def text_sha256(text: str) -> str:
