@@ -80,3 +80,21 @@ def test_nothing_changed_and_wrong_refs(history):
 def test_diff_outside_a_repository_is_a_usage_error(project):
     result = run_main(project, "diff", "HEAD")
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_clause_pages_show_their_history(history):
+    from cgvkit.model.project import load_project
+    from cgvkit.site import library as library_pages
+    from cgvkit.site.markdown import render_page
+
+    clause = history / "clauses" / "contestation_period" / "standard.yaml"
+    edit(clause, "adressée au vendeur par écrit", "adressée au vendeur par lettre recommandée")
+    edit(clause, "version: 1.0.0", "version: 1.1.0")
+    commit(history, "Contestation par lettre recommandée")
+    project = load_project(history)
+    view = next(v for v in library_pages.family_views(project) if v["family"].name == "contestation_period")
+    page = render_page(history, "clause_family.md", view=view)
+    assert "| Contestation par lettre recommandée |" in page.replace("\u00a0", " ")
+    assert "Bibliothèque initiale" in page and "Avocate" in page
+    purpose = next(v for v in library_pages.family_views(project) if v["family"].name == "purpose")
+    assert purpose["variants"][0]["history"][0]["subject"] == "Bibliothèque initiale"

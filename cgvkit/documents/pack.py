@@ -62,15 +62,18 @@ def cgv_html(project, company, arts: list[Article]) -> str:
                   logo=logo_data_uri(company, project.root), kit_version=__version__)
 
 
-def versions_fr(arts: list[Article]) -> str:
-    """The clause versions as a lawyer reads them: the common version, then the exceptions."""
+def versions_fr(arts: list) -> str:
+    """The clause versions as a lawyer reads them: the common version, then the exceptions.
+
+    Takes articles or resolved clauses (anything with a number and a version or a variant)."""
+    pairs = [(a.number, getattr(a, "version", None) or a.variant.version) for a in arts]
     counts: dict[str, int] = {}
-    for article in arts:
-        counts[article.version] = counts.get(article.version, 0) + 1
+    for _, version in pairs:
+        counts[version] = counts.get(version, 0) + 1
     if not counts:
         return ""
     common = max(sorted(counts), key=lambda v: counts[v])
-    others = [f"article {a.number} en {a.version}" for a in arts if a.version != common]
+    others = [f"article {number} en {version}" for number, version in pairs if version != common]
     return f"clauses en version {common}" + (f", sauf {', '.join(others)}" if others else "")
 
 

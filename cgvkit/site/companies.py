@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cgvkit.documents.batch import build_one
+from cgvkit.documents.pack import versions_fr
 from cgvkit.core.errors import KitError
 from cgvkit.core.french import date_fr, money
 from cgvkit.site.library import MARKETS, value_fr
@@ -85,5 +86,6 @@ def company_view(pub: Published, ladder, stage_titles: dict) -> dict:
     rates = company.rates
     return {"company": company, "slug": pub.slug, "identity": identity_rows(company.identity),
             "market": MARKETS[company.market], "effective_date": date_fr(company.effective_date),
+            "versions": versions_fr(company.clauses),
             "half_year": half_year_label(rates) if rates else "", "clauses": clauses, "letters": letters,
             "cgv": f"{pub.slug}/cgv.pdf", "manifest": pub.manifest}

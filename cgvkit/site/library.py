@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from cgvkit.law import rules
 from cgvkit.model.clausetext import ClauseRenderError
@@ -10,6 +11,7 @@ from cgvkit.model.preview import example_company, preview_market, sample_text
 from cgvkit.core.templating import blocks
 from cgvkit.core.french import date_fr, number
 from cgvkit.site.articles import related
+from cgvkit.sources.history import file_log
 
 TYPES = {"integer": "nombre entier", "number": "nombre", "string": "texte", "boolean": "oui ou non",
          "date": "date", "enum": "choix dans une liste"}
@@ -76,7 +78,9 @@ def variant_view(project, family, variant, rows) -> dict:
     return {"variant": variant, "markets": [MARKETS[m] for m in variant.markets], "parameters": params,
             "preview": preview(project, family, variant), "used_by": used_by,
             "defaults": [MARKETS[m] for m, name in family.default.items() if name == variant.name],
-            "rules": [r for r in rows if related(r["article"], basis)]}
+            "rules": [r for r in rows if related(r["article"], basis)],
+            "history": [{"date": date_fr(c.day), "author": c.author, "subject": c.subject, "sha": c.sha[:10]}
+                        for c in file_log(project.root, Path(variant.source.file))]}
 
 
 def family_views(project) -> list[dict]:
