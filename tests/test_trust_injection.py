@@ -92,6 +92,7 @@ HOSTILE_TEXTS = {
     "joiner": ("{{ joiner(',')() }}", "clause-text-forbidden"),
     "namespace": ("{{ namespace(a=1).a }}", "clause-text-forbidden"),
     "dict": ("{{ dict(a=1) }}", "clause-text-forbidden"),
+    "self": ("{{ self }}", "clause-text-forbidden"),
     "long-literal": ("{{ " + "9" * 5000 + " }}", "clause-text-syntax"),
     "deep-nesting": ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", "clause-text-syntax"),
 }
@@ -403,3 +404,37 @@ def test_pack_prints_the_profile_name_iban_and_hash(hostile_site):
     assert NAME in " ".join(reader.pages[0].extract_text().split())
     letter = PdfReader(pack / "letters" / "firm_letter.pdf")
     assert letter.metadata.title.endswith(f" — {NAME}") and letter.metadata.author == NAME
+
+
+def test_markdown_extension_makes_any_page_inert():
+    """Hand-written pages too: handlers, script links and remote images never reach the HTML."""
+    import markdown
+
+    from cgvkit.site.safemarkdown import SafeMarkdownExtension, inert_html
+
+    source = ('<div markdown="1" onclick="alert(1)">**gras**</div>\n\n<p onmouseover="alert(2)">t</p>\n\n'
+              'Para\n{ onclick="alert(3)" }\n\n![loin](https://evil.example/x.png) ![ici](img/local.png) '
+              '[j](javascript:alert(4)) [ok](https://www.legifrance.gouv.fr/) [m](mailto:a@b.fr)\n\n'
+              '<img src="//evil.example/y.png" alt="y"><a href=" JAVA\tscript:alert(5)">a</a>\n\n<svg><a xlink:href="data:x">s</a></svg>')
+    html = markdown.markdown(source, extensions=["attr_list", "md_in_html", SafeMarkdownExtension()])
+    assert not re.search(r"\son\w+=", html), html
+    assert "javascript" not in html.lower().replace("\t", "") and "evil.example" not in html, html
+    assert 'xlink:href="data' not in html
+    assert '<img alt="ici" src="img/local.png"' in html and "loin" in html and "<strong>gras</strong>" in html
+    assert 'href="https://www.legifrance.gouv.fr/"' in html and 'href="mailto:a@b.fr"' in html
+    assert inert_html('<p class="x">a &amp; b</p><img src=x onerror=alert(1)') == \
+        '<p class="x">a &amp; b</p>&lt;img src=x onerror=alert(1)'
+
+
+def test_markdown_writer_keeps_data_on_one_line_and_targets_inert():
+    from cgvkit.site.markdown import code, link, markdown_text, md
+
+    for hostile in (NEWLINE_NAME, "A\r\n\r\n!!! danger \"x\"", "A\u2028    code", "    indenté", "Agence ##"):
+        assert "\n" not in md(hostile) and "\r" not in md(hostile) and "\u2028" not in md(hostile)
+        assert not re.match(r"\s|[#!?]", md(hostile)) and "#" not in re.sub(r"&#\d+;", "", md(hostile))
+    assert "\n" not in code("a\n# b")
+    assert link("x", "javascript:alert(1)") == md("x") and link("x", "data:text/html,x") == md("x")
+    assert link("x", "a\nb") == "[x](<a%0Ab>)"
+    guidance = markdown_text("[a](javascript:x) [b](https://ok.fr) `{ code }` { onclick=y }\n\n[r]: vbscript:z")
+    assert "](javascript" not in guidance and "[b](https://ok.fr)" in guidance and "`{ code }`" in guidance
+    assert "{ onclick" not in guidance and "vbscript" not in guidance

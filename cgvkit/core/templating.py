@@ -164,6 +164,9 @@ _PYTHON = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operato
            "//": operator.floordiv, "**": operator.pow, "%": operator.mod}
 
 
+_RESERVED = frozenset({"self", "caller", "varargs", "kwargs", "loop"})  # Jinja's own objects
+
+
 class _NotConstant(Exception):
     pass
 
@@ -210,6 +213,8 @@ def _refusal(node: nodes.Node, filters, tests) -> str | None:
         name = _STATEMENTS.get(type(node), type(node).__name__)
         return (f"l'instruction {name} n'est pas admise dans un texte de clause : seuls {{{{ … }}}}, "
                 "{% if %} / {% elif %} / {% else %} et les filtres listés dans le README le sont")
+    if isinstance(node, nodes.Name) and node.name in _RESERVED:
+        return f"le nom « {node.name} » est réservé et n'est pas admis dans un texte de clause"
     if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
         return f"l'attribut « {node.attr} » est interdit dans un texte de clause"
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and \

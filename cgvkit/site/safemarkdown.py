@@ -118,7 +118,8 @@ class _RawHtml(HTMLParser):
         self.out.append(f"</{tag}>")
 
     def handle_data(self, data):
-        self.out.append(data)
+        # Outside <script>/<style>, a "<" in data is an unfinished tag flushed at the end: text.
+        self.out.append(data if self.cdata_elem else data.replace("<", "&lt;"))
 
     def handle_entityref(self, name):
         self.out.append(f"&{name};")
