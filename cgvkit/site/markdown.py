@@ -106,7 +106,7 @@ def markdown_text(value) -> Markup:
     Raw HTML is escaped (autolinks `<https://…>` kept), `{ … }` attribute lists are escaped,
     and a link or image whose target has a scheme that runs or embeds something
     (`javascript:`, `data:`, `vbscript:`…) loses its target and shows as text. Code spans are
-    left as written. Remote images are removed when the page is built (see safemarkdown.py).
+    left as written. Remote images are removed when the site is built (see safemarkdown.py).
     """
     text = str(value).strip()
     parts, last = [], 0
