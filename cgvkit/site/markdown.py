@@ -95,7 +95,7 @@ def front_title(value) -> Markup:
 
 _RAW_TAG = re.compile(r"<(?!https?://[^>\s]+>)")
 _BRACES = re.compile(r"[{}]")
-_CODE_SPAN = re.compile(r"(`+)(?:.|\n)*?(?<!`)\1(?!`)")
+_CODE_SPAN = re.compile(r"(`+)[\s\S]*?(?<!`)\1(?!`)")
 _DESTINATION = re.compile(r"\]\(\s*<?([^)>]*)")  # an inline link or image target, up to `)` or `>`
 _DEFINITION = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*\n?[ \t]*)<?(\S*)", re.MULTILINE)
 
