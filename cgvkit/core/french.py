@@ -20,6 +20,8 @@ def money(value) -> str:
 
 def number(value, digits: int | None = None) -> str:
     value = Decimal(str(value))
+    if digits is not None and not 0 <= digits <= 20:  # a clause text could ask for billions of zeros
+        raise ValueError(f"nombre de décimales hors limites{NBSP}: {digits}")
     if digits is not None:
         return format_decimal(value, format="#,##0." + "0" * digits, locale="fr_FR") if digits else \
             format_decimal(value, format="#,##0", locale="fr_FR")

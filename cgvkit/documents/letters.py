@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from html import unescape
 
 import segno.helpers
 from jinja2 import TemplateError
@@ -188,12 +189,30 @@ def _finish(text: str, channel: str) -> str:
 
 
 _TAG = re.compile(r"(<[^>]*>)")
+_RAW = re.compile(r"<(/?)(style|script)\b", re.IGNORECASE)
 
 
 def html_typography(html: str) -> str:
-    """French typography on text between tags only (attributes and CSS are left alone)."""
-    parts = _TAG.split(html)
-    return "".join(p if p.startswith("<") else typography(p) for p in parts)
+    """French typography on the text between tags (attributes, CSS and scripts are left alone).
+
+    Typography runs on the text a reader sees, not on its escaped form: each run of text is
+    unescaped, set, and escaped again, so « Martin &amp; Fils » never becomes « &amp ; ».
+    """
+    out, raw = [], False
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            found = _RAW.match(part)
+            if found:
+                raw = not found.group(1)
+            out.append(part)
+        else:
+            out.append(part if raw else _text(typography(unescape(part))))
+    return "".join(out)
+
+
+def _text(text: str) -> str:
+    """Text escaped for an HTML text node (quotes need no escape there)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from jinja2 import TemplateError, UndefinedError
+from jinja2 import UndefinedError
 
 from cgvkit.core.errors import Problem
 from cgvkit.core.french import typography
-from cgvkit.core.templating import CLAUSE_ENV
+from cgvkit.core.templating import CLAUSE_ENV, MAX_TEXT, frozen
 from cgvkit.model.textnames import french
 
 
 def clause_context(company, clause) -> dict:
-    """What a clause text may use: its parameters, the company's identity, articles, rates."""
+    """What a clause text may use: its parameters, the company's identity, articles, rates.
+
+    Every value is a read-only copy: a text cannot change what the CGV and the letters print.
+    """
     articles = company.articles
 
     def article(family: str) -> int:
@@ -22,8 +25,11 @@ def clause_context(company, clause) -> dict:
             raise UndefinedError(f"la famille « {family} » n’est pas dans ces CGV")
         return articles[family]
 
-    return {**clause.params, "company": company.identity, "market": company.market, "rates": company.rates,
-            "article": article, "has": lambda family: family in articles}
+    def has(family: str) -> bool:
+        return family in articles
+
+    return {**frozen(clause.params), "company": frozen(company.identity), "market": company.market,
+            "rates": company.rates, "article": article, "has": has}
 
 
 def render_text(company, clause) -> str:
@@ -31,11 +37,13 @@ def render_text(company, clause) -> str:
     variant = clause.variant
     try:
         text = _compiled(variant.text).render(clause_context(company, clause))
-    except TemplateError as exc:
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"le texte rendu fait {len(text)} caractères, au-delà de la limite de {MAX_TEXT}")
+    except Exception as exc:  # noqa: BLE001 - a lawyer's text: any failure is a located error, never a traceback
         line = variant.text_line() + (getattr(exc, "lineno", None) or 1) - 1
-        raise ClauseRenderError(Problem(variant.source.file, line, 1, "text",
-                                        f"le texte ne peut pas être rendu pour {company.slug} : "
-                                        f"{french(str(exc), runtime=True)}", "clause-text-render")) from None
+        raise ClauseRenderError(Problem(variant.source.file, line, 1, "text", typography(
+            f"le texte ne peut pas être rendu pour {company.slug} : {french(str(exc), runtime=True)}"),
+            "clause-text-render")) from None
     return typography(text.strip())
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from jinja2 import TemplateSyntaxError, meta
 
 from cgvkit.core.errors import KitError, Problem, Problems
-from cgvkit.core.templating import CLAUSE_ENV
+from cgvkit.core.french import typography
+from cgvkit.core.templating import CLAUSE_ENV, forbidden_constructs
 from cgvkit.model.textnames import name_problems, syntax_problem
 from cgvkit.sources.schemas import french_message, schema_errors, schema_file, validate
 from cgvkit.sources.yamlsource import Source, load_file
@@ -226,14 +227,25 @@ def _text_indent(path: Path, source: Source) -> int:
 
 
 def _check_text(source: Source, text: str, params: set, problems: Problems, indent: int = 0) -> None:
-    """The text must compile and may only name its parameters and the documented globals."""
+    """The text must compile, use only what a clause text may use (see core/templating.py), and
+    name only its parameters and the documented globals."""
     line, _ = source.where(("text",))
     first = line + 1 if text.count("\n") > 1 else line
     try:
-        names = meta.find_undeclared_variables(CLAUSE_ENV.parse(text))
+        tree = CLAUSE_ENV.parse(text)
+        forbidden = forbidden_constructs(tree)
+        names = set() if forbidden else meta.find_undeclared_variables(tree)  # compiles: needs known filters
     except TemplateSyntaxError as exc:
         problems.add(syntax_problem(source, text, first, exc, indent))
         return
+    except (RecursionError, ValueError) as exc:  # nesting too deep, a number too long to read
+        why = "expressions imbriquées trop profondément" if isinstance(exc, RecursionError) else \
+            "nombre trop long (plus de 4 300 chiffres)"
+        problems.add(Problem(source.file, first, 1, "text", typography(f"texte de clause illisible : {why}"),
+                             "clause-text-syntax"))
+        return
+    for lineno, message in forbidden:
+        problems.add(Problem(source.file, first + lineno - 1, 1, "text", message, "clause-text-forbidden"))
     problems.extend(name_problems(source, text, first, indent))
     for name in sorted(names - params - TEXT_GLOBALS):
         problems.add(source.problem(("text",), f"le texte utilise « {name} », qui n’est ni un paramètre "

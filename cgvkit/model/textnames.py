@@ -58,7 +58,7 @@ def name_problems(source, text: str, first_line: int, indent: int = 0) -> list[P
             offset, column = _where(text, node.lineno, node.name, indent)
             problems.append(Problem(source.file, first_line + offset, column, "text",
                                     f"filtre inconnu `{node.name}` : les filtres disponibles sont "
-                                    f"{', '.join(sorted(DOCUMENTED_FILTERS))}", "clause-text-unknown-filter"))
+                                    f"{', '.join(DOCUMENTED_FILTERS)}", "clause-text-unknown-filter"))
     return problems
 
 
@@ -76,8 +76,8 @@ def syntax_problem(source, text: str, first_line: int, exc: TemplateSyntaxError,
                    "clause-text-syntax")
 
 
-# The filters the README documents for lawyers (Jinja's own filters also work, unadvertised).
-DOCUMENTED_FILTERS = ("money", "percent", "date_fr", "number", "iban")
+# The filters the README documents for lawyers: exactly those of the clause sandbox.
+DOCUMENTED_FILTERS = tuple(sorted(CLAUSE_ENV.filters))
 
 _SYNTAX = (
     (re.compile(r"unexpected '(.+)'"), "caractère inattendu « {0} »"),

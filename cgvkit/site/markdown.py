@@ -14,28 +14,37 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
-from cgvkit.core.templating import blocks
 from cgvkit.core.french import FILTERS
+from cgvkit.core.templating import blocks
+from cgvkit.site.safemarkdown import safe_url
 
 # Characters with a meaning anywhere in a line for Markdown, pymdownx extensions (emoji,
 # mark, tilde, caret, keys, arithmatex), attr_list or HTML; and the block markers that only
 # count at the start of a line. `(` `)` `!` need no escape once `[` `]` are escaped.
-_SPECIAL = re.compile(r"[&<>*_`\[\]|\\{}~^=:$]")
-_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+(?=[.)]))", re.MULTILINE)
+_SPECIAL = re.compile(r"[&<>*_`\[\]|\\{}~^=:$#]")
+_LINE_START = re.compile(r"^(\s*)([#>+!?-]|\d+(?=[.)]))")
+# Every line break Python knows (str.splitlines): a value is one line of Markdown, so a name
+# like "ACME\n# Titre" cannot open a heading, a list, an admonition or a code block.
+_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
 def _entity(match: re.Match) -> str:
     return _entity_text(match.group())
 
 
+def one_line(value) -> str:
+    """`value` as text on one line: line breaks become spaces, leading blanks go."""
+    return _BREAKS.sub(" ", "" if value is None else str(value)).lstrip(" \t")
+
+
 def md(value) -> Markup:
-    """Plain text → Markdown that displays it literally."""
+    """Plain text → Markdown that displays it literally, on one line."""
     if isinstance(value, Markup):
         return value
-    text = _SPECIAL.sub(_entity, "" if value is None else str(value))
+    text = _SPECIAL.sub(_entity, one_line(value))
     return Markup(_LINE_START.sub(lambda m: m.group(1) + _entity_text(m.group(2)), text))
 
 
@@ -52,15 +61,21 @@ def cell(value) -> Markup:
 
 def code(value) -> Markup:
     """An inline code span (identifiers, file names)."""
-    text = str(value)
+    text = one_line(value)
     fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return Markup(f"{fence}{pad}{text}{pad}{fence}")
 
 
 def link(text, target: str) -> Markup:
-    """[text](target): the text escaped, the target given in angle brackets."""
-    safe = str(target).replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    """[text](target): the text escaped, the target given in angle brackets.
+
+    A target whose scheme could run or embed something (`javascript:`, `data:`…) gives the
+    text alone, without a link.
+    """
+    if not safe_url(str(target)):
+        return md(text)
+    safe = re.sub(r"[\x00-\x20<>\x7f]", lambda m: f"%{ord(m.group()):02X}", str(target))
     return Markup(f"[{md(text)}](<{safe}>)")
 
 
@@ -79,11 +94,34 @@ def front_title(value) -> Markup:
 
 
 _RAW_TAG = re.compile(r"<(?!https?://[^>\s]+>)")
+_BRACES = re.compile(r"[{}]")
+_CODE_SPAN = re.compile(r"(`+)[\s\S]*?(?<!`)\1(?!`)")
+_DESTINATION = re.compile(r"\]\(\s*<?([^)>]*)")  # an inline link or image target, up to `)` or `>`
+_DEFINITION = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*\n?[ \t]*)<?(\S*)", re.MULTILINE)
 
 
 def markdown_text(value) -> Markup:
-    """Markdown written by the project's lawyers (clause guidance): kept as Markdown, no raw HTML."""
-    return Markup(_RAW_TAG.sub("&lt;", str(value).strip()))
+    """Markdown written by the project's lawyers (clause guidance): kept as Markdown, made inert.
+
+    Raw HTML is escaped (autolinks `<https://…>` kept), `{ … }` attribute lists are escaped,
+    and a link or image whose target has a scheme that runs or embeds something
+    (`javascript:`, `data:`, `vbscript:`…) loses its target and shows as text. Code spans are
+    left as written. Remote images are removed when the site is built (see safemarkdown.py).
+    """
+    text = str(value).strip()
+    parts, last = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        parts += [_inert(text[last:span.start()]), span.group()]
+        last = span.end()
+    parts.append(_inert(text[last:]))
+    return Markup("".join(parts))
+
+
+def _inert(text: str) -> str:
+    text = _RAW_TAG.sub("&lt;", text)
+    text = _BRACES.sub(_entity, text)
+    text = _DESTINATION.sub(lambda m: m.group() if safe_url(m.group(1)) else "&#93;(" + m.group(1), text)
+    return _DEFINITION.sub(lambda m: m.group() if safe_url(m.group(2)) else "", text)
 
 
 def _finalize(value):
@@ -91,8 +129,8 @@ def _finalize(value):
 
 
 @lru_cache(maxsize=None)
-def environment(templates: str) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(loader=FileSystemLoader(templates), undefined=StrictUndefined,
+def environment(templates: str) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(templates), undefined=StrictUndefined,
                                autoescape=False, finalize=_finalize, trim_blocks=True,
                                lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(FILTERS)

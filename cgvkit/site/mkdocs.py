@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
+from cgvkit.site.safemarkdown import SafeMarkdownExtension
 
 _DOC_FILE = re.compile(r"^Doc file '([^']+)'")
 
@@ -27,7 +28,11 @@ def _problem(message: str) -> Problem:
 
 
 def build_strict(config_file: Path, site_dir: Path) -> None:
-    """`mkdocs build --strict` into `site_dir`; any warning raises KitError naming it."""
+    """`mkdocs build --strict` into `site_dir`; any warning raises KitError naming it.
+
+    The pages are made inert by SafeMarkdownExtension, added here rather than in mkdocs.yml so
+    that a project's own configuration cannot leave it out.
+    """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -40,6 +45,7 @@ def build_strict(config_file: Path, site_dir: Path) -> None:
     logger.propagate = False  # MkDocs' messages go to the kit's report, not to stray handlers
     try:
         config = load_config(str(config_file), site_dir=str(site_dir), strict=True)
+        config["markdown_extensions"].append(SafeMarkdownExtension())  # whatever mkdocs.yml lists
         build(config)
     except MkDocsException as exc:
         messages = handler.messages or [str(exc)]
