@@ -19,6 +19,7 @@ from cgvkit.core.errors import KitError
 from cgvkit.model.project import load_project
 from cgvkit.site import companies as company_pages
 from cgvkit.site.build import generate
+from cgvkit.site.safemarkdown import SafeMarkdownExtension
 
 # Project folders whose edits change the site (docs/ is watched apart, without docs/generated/).
 WATCHED = ("clauses", "companies", "data", "ladder", "schemas", "templates/site")
@@ -84,6 +85,7 @@ class Server:
             self.say_line("reconstruction abandonnée : corrigez les erreurs ci-dessus, la page reste la précédente")
             return
         config = load_config(str(self.root / "mkdocs.yml"), site_dir=str(self.site_dir))
+        config["markdown_extensions"].append(SafeMarkdownExtension())  # the same inert pages as `site`
         config.site_url = self.url
         build(config, serve_url=self.url, dirty=self.built_once)
         pages = f"{len(changed)} page(s) générée(s) modifiée(s)" if self.built_once else "site complet"
