@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cgvkit.core.french import percent
+from cgvkit.law import textrules
 from cgvkit.law.figures import INDEMNITY, PAYMENT_TERM_EOM_MAX_DAYS, PAYMENT_TERM_MAX_DAYS
 from cgvkit.law.interest import floor_rate
 from cgvkit.law.penalties import indemnity_amount, rate_rule
@@ -179,7 +180,7 @@ def listing() -> list[tuple[str, str, str, str]]:
         if rule.id not in seen:
             seen.add(rule.id)
             rows.append((rule.id, rule.severity, rule.article, rule.summary))
-    return rows + list(DOCUMENTED)
+    return rows + textrules.listing() + list(DOCUMENTED)
 
 
 def check_company(company) -> list:
