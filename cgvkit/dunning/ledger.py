@@ -124,8 +124,10 @@ class _RowParser:
         self.ledger, self.market, self.stages, self.problems = ledger, market, stages, problems
         self.index = {name: i - 1 for name, i in ledger.columns.items()}
         self.invoices: dict = {}
+        self.flagged: set = set()  # (line, column) of every bad cell, looked up in constant time
 
     def add(self, line: int, column: str, message: str, rule: str) -> None:
+        self.flagged.add((line, column))
         self.problems.add(Problem(self.ledger.file, line, self.ledger.columns.get(column, 1), column,
                                   message, rule))
 
@@ -175,12 +177,9 @@ class _RowParser:
         if self.market == "b2c" and v["debtor_kind"] == "b2b":
             self.add(line, "debtor_kind", "les CGV de cette entreprise sont destinées aux consommateurs : "
                      "elles ne fixent ni pénalités ni indemnité pour un débiteur professionnel", "ledger-kind-market")
-        if v["status"] == "promised" and v["promise_date"] is None and "promise_date" not in self._bad(line):
+        if v["status"] == "promised" and v["promise_date"] is None and (line, "promise_date") not in self.flagged:
             self.add(line, "promise_date", "une promesse de paiement (status promised) doit avoir sa date "
                      "dans « promise_date »", "ledger-promise-date")
-
-    def _bad(self, line: int) -> set:
-        return {p.path for p in self.problems.items if p.line == line}
 
     def date(self, line: int, name: str, text: str, required: bool) -> date | None:
         if not text:
