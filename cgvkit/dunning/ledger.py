@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.core.french import money
 from cgvkit.law.figures import MARKETS
 
 REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
@@ -26,6 +27,7 @@ KINDS = MARKETS
 STATUSES = ("open", "disputed", "promised")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal(10) ** 11  # 100 billion euros: no invoice is larger
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,22 @@ def load_ledger(path: Path, root: Path, market: str, stages: tuple) -> Ledger:
     return parse_ledger(text, file, market, stages)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     text = text.removeprefix("\ufeff")
+    bad = _CONTROL.search(text)
+    if bad:  # a NUL byte would travel into letters, PDFs and plan.csv
+        line = text.count("\n", 0, bad.start()) + 1
+        raise KitError([Problem(file, line, 1, "", f"caractère de contrôle interdit (U+{ord(bad.group()):04X}) "
+                                "à cette ligne : ce n’est pas un registre CSV en texte", "ledger-control")])
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
     problems = Problems()
+    header = next(_records(reader, file, problems), None)
+    problems.raise_if_errors()
     if not header or not any(h.strip() for h in header):
         raise KitError([Problem(file, 1, 1, "", "le registre est vide : la ligne d’en-tête manque", "ledger-empty")])
     names = [h.strip().lower() for h in header]
@@ -105,7 +116,7 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     ledger = Ledger(file, columns, ())
     parser = _RowParser(ledger, market, frozenset(stages), problems)
     rows, start = [], 2
-    for record in reader:
+    for record in _records(reader, file, problems):
         line, start = start, reader.line_num + 1
         if not any(cell.strip() for cell in record):
             continue
@@ -115,6 +126,20 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     _check_debtors(ledger, rows, problems)
     problems.raise_if_errors()
     return Ledger(file, columns, tuple(rows))
+
+
+def _records(reader, file: str, problems: Problems):
+    """The CSV records; a record csv cannot read (a cell over 128 KiB) ends the file with a located error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = ("cellule de plus de 128 Kio : ce n’est pas un registre de factures"
+                      if "field limit" in str(exc) else f"CSV illisible ({exc})")
+            problems.add(Problem(file, reader.line_num or 1, 1, "", reason, "ledger-csv"))
+            return
 
 
 class _RowParser:
@@ -206,6 +231,10 @@ class _RowParser:
             self.add(line, name, f"montant négatif « {text} » : un avoir se déduit de la facture qu’il "
                      "corrige (colonne paid_amount)", "ledger-amount-negative")
             return None
+        elif value > MAX_AMOUNT:
+            self.add(line, name, f"montant démesuré « {text[:40]} » : au plus {money(MAX_AMOUNT)}",
+                     "ledger-amount-max")
+            return None
         elif name == "amount" and value == 0:
             self.add(line, name, "une facture de 0 € n’a rien à recouvrer", "ledger-amount-zero")
             return None
@@ -247,10 +276,10 @@ def parse_amount(text: str) -> Decimal | None:
                             + r"\d{1,2})?", cleaned):
             return None
         cleaned = cleaned.replace(thousands, "")
-    if not _AMOUNT.match(cleaned):
-        return None
+    if len(cleaned) > 40 or not _AMOUNT.match(cleaned):
+        return None  # 40 characters: far beyond MAX_AMOUNT, and never a number of thousands of digits
     try:
-        return Decimal(cleaned.replace(",", ".")).quantize(CENT)
+        return Decimal(cleaned.replace(",", ".")).quantize(CENT) + 0  # + 0: -0.00 is 0.00
     except InvalidOperation:
         return None
 

@@ -15,6 +15,7 @@ import cerberus
 from cerberus import TypeDefinition
 
 from cgvkit.core.errors import Problem
+from cgvkit.core.french import number
 from cgvkit.sources.yamlsource import Source, load_file
 
 TYPE_NAMES = {
@@ -56,7 +57,7 @@ class KitValidator(cerberus.Validator):
             self._error(field, DECIMALS, places)
 
 
-DECIMALS = cerberus.errors.ErrorDefinition(0x9A, "decimals")
+DECIMALS = cerberus.errors.ErrorDefinition(0x4F, "decimals")  # a value error, like min and max (0x4_)
 
 
 @cache
@@ -117,6 +118,13 @@ def shown(value) -> str:
     return f"« {value} »"
 
 
+def _figure(value) -> str:
+    """A bound as French prose writes it (« 1 000 000 000 000 »), a date or text as is."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return number(value)
+    return str(value)
+
+
 def french_message(error) -> str:
     """A sentence a lawyer understands for one Cerberus error."""
     rule, constraint, value = error.rule, error.constraint, error.value
@@ -130,9 +138,9 @@ def french_message(error) -> str:
         wanted = " ou ".join(dict.fromkeys(TYPE_NAMES.get(k, k) for k in kinds))
         return f"{shown(value)} n’est pas {wanted}"
     if rule == "min":
-        return f"{shown(value)} est inférieur au minimum {constraint}"
+        return f"{shown(value)} est inférieur au minimum {_figure(constraint)}"
     if rule == "max":
-        return f"{shown(value)} dépasse le maximum {constraint}"
+        return f"{shown(value)} dépasse le maximum {_figure(constraint)}"
     if rule == "decimals":
         return f"{shown(value)} a trop de décimales ({constraint} au plus)"
     if rule == "allowed":
