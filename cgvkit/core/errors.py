@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 
 
@@ -60,3 +61,17 @@ class Problems:
     def raise_if_errors(self) -> None:
         if self.errors:
             raise KitError(self.items)
+
+
+_OS_REASONS = {
+    errno.EACCES: "permission refusée", errno.EPERM: "opération non permise (dossier protégé ?)",
+    errno.EROFS: "système de fichiers en lecture seule", errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque dépassé", errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un fichier se trouve là où un dossier est attendu",
+    errno.EISDIR: "un dossier se trouve là où un fichier est attendu",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused to read or write, in French."""
+    return _OS_REASONS.get(exc.errno, exc.strerror or str(exc))
