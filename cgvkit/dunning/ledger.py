@@ -213,7 +213,7 @@ class _RowParser:
             return None
         value = parse_date(text)
         if value is None:
-            self.add(line, name, f"date illisible « {text} » (formats acceptés : AAAA-MM-JJ ou JJ/MM/AAAA)",
+            self.add(line, name, f"date illisible « {_cut(text)} » (formats acceptés : AAAA-MM-JJ ou JJ/MM/AAAA)",
                      "ledger-date")
         return value
 
@@ -225,14 +225,14 @@ class _RowParser:
             return ZERO
         value = parse_amount(text)
         if value is None:
-            self.add(line, name, f"montant illisible « {text} » (exemples valides : 1234.56 ou 1 234,56)",
+            self.add(line, name, f"montant illisible « {_cut(text)} » (exemples valides : 1234.56 ou 1 234,56)",
                      "ledger-amount")
         elif value < 0:
             self.add(line, name, f"montant négatif « {text} » : un avoir se déduit de la facture qu’il "
                      "corrige (colonne paid_amount)", "ledger-amount-negative")
             return None
         elif value > MAX_AMOUNT:
-            self.add(line, name, f"montant démesuré « {text[:40]} » : au plus {money(MAX_AMOUNT)}",
+            self.add(line, name, f"montant démesuré « {_cut(text)} » : au plus {money(MAX_AMOUNT)}",
                      "ledger-amount-max")
             return None
         elif name == "amount" and value == 0:
@@ -245,6 +245,11 @@ class _RowParser:
             self.add(line, name, f"{what} « {value} » (valeurs possibles : {', '.join(allowed)})", rule)
             return None
         return value
+
+
+def _cut(text: str) -> str:
+    """A cell as quoted in a message: a 5 000-character cell is shown by its start."""
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
