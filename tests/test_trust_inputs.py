@@ -253,6 +253,7 @@ BROKEN_COMPANY = {
     "capital-too-large": ("capital: 150000", "capital: 1000000000001"),
     "logo-bomb": ("  name:", "  logo: logos/bomb.png\n  name:"),
     "logo-not-an-image": ("  name:", "  logo: logos/text.png\n  name:"),
+    "name-outside-sms-alphabet": ("name: Atelier Lyonnais de Menuiserie", "name: Façades Durand et Compagnie de Lyon"),
 }
 
 
@@ -280,7 +281,8 @@ def test_one_broken_company_does_not_stop_all(built, tmp_path, old, new):
     # the two other packs are settled (reused: they are up to date) and the broken one is counted
     assert "0 pack(s) construit(s), 2 réutilisé(s), 1 en échec" in result.stdout, result.stdout
     index = json.loads((root / "dist" / "index.json").read_text(encoding="utf-8"))
-    assert set(index["packs"]) == {"atelier-lyonnais", "boutique-en-ligne"}
+    assert {slug: entry["status"] for slug, entry in index["packs"].items() if slug != "cassee"} == {
+        "atelier-lyonnais": "reused", "boutique-en-ligne": "reused"}
 
 
 # --- error collection is linear ---------------------------------------------------------------------
