@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
 from cgvkit.law.figures import MARKETS
 
@@ -80,7 +80,7 @@ def load_ledger(path: Path, root: Path, market: str, stages: tuple) -> Ledger:
         raise KitError([Problem(file, 1, 1, "", "le registre n’est pas encodé en UTF-8 "
                                 "(enregistrez-le en « CSV UTF-8 »)", "ledger-encoding")]) from None
     except OSError as exc:
-        raise KitError([Problem(file, 1, 1, "", f"registre illisible : {exc.strerror}", "ledger-missing")]) from None
+        raise KitError([Problem(file, 1, 1, "", f"registre illisible : {os_reason(exc)}", "ledger-missing")]) from None
     return parse_ledger(text, file, market, stages)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.errors import KitError, Problem, os_reason
 
 Path_ = tuple  # a key path: ("clauses", "payment_term", "days")
 
@@ -206,5 +206,5 @@ def load_file(path: Path, root: Path) -> Source:
     except UnicodeDecodeError:
         raise KitError([Problem(rel, 1, 1, "", "le fichier n’est pas encodé en UTF-8", "file-encoding")]) from None
     except OSError as exc:
-        raise KitError([Problem(rel, 1, 1, "", f"fichier illisible : {exc.strerror}", "file-missing")]) from None
+        raise KitError([Problem(rel, 1, 1, "", f"fichier illisible : {os_reason(exc)}", "file-missing")]) from None
     return load_text(text, rel)
