@@ -40,6 +40,9 @@ class Problems:
     items: list[Problem] = field(default_factory=list)
     _seen: set = field(default_factory=set, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self._seen.update(self.items)
+
     def add(self, problem: Problem) -> None:
         # A set, not `in self.items`: 30 000 unknown keys must cost 30 000 steps, not 450 million.
         if problem not in self._seen:
