@@ -163,19 +163,20 @@ def render_stage(root, stage, make, where: Problem | None = None) -> list[Render
         seen.add(element)
         return caller() if caller else ""
 
-    outputs, context = [], None
+    outputs, context, company = [], None, None
     channels = [(stage.channel, "")] + ([(stage.companion, "-email")] if stage.companion else [])
     for channel, suffix in channels:
         printed = channel in ("letter", "registered_letter")
         name = f"letters/{stage.id}{'.email' if suffix else ''}.{'html' if printed else 'txt'}"
         context = make(printed)
+        company = context.pop("_company", company)  # for locating problems; templates do not see it
         try:
             text = render(root, name, **context, has=has, channel=channel)
         except TemplateError as exc:  # TemplateNotFound, UndefinedError: a template or ladder mistake
             raise KitError([stage.problem("id", f"gabarit « templates/{name} » inutilisable pour l'étape "
                                           f"« {stage.id} » : {exc}", "letter-template")]) from None
         outputs.append(Rendered(suffix, "html" if printed else "txt", _finish(text, channel), channel))
-    _check(stage, context["terms"], seen, outputs, where, context.get("_company"))
+    _check(stage, context["terms"], seen, outputs, where, company)
     return outputs
 
 

@@ -141,9 +141,9 @@ def _scalar(loader, node, path, problems, file):
         line, col = _mark(node)
         value = text if len(text) <= 40 else text[:40] + "…"
         if node.tag == "tag:yaml.org,2002:timestamp":
-            message, rule = f"date impossible « {value} » (le jour, le mois ou l’année n’existe pas)", "yaml-date"
+            message, rule = f"date impossible « {value} » (ce jour ou cette heure n’existe pas au calendrier)", "yaml-date"
         else:
-            message, rule = f"nombre démesuré « {value} » ({MAX_DIGITS} chiffres au plus)", "yaml-number"
+            message, rule = f"nombre démesuré « {value} » (au plus {MAX_DIGITS} chiffres)", "yaml-number"
         problems.append(Problem(file, line, col, dotted(path), message, rule))
         return text
 
