@@ -15,11 +15,11 @@ from pathlib import Path
 from cgvkit.commands.batch import cmd_all, cmd_merge
 from cgvkit.commands.diff import cmd_diff
 from cgvkit.commands.dunning import cmd_dunning
-from cgvkit.commands.output import Usage, report
+from cgvkit.commands.output import Usage, report, shown
 from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
 from cgvkit.commands.serve import cmd_serve
 from cgvkit.commands.site import cmd_site
-from cgvkit.core.errors import KitError
+from cgvkit.core.errors import KitError, os_reason
 from cgvkit.core.french import typography
 from cgvkit.documents.batch import parse_shard
 
@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None, default_root: Path | None = None) -> int
     except Usage as exc:
         print(f"usage : {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a read-only or full output folder: say so, in French, exit 1
+        where = f"{shown(Path(exc.filename))} : " if exc.filename else ""
+        print(f"{where}écriture ou lecture impossible ({os_reason(exc)}) : ce qui devait être écrit ne l’a "
+              "pas été, les sorties précédentes restent intactes.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(typography("\ninterrompu : ce qui était en cours n’a pas été écrit, les sorties précédentes "
                          "restent intactes"), file=sys.stderr)

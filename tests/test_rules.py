@@ -161,12 +161,15 @@ def test_effective_date_without_rates_names_the_row_to_add(project):
     assert problem.file == "companies/case.yaml" and problem.path == "effective_date"
 
 
-def test_clause_citing_l441_6_is_a_warning(project):
+def test_clause_citing_l441_6_warns_and_is_an_error_in_the_printed_text(project):
     path = project / "clauses" / "late_penalties" / "fixed_rate.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("text: |\n", "text: |\n  Article L441-6 du Code de commerce.\n", 1),
                     encoding="utf-8")
-    found = load_project(project, []).warnings
-    assert any(p.rule == "outdated-l441-6" and p.file == "clauses/late_penalties/fixed_rate.yaml" for p in found)
+    with pytest.raises(KitError) as exc:
+        load_project(project, [])
+    found = exc.value.problems
+    assert any(p.rule == "outdated-l441-6" and p.severity == "warning" for p in found)
+    assert [p.file for p in found if p.rule == "cgv-l441-6-text"] == ["clauses/late_penalties/fixed_rate.yaml"]
 
 
 @pytest.mark.parametrize("key,value,rule", [

@@ -39,5 +39,5 @@ def cmd_all(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    print(f"index écrit : {shown(merge_indexes(args.dist or args.root / 'dist'))}")
+    print(f"index écrit : {shown(merge_indexes(args.dist or args.root / 'dist', args.root))}")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 
 
@@ -37,9 +38,15 @@ class Problems:
     """Collects problems during a run so all of them are reported at once."""
 
     items: list[Problem] = field(default_factory=list)
+    _seen: set = field(default_factory=set, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._seen.update(self.items)
 
     def add(self, problem: Problem) -> None:
-        if problem not in self.items:
+        # A set, not `in self.items`: 30 000 unknown keys must cost 30 000 steps, not 450 million.
+        if problem not in self._seen:
+            self._seen.add(problem)
             self.items.append(problem)
 
     def extend(self, problems) -> None:
@@ -57,3 +64,17 @@ class Problems:
     def raise_if_errors(self) -> None:
         if self.errors:
             raise KitError(self.items)
+
+
+_OS_REASONS = {
+    errno.EACCES: "permission refusée", errno.EPERM: "opération non permise (dossier protégé ?)",
+    errno.EROFS: "système de fichiers en lecture seule", errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque dépassé", errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un fichier se trouve là où un dossier est attendu",
+    errno.EISDIR: "un dossier se trouve là où un fichier est attendu",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused to read or write, in French."""
+    return _OS_REASONS.get(exc.errno, exc.strerror or str(exc))

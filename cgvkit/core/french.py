@@ -13,15 +13,23 @@ NBSP = "\u00a0"
 NNBSP = "\u202f"  # narrow no-break space, as the Imprimerie nationale sets before ; ! ?
 
 
+def _decimal(value, digits: int | None = None) -> Decimal:
+    """`value` as a Decimal; one that prints as zero (-0, -0.001 at two digits) is plain 0."""
+    value = Decimal(str(value))
+    if not value or (digits is not None and abs(value) <= Decimal(5).scaleb(-digits - 1)):
+        return Decimal(0)
+    return value
+
+
 def money(value) -> str:
     """1234.5 → « 1 234,50 € »."""
-    return format_currency(Decimal(str(value)), "EUR", locale="fr_FR")
+    return format_currency(_decimal(value, 2), "EUR", locale="fr_FR")
 
 
 def number(value, digits: int | None = None) -> str:
-    value = Decimal(str(value))
     if digits is not None and not 0 <= digits <= 20:  # a clause text could ask for billions of zeros
         raise ValueError(f"nombre de décimales hors limites{NBSP}: {digits}")
+    value = _decimal(value, digits)
     if digits is not None:
         return format_decimal(value, format="#,##0." + "0" * digits, locale="fr_FR") if digits else \
             format_decimal(value, format="#,##0", locale="fr_FR")

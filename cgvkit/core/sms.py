@@ -36,3 +36,8 @@ def too_long(text: str) -> str | None:
     limit = 306 if encoding == "GSM-7" else 134
     return (f"SMS trop long : {units} caractères en {encoding}, soit {count} segments ; au plus "
             f"{MAX_SEGMENTS} segments ({limit} caractères dans cet encodage)")
+
+
+def outside_alphabet(text: str) -> str:
+    """The characters of `text` that force UCS-2, in order of appearance, each once."""
+    return "".join(dict.fromkeys(c for c in text if c not in GSM_BASIC and c not in GSM_EXTENDED))

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.errors import KitError, Problem, os_reason
 from cgvkit.core.files import tidy
 from cgvkit.documents.buildkey import pack_key
 
@@ -87,6 +87,10 @@ def build_one(project, company, dist: Path, force: bool = False) -> Outcome:
         return Outcome(company.slug, "rendered", manifest.get("pages", 0))
     except KitError as exc:
         return Outcome(company.slug, "failed", problems=exc.problems)
+    except OSError as exc:  # a read-only or full dist/: the previous pack is left as it was
+        problem = Problem(company.source.file, 1, 1, "", f"pack non écrit dans « {exc.filename or out} » "
+                          f"({os_reason(exc)}) : le pack précédent reste en place", "pack-write")
+        return Outcome(company.slug, "failed", problems=[problem])
     except Exception as exc:  # a bug or an engine failure in one pack must not sink the others
         problem = Problem(company.source.file, 1, 1, "", f"échec de la construction du pack : {exc!r}",
                           "pack-failed")
@@ -223,16 +227,69 @@ def write_index(dist: Path, report: Report, shard=None) -> Path:
     return path
 
 
-def merge_indexes(dist: Path) -> Path:
-    """Combine the shard indexes found in `dist` into `dist/index.json`; overlaps are refused."""
-    packs: dict = {}
-    for path in sorted(dist.glob("index-shard-*-of-*.json")):
-        for slug, entry in json.loads(path.read_text(encoding="utf-8"))["packs"].items():
+def merge_indexes(dist: Path, root: Path | None = None) -> Path:
+    """Combine the shard indexes found in `dist` into `dist/index.json`.
+
+    Refused, with every problem located: no shard index at all, an index that is not the kit's
+    JSON, shards of different splits, a missing shard (a CI job that failed), a pack in two shards.
+    """
+    named = lambda path: _relative(path, root)  # noqa: E731
+    paths = sorted(dist.glob("index-shard-*-of-*.json"))
+    if not paths:
+        raise KitError([Problem(named(dist), 1, 1, "", "aucun index de lot (index-shard-I-of-N.json) dans ce "
+                                "dossier : lancez d’abord « all --shard I/N » pour chaque lot", "shard-none")])
+    problems, packs, seen, totals = [], {}, {}, set()
+    for path in paths:
+        index = _read_shard(path, named(path), problems)
+        if index is None:
+            continue
+        (number, total), entries = index
+        seen[number] = path
+        totals.add(total)
+        for slug, entry in entries.items():
             if slug in packs:
-                raise KitError([Problem(str(path), 1, 1, slug, f"le pack « {slug} » figure dans deux "
-                                        "lots", "shard-overlap")])
+                problems.append(Problem(named(path), 1, 1, slug, f"le pack « {slug} » figure dans deux lots",
+                                        "shard-overlap"))
             packs[slug] = entry
+    if len(totals) > 1:
+        problems.append(Problem(named(dist), 1, 1, "", "les index viennent de découpages différents ("
+                                + ", ".join(f"{t} lots" for t in sorted(totals)) + ")", "shard-mixed"))
+    elif totals and not problems:
+        total = totals.pop()
+        missing = [str(i) for i in range(1, total + 1) if i not in seen]
+        if missing:
+            problems.append(Problem(named(dist), 1, 1, "", f"index du ou des lots {', '.join(missing)} sur {total} "
+                                    "manquant(s) : un lot a échoué ou n’a pas été téléchargé", "shard-missing"))
+    if problems:
+        raise KitError(problems)
     target = dist / "index.json"
     target.write_text(json.dumps({"shard": None, "packs": packs}, ensure_ascii=False, indent=2,
                                  sort_keys=True) + "\n", encoding="utf-8")
     return target
+
+
+def _relative(path: Path, root: Path | None) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix() if root else str(path)
+    except ValueError:
+        return str(path)
+
+
+def _read_shard(path: Path, name: str, problems: list) -> tuple | None:
+    """((I, N), packs) of one shard index written by `write_index`; a located problem otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        where = (getattr(exc, "lineno", 1), getattr(exc, "colno", 1))
+        problems.append(Problem(name, *where, "", "index de lot illisible (JSON invalide ou tronqué) : "
+                                "relancez ce lot", "shard-corrupt"))
+        return None
+    shard = data.get("shard") if isinstance(data, dict) else None
+    packs = data.get("packs") if isinstance(data, dict) else None
+    if not (isinstance(shard, list) and len(shard) == 2 and all(type(n) is int for n in shard)
+            and 1 <= shard[0] <= shard[1] and isinstance(packs, dict)
+            and all(isinstance(entry, dict) for entry in packs.values())):
+        problems.append(Problem(name, 1, 1, "", "index de lot incomplet : les clés « shard » ([I, N]) et "
+                                "« packs » sont attendues, telles que « all --shard I/N » les écrit", "shard-corrupt"))
+        return None
+    return (shard[0], shard[1]), packs

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import date_fr, money, percent, typography
-from cgvkit.core.sms import plain, too_long
+from cgvkit.core.sms import outside_alphabet, plain, too_long
 from cgvkit.core.templating import render
 from cgvkit.law.figures import SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
@@ -138,7 +138,7 @@ def blank_context(company, stage, html: bool) -> dict:
     totals = {"outstanding": ph("montant principal"), "interest": ph("total des intérêts"),
               "indemnity": ph("total des indemnités"), "total": ph("total réclamé")}
     return {
-        "blank": True, "stage": stage, "sender": sender(company), "signatory": company.letters["signatory"],
+        "blank": True, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],
         "when": ph("date d'envoi"), "deadline": ph("date limite de paiement"),
         "reply_days": company.letters.get("reply_days", REPLY_DAYS),
         "debtor": {"id": ph("référence client"), "name": ph("Nom du débiteur"),
@@ -164,19 +164,20 @@ def render_stage(root, stage, make, where: Problem | None = None) -> list[Render
         seen.add(element)
         return caller() if caller else ""
 
-    outputs, context = [], None
+    outputs, context, company = [], None, None
     channels = [(stage.channel, "")] + ([(stage.companion, "-email")] if stage.companion else [])
     for channel, suffix in channels:
         printed = channel in ("letter", "registered_letter")
         name = f"letters/{stage.id}{'.email' if suffix else ''}.{'html' if printed else 'txt'}"
         context = make(printed)
+        company = context.pop("_company", company)  # for locating problems; templates do not see it
         try:
             text = render(root, name, **context, has=has, channel=channel)
         except TemplateError as exc:  # TemplateNotFound, UndefinedError: a template or ladder mistake
             raise KitError([stage.problem("id", f"gabarit « templates/{name} » inutilisable pour l'étape "
                                           f"« {stage.id} » : {exc}", "letter-template")]) from None
         outputs.append(Rendered(suffix, "html" if printed else "txt", _finish(text, channel), channel))
-    _check(stage, context["terms"], seen, outputs, where)
+    _check(stage, context["terms"], seen, outputs, where, company)
     return outputs
 
 
@@ -215,7 +216,7 @@ def _text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None) -> None:
+def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None, company=None) -> None:
     skip = set()
     if terms_["kind"] != "b2b":
         skip.add("indemnity")  # never claimed from a consumer (C. conso. L111-8)
@@ -227,13 +228,31 @@ def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None)
     for out in outputs:
         message = too_long(out.text) if out.channel == "sms" else None
         if message:
-            problems.append(_with(where or stage.problem("channel", "", ""), message, "sms-length"))
+            problems.append(_sms_alphabet(company, stage, out.text, message)
+                            or _with(where or stage.problem("channel", "", ""), message, "sms-length"))
         subject = out.text.split("\n", 1)[0]
         if out.channel == "email" and not (subject.startswith("Objet") and subject.partition(":")[2].strip()):
             problems.append(stage.problem("channel", "le courriel doit commencer par « Objet : » suivi "
                                           "de son objet", "email-subject"))
     if problems:
         raise KitError(problems)
+
+
+def _sms_alphabet(company, stage, text: str, message: str) -> Problem | None:
+    """A too-long SMS that would fit but for a company field outside the GSM alphabet (« Façades »):
+    located at that field of the company file, where the user can see the cause."""
+    extra = outside_alphabet(text)
+    source = getattr(company, "source", None)
+    if not extra or source is None or too_long(text.translate({ord(c): "?" for c in extra})):
+        return None
+    for key, value in company.identity.items():
+        found = outside_alphabet(plain(value)) if isinstance(value, str) else ""
+        if found and set(found) <= set(extra):
+            shown = ", ".join(f"« {c} »" for c in found)
+            return source.problem(("company", key), f"{shown} hors de l’alphabet des SMS (GSM 03.38) : le SMS de "
+                                  f"l’étape « {stage.id} », qui reprend ce champ, passe en UCS-2 et devient trop "
+                                  f"long — {message}", "sms-alphabet")
+    return None
 
 
 def _with(problem: Problem, message: str, rule: str) -> Problem:
@@ -254,7 +273,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool) ->
     first = debtor.rows[0]
     notices = sorted({i.row.formal_notice_date for i in claimed if i.row.formal_notice_date})
     return {
-        "blank": False, "stage": stage, "sender": sender(company), "signatory": company.letters["signatory"],
+        "blank": False, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],
         "when": date_fr(run_date), "deadline": date_fr(run_date + timedelta(days=reply)), "reply_days": reply,
         "debtor": {"id": debtor.debtor_id, "name": debtor.name, "address": address_lines(first.debtor_address),
                    "email": first.debtor_email, "phone": first.debtor_phone},

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
+import logging
+import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -62,8 +67,33 @@ def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
     stamp = f"{when.isoformat()}T00:00:00+00:00"
     document = HTML(string=_with_dates(html, stamp), base_url=str(templates) + "/", url_fetcher=fetcher)
     rendered = document.render(font_config=_FONTS)
-    rendered.write_pdf(target, pdf_identifier=identifier.encode("ascii")[:32])
+    with _source_date(when):
+        rendered.write_pdf(target, pdf_identifier=identifier.encode("ascii")[:32])
     return Printed(len(rendered.pages), fetcher.refused)
+
+
+# Without libharfbuzz-subset, WeasyPrint subsets fonts with fontTools, which stamps the current
+# time in each font's 'head' table unless SOURCE_DATE_EPOCH is set: two builds would differ.
+# The environment is process-wide, so PDF writes that set it are serialised (the kit prints from
+# worker processes, one thread each; the lock keeps a threaded caller correct too).
+_SOURCE_DATE_LOCK = threading.Lock()
+# fontTools' « 'created' timestamp seems very low » lines are not errors; a newcomer reads them as such.
+logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+@contextmanager
+def _source_date(when: date):
+    epoch = calendar.timegm(when.timetuple())
+    with _SOURCE_DATE_LOCK:
+        before = os.environ.get("SOURCE_DATE_EPOCH")
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = before
 
 
 @dataclass(frozen=True)

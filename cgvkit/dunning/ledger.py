@@ -16,7 +16,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from cgvkit.core.errors import KitError, Problem, Problems
+from cgvkit.core.errors import KitError, Problem, Problems, os_reason
+from cgvkit.core.french import money
 from cgvkit.law.figures import MARKETS
 
 REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
@@ -26,6 +27,7 @@ KINDS = MARKETS
 STATUSES = ("open", "disputed", "promised")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal(10) ** 11  # 100 billion euros: no invoice is larger
 
 
 @dataclass(frozen=True)
@@ -78,17 +80,26 @@ def load_ledger(path: Path, root: Path, market: str, stages: tuple) -> Ledger:
         raise KitError([Problem(file, 1, 1, "", "le registre n’est pas encodé en UTF-8 "
                                 "(enregistrez-le en « CSV UTF-8 »)", "ledger-encoding")]) from None
     except OSError as exc:
-        raise KitError([Problem(file, 1, 1, "", f"registre illisible : {exc.strerror}", "ledger-missing")]) from None
+        raise KitError([Problem(file, 1, 1, "", f"registre illisible : {os_reason(exc)}", "ledger-missing")]) from None
     return parse_ledger(text, file, market, stages)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     text = text.removeprefix("\ufeff")
+    bad = _CONTROL.search(text)
+    if bad:  # a NUL byte would travel into letters, PDFs and plan.csv
+        line = text.count("\n", 0, bad.start()) + 1
+        raise KitError([Problem(file, line, 1, "", f"caractère de contrôle interdit (U+{ord(bad.group()):04X}) "
+                                "à cette ligne : ce n’est pas un registre CSV en texte", "ledger-control")])
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
     problems = Problems()
+    header = next(_records(reader, file, problems), None)
+    problems.raise_if_errors()
     if not header or not any(h.strip() for h in header):
         raise KitError([Problem(file, 1, 1, "", "le registre est vide : la ligne d’en-tête manque", "ledger-empty")])
     names = [h.strip().lower() for h in header]
@@ -105,7 +116,7 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     ledger = Ledger(file, columns, ())
     parser = _RowParser(ledger, market, frozenset(stages), problems)
     rows, start = [], 2
-    for record in reader:
+    for record in _records(reader, file, problems):
         line, start = start, reader.line_num + 1
         if not any(cell.strip() for cell in record):
             continue
@@ -117,6 +128,20 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     return Ledger(file, columns, tuple(rows))
 
 
+def _records(reader, file: str, problems: Problems):
+    """The CSV records; a record csv cannot read (a cell over 128 KiB) ends the file with a located error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = ("cellule de plus de 128 Kio : ce n’est pas un registre de factures"
+                      if "field limit" in str(exc) else f"CSV illisible ({exc})")
+            problems.add(Problem(file, reader.line_num or 1, 1, "", reason, "ledger-csv"))
+            return
+
+
 class _RowParser:
     """Turns one CSV record into a Row, adding a located problem for each bad cell."""
 
@@ -124,8 +149,10 @@ class _RowParser:
         self.ledger, self.market, self.stages, self.problems = ledger, market, stages, problems
         self.index = {name: i - 1 for name, i in ledger.columns.items()}
         self.invoices: dict = {}
+        self.flagged: set = set()  # (line, column) of every bad cell, looked up in constant time
 
     def add(self, line: int, column: str, message: str, rule: str) -> None:
+        self.flagged.add((line, column))
         self.problems.add(Problem(self.ledger.file, line, self.ledger.columns.get(column, 1), column,
                                   message, rule))
 
@@ -175,12 +202,9 @@ class _RowParser:
         if self.market == "b2c" and v["debtor_kind"] == "b2b":
             self.add(line, "debtor_kind", "les CGV de cette entreprise sont destinées aux consommateurs : "
                      "elles ne fixent ni pénalités ni indemnité pour un débiteur professionnel", "ledger-kind-market")
-        if v["status"] == "promised" and v["promise_date"] is None and "promise_date" not in self._bad(line):
+        if v["status"] == "promised" and v["promise_date"] is None and (line, "promise_date") not in self.flagged:
             self.add(line, "promise_date", "une promesse de paiement (status promised) doit avoir sa date "
                      "dans « promise_date »", "ledger-promise-date")
-
-    def _bad(self, line: int) -> set:
-        return {p.path for p in self.problems.items if p.line == line}
 
     def date(self, line: int, name: str, text: str, required: bool) -> date | None:
         if not text:
@@ -189,7 +213,7 @@ class _RowParser:
             return None
         value = parse_date(text)
         if value is None:
-            self.add(line, name, f"date illisible « {text} » (formats acceptés : AAAA-MM-JJ ou JJ/MM/AAAA)",
+            self.add(line, name, f"date illisible « {_cut(text)} » (formats acceptés : AAAA-MM-JJ ou JJ/MM/AAAA)",
                      "ledger-date")
         return value
 
@@ -201,11 +225,15 @@ class _RowParser:
             return ZERO
         value = parse_amount(text)
         if value is None:
-            self.add(line, name, f"montant illisible « {text} » (exemples valides : 1234.56 ou 1 234,56)",
+            self.add(line, name, f"montant illisible « {_cut(text)} » (exemples valides : 1234.56 ou 1 234,56)",
                      "ledger-amount")
         elif value < 0:
             self.add(line, name, f"montant négatif « {text} » : un avoir se déduit de la facture qu’il "
                      "corrige (colonne paid_amount)", "ledger-amount-negative")
+            return None
+        elif value > MAX_AMOUNT:
+            self.add(line, name, f"montant démesuré « {_cut(text)} » : au plus {money(MAX_AMOUNT)}",
+                     "ledger-amount-max")
             return None
         elif name == "amount" and value == 0:
             self.add(line, name, "une facture de 0 € n’a rien à recouvrer", "ledger-amount-zero")
@@ -217,6 +245,11 @@ class _RowParser:
             self.add(line, name, f"{what} « {value} » (valeurs possibles : {', '.join(allowed)})", rule)
             return None
         return value
+
+
+def _cut(text: str) -> str:
+    """A cell as quoted in a message: a 5 000-character cell is shown by its start."""
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -248,10 +281,10 @@ def parse_amount(text: str) -> Decimal | None:
                             + r"\d{1,2})?", cleaned):
             return None
         cleaned = cleaned.replace(thousands, "")
-    if not _AMOUNT.match(cleaned):
-        return None
+    if len(cleaned) > 40 or not _AMOUNT.match(cleaned):
+        return None  # 40 characters: far beyond MAX_AMOUNT, and never a number of thousands of digits
     try:
-        return Decimal(cleaned.replace(",", ".")).quantize(CENT)
+        return Decimal(cleaned.replace(",", ".")).quantize(CENT) + 0  # + 0: -0.00 is 0.00
     except InvalidOperation:
         return None
 

@@ -18,7 +18,7 @@ from cgvkit.law.figures import half_year_fr
 from cgvkit.sources.schemas import schema_file, validate
 from cgvkit.sources.yamlsource import Source, load_file
 
-_LABEL = re.compile(r"(\d{4})-H([12])")
+_LABEL = re.compile(r"([1-9]\d{3})-H([12])")  # year 0000 does not exist
 
 
 @dataclass(frozen=True)

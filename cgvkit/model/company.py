@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from xml.etree import ElementTree
+
+from PIL import Image
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.french import NBSP, NNBSP, typography
@@ -147,6 +151,69 @@ def logo_problem(value: str, root: Path) -> str | None:
         return f"le logo « {value} » doit être une image PNG, JPEG ou SVG"
     if not target.is_file():
         return f"le logo « {value} » est introuvable"
+    if target.stat().st_size > LOGO_MAX_BYTES:
+        return f"le logo « {value} » pèse plus de {LOGO_MAX_BYTES // 1_000_000} Mo : un logo en pèse quelques dizaines de Ko"
+    if target.suffix.lower() == ".svg":
+        return _svg_problem(value, target)
+    return _bitmap_problem(value, target)
+
+
+LOGO_MAX_BYTES = 5_000_000
+LOGO_MAX_PIXELS = 16_000_000  # 4000 × 4000: far more than a printed logo needs, far less than a bomb
+_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def _bitmap_problem(value: str, target: Path) -> str | None:
+    """A PNG or JPEG that Pillow reads, of sane dimensions, checked without decoding its pixels."""
+    expected = _FORMATS[target.suffix.lower()]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(target) as image:  # reads the header only
+                kind, (width, height) = image.format, image.size
+                if width * height <= LOGO_MAX_PIXELS:
+                    image.load()  # every pixel decodes: a truncated file would print no logo
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"le logo « {value} » déclare une image démesurée (bombe de décompression) : il est refusé"
+    except Exception:  # Pillow raises many kinds (UnidentifiedImageError, SyntaxError, OSError…)
+        return f"le logo « {value} » n’est pas une image {expected} lisible (fichier endommagé ou d’un autre type)"
+    if kind != expected:
+        return f"le logo « {value} » est une image {kind}, pas {expected} comme son extension l’annonce"
+    if width * height > LOGO_MAX_PIXELS:
+        return (f"le logo « {value} » mesure {width} × {height} pixels : au plus "
+                f"{LOGO_MAX_PIXELS // 1_000_000} millions de pixels (bombe de décompression ?)")
+    return None
+
+
+_SVG_REFERENCES = ("href", "{http://www.w3.org/1999/xlink}href", "src")
+
+
+def _svg_problem(value: str, target: Path) -> str | None:
+    """An SVG is XML without DTD, scripts, event handlers or references to anything outside itself."""
+    try:
+        text = target.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return f"le logo « {value} » n’est pas un SVG en UTF-8"
+    if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
+        return f"le logo « {value} » contient une DTD ou des entités XML : elles sont refusées dans un SVG"
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError as exc:
+        return f"le logo « {value} » n’est pas un SVG valide (XML illisible ligne {exc.position[0]})"
+    if root.tag not in ("svg", "{http://www.w3.org/2000/svg}svg"):
+        return f"le logo « {value} » n’est pas un SVG (l’élément racine n’est pas <svg>)"
+    for element in root.iter():
+        name = str(element.tag).rpartition("}")[2]
+        if name in ("script", "foreignObject", "iframe", "object", "embed"):
+            return f"le logo « {value} » contient un élément <{name}> : un logo est une image, sans programme"
+        for attribute, content in element.attrib.items():
+            if attribute.rpartition("}")[2].lower().startswith("on"):
+                return f"le logo « {value} » contient un gestionnaire d’événement ({attribute}) : refusé"
+            if attribute in _SVG_REFERENCES and not content.strip().startswith("#"):
+                return f"le logo « {value} » fait référence à « {content[:60]} » : un logo ne charge rien d’extérieur"
+        styles = f"{element.text or '' if name == 'style' else ''} {element.attrib.get('style', '')}"
+        if re.search(r"@import|url\(\s*['\"]?(?!#)", styles):
+            return f"le logo « {value} » charge une ressource depuis son style : un logo ne charge rien d’extérieur"
     return None
 
 

@@ -19,6 +19,11 @@ from cgvkit.sources.yamlsource import Source, load_file
 TEXT_GLOBALS = {"company", "market", "article", "has", "rates"}
 
 
+# A number parameter with no declared maximum (an indemnity, a margin) stays below what a
+# company can have: 10^12, the ceiling of a company's capital.
+NUMBER_CEILING = 10**12
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -40,6 +45,8 @@ class Parameter:
         for key in ("min", "max"):
             if getattr(self, key) is not None:
                 rule[key] = getattr(self, key)
+        if self.type in ("integer", "number") and self.max is None:
+            rule["max"] = NUMBER_CEILING
         if self.allowed is not None:
             rule["allowed"] = list(self.allowed)
         return rule

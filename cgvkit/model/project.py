@@ -64,7 +64,7 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         company = load_company(path, root, library, table, found)
         if company is not None:
             found.extend(rules.check_company(company))
-            found.extend(textchecks.company_problems(company))
+            found.extend(textchecks.company_problems(company, found.items))
         items = without_shadowed(found.items)
         project.warnings.extend(p for p in items if p.severity == "warning")
         if any(p.severity == "error" for p in items):

@@ -4,6 +4,8 @@ reported where a lawyer fixes them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from cgvkit.core.errors import Problem
 from cgvkit.law import rules
 from cgvkit.law.textrules import check_texts
@@ -27,8 +29,14 @@ def _figures(company) -> dict:
     return {"mediation": dict(mediation.params) if mediation else {}}
 
 
-def company_problems(company) -> list[Problem]:
-    """The company's CGV as its customers read them, checked against the rules on text."""
+def company_problems(company, known: list[Problem] = ()) -> list[Problem]:
+    """The company's CGV as its customers read them, checked against the rules on text.
+
+    Not while the profile has errors (in `known`): a clause left out by one of them would make
+    the others fail to render, several messages for one mistake. They run once it is fixed.
+    """
+    if any(p.severity == "error" for p in known):
+        return []
     texts, problems = rendered(company)
     for rule, family, message in check_texts(company.market, texts, _figures(company)):
         clause = company.clause(family)
@@ -64,7 +72,10 @@ def _one_variant(project, family, variant, market: str) -> list[Problem]:
         if blamed == family.name and rule.family is not None or (rule.family is None and blamed == family.name):
             found.append(variant.source.problem(("text",), f"{message} — avec les valeurs par défaut, CGV {label}",
                                                 rule.id))
-    found.extend(_defaults_against_the_law(example, family, variant))
+    # Defaults are judged by today's law: the table's last half-year, whatever the example's date.
+    latest = project.table.last
+    today = dataclasses.replace(example, rates=latest, effective_date=latest.start) if latest else example
+    found.extend(_defaults_against_the_law(today, family, variant))
     return found
 
 

@@ -3,17 +3,22 @@
 Only the safe YAML subset is accepted (no Python tags). Duplicate keys are refused
 because a lawyer who writes `days` twice expects an error, not the last one silently winning.
 Floats are read as Decimal so that rates and money never pass through binary floating point.
+
+A user file is data, never a program: aliases are refused (an "alias bomb" of a few lines would
+expand to billions of nodes), nesting is bounded, numbers are bounded in size and impossible dates
+(2026-02-30, year 0) are located errors, so a hostile file costs what it weighs and never a traceback.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import yaml
 
-from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.errors import KitError, Problem, os_reason
 
 Path_ = tuple  # a key path: ("clauses", "payment_term", "days")
 
@@ -42,19 +47,51 @@ def dotted(path: Path_) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
 
 
+MAX_DEPTH = 50  # blocks inside blocks: a profile needs 4, a clause file 5
+MAX_DIGITS = 30  # a number longer than this is no amount, rate or duration a company writes
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A construct the kit refuses in a user file, with its French reason and rule id."""
+
+    def __init__(self, mark, reason: str, rule: str):
+        super().__init__(problem=reason, problem_mark=mark)
+        self.rule = rule
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused(self.peek_event().start_mark, "alias YAML (« *nom ») interdit : recopiez la "
+                           "valeur à chaque endroit où elle sert", "yaml-alias")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _Refused(self.peek_event().start_mark, f"imbrication trop profonde (plus de {MAX_DEPTH} "
+                               "niveaux de blocs ou de listes)", "yaml-depth")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _decimal(loader, node):
     text = loader.construct_scalar(node).replace("_", "")
     if text.lower() in (".inf", "+.inf", "-.inf", ".nan"):
         return float(text.replace(".", "", 1))
-    return Decimal(text)
+    value = Decimal(text)
+    if value and not -MAX_DIGITS <= value.adjusted() <= MAX_DIGITS:
+        raise ValueError(text)  # 1.0e+999999999: Babel or quantize would choke on it later
+    return abs(value) if not value else value  # -0.0 is 0
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
+
+# What YAML's reader refuses (NUL and other C0/C1 controls but tab and line ends), found first so
+# that the error names its line.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
@@ -72,7 +109,7 @@ def _build(loader, node, path, marks, problems, file):
         loader.flatten_mapping(node)
         result = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node, path, problems, file)
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 key = str(key)
             if key in result:
@@ -87,13 +124,40 @@ def _build(loader, node, path, marks, problems, file):
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), marks, problems, file)
                 for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, path, problems, file)
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _scalar(loader, node, path, problems, file):
+    """A scalar's value; an impossible date or a monstrous number becomes a located problem."""
+    text = node.value if isinstance(node, yaml.ScalarNode) else ""
+    try:
+        if node.tag in _NUMBER_TAGS and len(text) > MAX_DIGITS + 10:
+            raise ValueError(text)  # int() of thousands of digits raises, or takes seconds
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, ArithmeticError):
+        line, col = _mark(node)
+        value = text if len(text) <= 40 else text[:40] + "…"
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            message, rule = f"date impossible « {value} » (ce jour ou cette heure n’existe pas au calendrier)", "yaml-date"
+        else:
+            message, rule = f"nombre démesuré « {value} » (au plus {MAX_DIGITS} chiffres)", "yaml-number"
+        problems.append(Problem(file, line, col, dotted(path), message, rule))
+        return text
 
 
 def load_text(text: str, file: str) -> Source:
     """Parse YAML text; every syntax error or duplicate key becomes a located Problem."""
-    loader = _Loader(text)
     problems: list[Problem] = []
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise KitError([Problem(file, line, col, "", f"caractère de contrôle interdit (U+{ord(bad.group()):04X}) : "
+                                "le fichier n’est pas un texte YAML", "yaml-control")])
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         marks: dict = {}
@@ -102,6 +166,8 @@ def load_text(text: str, file: str) -> Source:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or exc.context or "syntaxe invalide"
+        if isinstance(exc, _Refused):
+            raise KitError([Problem(file, line, col, "", reason, exc.rule)]) from None
         raise KitError([Problem(file, line, col, "", f"YAML illisible : {_french(reason)}",
                                 "yaml-syntax")]) from None
     except yaml.YAMLError as exc:  # e.g. an unknown tag such as !!python/object
@@ -140,5 +206,5 @@ def load_file(path: Path, root: Path) -> Source:
     except UnicodeDecodeError:
         raise KitError([Problem(rel, 1, 1, "", "le fichier n’est pas encodé en UTF-8", "file-encoding")]) from None
     except OSError as exc:
-        raise KitError([Problem(rel, 1, 1, "", f"fichier illisible : {exc.strerror}", "file-missing")]) from None
+        raise KitError([Problem(rel, 1, 1, "", f"fichier illisible : {os_reason(exc)}", "file-missing")]) from None
     return load_text(text, rel)
