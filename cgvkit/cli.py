@@ -12,6 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from cgvkit.commands.arguments import FrenchParser
 from cgvkit.commands.batch import cmd_all, cmd_merge
 from cgvkit.commands.diff import cmd_diff
 from cgvkit.commands.dunning import cmd_dunning
@@ -67,11 +68,11 @@ def project_root(given: Path | None, default: Path | None) -> Path:
     return default.resolve()
 
 
-def _parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(add_help=False)
+def _parser() -> FrenchParser:
+    root = FrenchParser(add_help=False)
     root.add_argument("--root", type=Path, default=argparse.SUPPRESS,
                       help="dossier du projet (défaut : le dossier courant, ou celui de build.py)")
-    parser = argparse.ArgumentParser(prog="build.py", description="Kit CGV et recouvrement.", parents=[root])
+    parser = FrenchParser(prog="build.py", description="Kit CGV et recouvrement.", parents=[root])
     sub = parser.add_subparsers(dest="command")
     parser.set_defaults(run=cmd_all, jobs=None, shard=None, force=False, no_site=False)
 

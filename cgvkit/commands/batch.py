@@ -9,7 +9,7 @@ from cgvkit.commands.progress import Progress
 from cgvkit.commands.project import library_warnings
 from cgvkit.commands.site import publish
 from cgvkit.core.french import typography
-from cgvkit.documents.batch import Interrupted, build_all, merge_indexes, write_index
+from cgvkit.documents.batch import Interrupted, build_all, merge_indexes, prune_removed, write_index
 from cgvkit.model.project import load_project
 
 
@@ -28,6 +28,10 @@ def cmd_all(args) -> int:
         return 130
     for outcome in result.outcomes:
         report(outcome.problems)
+    if args.shard is None:  # a shard sees only its own companies: never prune from one
+        kept = {c.slug for c in project.companies} | {path.stem for path in project.failed}
+        for slug in prune_removed(dist, kept):
+            print(f"pack supprimé : dist/{slug} (son profil companies/{slug}.yaml n’existe plus)")
     write_index(dist, result, args.shard)
     broken = len(project.failed) + result.count("failed")
     print(f"{result.count('rendered')} pack(s) construit(s), {result.count('reused')} réutilisé(s), "

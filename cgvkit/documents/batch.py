@@ -11,6 +11,7 @@ import ctypes
 import hashlib
 import json
 import os
+import shutil
 import signal
 import threading
 import time
@@ -208,6 +209,29 @@ def _stop(pool: ProcessPoolExecutor, dist: Path) -> None:
     for process in workers:
         process.join(10)
     tidy(dist)  # their staging folders, and a pack set aside mid-swap put back
+
+
+def prune_removed(dist: Path, kept: set) -> list[str]:
+    """Delete the packs in dist/ of companies whose profile no longer exists; their slugs.
+
+    Only folders the kit wrote as a pack (its manifest names the folder's own company) go;
+    a company whose profile is broken keeps its last good pack (its slug is in `kept`).
+    """
+    removed = []
+    if not dist.is_dir():
+        return removed
+    for folder in sorted(p for p in dist.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if folder.name in kept:
+            continue
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(manifest, dict) and manifest.get("company") == folder.name and "outputs" in manifest \
+                and "build_key" in manifest:
+            shutil.rmtree(folder)
+            removed.append(folder.name)
+    return removed
 
 
 def write_index(dist: Path, report: Report, shard=None) -> Path:

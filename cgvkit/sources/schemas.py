@@ -7,6 +7,7 @@ declarations are exported as JSON Schema for editors (see jsonschema.py).
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -90,10 +91,40 @@ def schema_errors(schema: dict, document: dict) -> list:
     The one place that reads Cerberus' error list: its public `errors` property gives only
     English strings, and we need each error's rule, constraint, value and path.
     """
+    _iso_dates(schema, document)
     validator = KitValidator(schema)
     if validator.validate(document):
         return []
     return list(_leaves(sorted(validator._errors)))
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_dates(schema: dict, document) -> None:
+    """A quoted ISO date (`effective_date: '2026-03-01'`) is a date: the schema says so.
+
+    Converted in place where the schema expects a date; an impossible one stays text and is
+    reported as such.
+    """
+    if not isinstance(document, dict) or not isinstance(schema, dict):
+        return
+    for key, rule in schema.items():
+        if not isinstance(rule, dict) or key not in document:
+            continue
+        value = document[key]
+        kinds = rule.get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if "date" in kinds and isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+            try:
+                document[key] = datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        elif isinstance(value, dict) and isinstance(rule.get("schema"), dict):
+            _iso_dates(rule["schema"], value)
+        elif isinstance(value, list) and isinstance(rule.get("schema"), dict):
+            for item in value:
+                _iso_dates(rule["schema"].get("schema", {}), item)
 
 
 def rule_name(error) -> str:
