@@ -1,7 +1,7 @@
 """Ledger → per-debtor plan: the stage due on the run date, interest, indemnity, warnings.
 
 Pure computation, no files: `plan(...)` is what the benchmark times. The interest arithmetic
-is `law.interest.late_interest` (LAW.md §8); this module only decides who owes what from when.
+is `law.interest.late_interest` (the kit's stated convention); this module only decides who owes what from when.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Late interest as LAW.md §8 states it: simple interest, calendar days, actual/365, split by half-year.
+"""Late interest by the kit's stated convention: simple interest, calendar days, actual/365, split by half-year.
 
 Money and rates are Decimal throughout; an invoice's interest is rounded half-up to the cent once,
 after summing its periods.

@@ -1,7 +1,7 @@
 """The half-year rate table (data/rates.yaml): ECB main refinancing rate and the two legal rates.
 
 A date in a half-year the table lacks is an error that names the row to add, never a guessed rate
-(LAW.md §7).
+(rates change each half-year: Code monétaire et financier, art. L313-2; Code de commerce, art. L441-10 II).
 """
 
 from __future__ import annotations

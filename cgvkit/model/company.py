@@ -275,7 +275,7 @@ _RATE = re.compile(r"^ecb\s*\+\s*(\d+(?:[.,]\d+)?)$|^(\d+(?:[.,]\d+)?)\s*x-legal
 
 
 def _expand_rate_shorthand(family: str, entry: dict) -> None:
-    """`late_penalties: {rate: ecb+10 | 3x-legal | 12.5}` (ARCHITECTURE.md contract) → a variant."""
+    """`late_penalties: {rate: ecb+10 | 3x-legal | 12.5}` (the profile contract) → a variant."""
     if family != "late_penalties" or "variant" in entry or "rate" not in entry:
         return
     rate = entry["rate"]
