@@ -55,6 +55,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "built_packs" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group("built_packs"))  # `-n 2 --dist loadgroup`: built once
 
 
 @pytest.fixture
