@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import edit, run_main
+from conftest import HOSTILE, HOSTILE_SLUG, edit, run_main
 from pypdf import PdfReader
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -100,32 +100,24 @@ def test_golden_html(built_packs, slug):
     assert produced == golden.read_text(encoding="utf-8")
 
 
-def cgv_only(root: Path, slug: str, out: Path, pdf: bool = False) -> Path:
-    """The company's CGV as the pack command renders it (HTML, and the PDF if asked), without its letters."""
+def cgv_html_only(root: Path, slug: str) -> str:
+    """The company's CGV as the pack command renders it to HTML, without printing anything."""
     from cgvkit.documents.pack import articles, cgv_html
-    from cgvkit.documents.pdf import write_document
     from cgvkit.model.project import load_project
 
     project = load_project(root, [root / "companies" / f"{slug}.yaml"])
     (company,) = project.companies
-    html = cgv_html(project, company, articles(company))
-    if pdf:
-        write_document(project, html, out / "cgv", company.effective_date)
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "cgv.html").write_text(html, encoding="utf-8")
-    return out
+    return cgv_html(project, company, articles(company))
 
 
-@pytest.mark.slow
-def test_company_data_is_printed_as_data(project):
-    company = project / "companies" / "atelier-lyonnais.yaml"
-    edit(company, "name: Atelier Lyonnais de Menuiserie", "name: \"<script>alert(1)</script> {{ 7*7 }}\"")
-    pack = cgv_only(project, "atelier-lyonnais", project / "out", pdf=True)
+def test_company_data_is_printed_as_data(built_packs):
+    """The session's company whose name is markup and template syntax: printed as typed."""
+    pack = built_packs / "dist" / HOSTILE_SLUG
     raw = (pack / "cgv.html").read_text(encoding="utf-8")
     assert "<script>" not in raw and "&lt;script&gt;" in raw
-    assert "<script>alert(1)</script> {{ 7*7 }}" in "".join(html_text(pack / "cgv.html").parts)
-    assert "{{ 7*7 }}" in pdf_text(pack / "cgv.pdf") and " 49" not in pdf_text(pack / "cgv.pdf")
+    assert HOSTILE in "".join(html_text(pack / "cgv.html").parts)
+    printed = pdf_text(pack / "cgv.pdf")
+    assert "{{ 7*7 }}" in printed and " 49" not in printed
 
 
 def test_logo_inside_the_project_is_inlined(project):
@@ -133,8 +125,7 @@ def test_logo_inside_the_project_is_inlined(project):
         '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>')
     company = project / "companies" / "atelier-lyonnais.yaml"
     edit(company, "  name:", "  logo: templates/logo-test.svg\n  name:")
-    out = cgv_only(project, "atelier-lyonnais", project / "out")
-    assert 'src="data:image/svg+xml;base64,' in (out / "cgv.html").read_text()
+    assert 'src="data:image/svg+xml;base64,' in cgv_html_only(project, "atelier-lyonnais")
 
 
 def test_pdf_engine_fetches_nothing_outside_the_project(tmp_path):

@@ -7,6 +7,7 @@ shares it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -69,10 +70,16 @@ class Page(HTMLParser):
         return " ".join(" ".join(self.text).split()).replace("\u202f", " ").replace("\xa0", " ")
 
 
+@functools.cache
+def parsed(path: Path) -> Page:
+    """Each built page is parsed once per session (pages are only read)."""
+    return Page(path)
+
+
 def page(site: Path, name: str) -> Page:
     path = site / name
     assert path.is_file(), f"page manquante : {name}"
-    return Page(path)
+    return parsed(path)
 
 
 # --- the generated pages, one per family, rule, stage and company -----------------------------
@@ -191,7 +198,7 @@ def test_site_is_french_and_offline(site):
     assert (site / "search" / "search_index.js").is_file(), "index de recherche hors ligne absent"
     assert not (site / "generated" / "clauses" / "index" ).exists(), "use_directory_urls doit être désactivé"
     for path in all_pages(site):
-        html = Page(path)
+        html = parsed(path)
         assert ("html", {"lang": "fr"}) in [(t, {"lang": a.get("lang")}) for t, a in html.tags if t == "html"]
         loaded_refs = [value for tag, _key, value in html.refs if tag in ("link", "script", "img", "iframe", "source")]
         external = [value for value in loaded_refs if re.match(r"^(https?:)?//", value)]
@@ -212,7 +219,7 @@ def test_link_walk(site):
     broken = []
     ids: dict[Path, set] = {}
     for path in all_pages(site):
-        for _tag, _key, value in Page(path).refs:
+        for _tag, _key, value in parsed(path).refs:
             parts = urlsplit(value)
             if parts.scheme or value.startswith(("//", "mailto:", "tel:", "data:", "javascript:")):
                 continue
@@ -223,7 +230,7 @@ def test_link_walk(site):
             if not target.is_file() or not target.is_relative_to(site.resolve()):
                 broken.append(f"{path.relative_to(site)} → {value}")
             elif parts.fragment and target.suffix == ".html" and "generated" in target.parts:
-                ids.setdefault(target, Page(target).ids)
+                ids.setdefault(target, parsed(target).ids)
                 if unquote(parts.fragment) not in ids[target]:
                     broken.append(f"{path.relative_to(site)} → {value} (ancre)")
     assert not broken, "\n".join(broken)
