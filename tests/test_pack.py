@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE, HOSTILE_SLUG, edit, run_main
+from conftest import HOSTILE, HOSTILE_SLUG, edit
 from pypdf import PdfReader
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -139,15 +139,3 @@ def test_pdf_engine_fetches_nothing_outside_the_project(tmp_path):
     assert "file:///etc/passwd" in printed.refused
     assert any(u.startswith("http://127.0.0.1") for u in printed.refused)
     assert any(u.endswith("/etc/hosts") for u in printed.refused)
-
-
-@pytest.mark.slow
-def test_same_inputs_same_bytes(project, built_packs):
-    """The pack command, in this process, gives the bytes the session's `all` gave in a worker process."""
-    assert run_main(project, "pack", "companies/boutique-en-ligne.yaml", "-o", "out").returncode == 0
-    first, second = built_packs / "dist" / "boutique-en-ligne", project / "out"
-    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert {Path("cgv.pdf"), Path("letters/formal_notice.pdf"), Path("manifest.json")} <= set(files)
-    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
-    for name in files:
-        assert (first / name).read_bytes() == (second / name).read_bytes(), name

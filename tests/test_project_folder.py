@@ -59,8 +59,12 @@ def assert_pack(root: Path, slug: str) -> dict:
 
 
 @pytest.mark.slow
-def test_python_m_cgvkit_packs_a_project_in_another_folder(firm, elsewhere):
-    """End to end: `python -m cgvkit --root FIRM pack companies/x.yaml`, run from a third folder."""
+def test_python_m_cgvkit_packs_a_project_in_another_folder(firm, elsewhere, built_packs):
+    """End to end: `python -m cgvkit --root FIRM pack companies/x.yaml`, run from a third folder.
+
+    Same inputs, same bytes: the pack is, file for file, the one the session's `all` built in a
+    worker process of another project folder.
+    """
     result = subprocess.run([sys.executable, "-m", "cgvkit", "--root", str(firm), "pack",
                              "companies/atelier-lyonnais.yaml"], cwd=elsewhere, capture_output=True, text=True,
                             timeout=600, env=kit_env())
@@ -71,6 +75,11 @@ def test_python_m_cgvkit_packs_a_project_in_another_folder(firm, elsewhere):
     text = " ".join(page.extract_text() for page in PdfReader(firm / "dist" / "atelier-lyonnais" / "cgv.pdf").pages)
     assert "Atelier Lyonnais de Menuiserie" in text
     assert list(elsewhere.iterdir()) == []  # nothing written where the command was started
+    ours, session = firm / "dist" / "atelier-lyonnais", built_packs / "dist" / "atelier-lyonnais"
+    files = sorted(p.relative_to(session) for p in session.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
+    for name in files:
+        assert (ours / name).read_bytes() == (session / name).read_bytes(), name
 
 
 def test_root_option_in_process_from_another_folder(firm, elsewhere, no_pdf):
