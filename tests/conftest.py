@@ -6,7 +6,7 @@
 - `run_main(root, *args)`: the command line in this process (what almost every test uses);
   `run_cli(root, *args)`: `python build.py ARGS` in a new process, for the few end-to-end tests.
 - `built_packs`: the example project plus a company with a hostile name, built once per session
-  by `all` (packs with their PDFs, then the site); tests only read it (or write below dist/run*).
+  by `python build.py all --jobs 2` (packs with their PDFs, then the site); tests only read it.
 - `no_pdf`: PDF printing replaced by a stub file, for tests about builds rather than print.
 
 Markers: `slow` (prints PDFs, builds several packs or the site; every test using `built_packs` gets
@@ -133,15 +133,18 @@ def add_hostile_company(root: Path) -> None:
 
 @pytest.fixture(scope="session")
 def built_packs(tmp_path_factory) -> Path:
-    """The example project (plus the hostile company) built once per session by `all`: every
-    pack with its PDFs, then the site. A stale generated page is planted first: the build must
-    remove it. Read-only for tests, except dist/run* folders and ledgers/bad*.csv."""
+    """The example project (plus the hostile company) built once per session, end to end, by
+    `python build.py all --jobs 2`: every pack with its PDFs in two worker processes, then the
+    site. A stale generated page is planted first: the build must remove it. Read-only for
+    tests, except dist/run* folders and ledgers/bad*.csv."""
     root = copy_project(tmp_path_factory.mktemp("built") / "project")
     add_hostile_company(root)
     (root / "docs" / "generated").mkdir(parents=True, exist_ok=True)
     (root / "docs" / "generated" / "perime.md").write_text("# Page périmée\n", encoding="utf-8")
-    result = run_main(root, "all", "--jobs", "2")
+    result = run_cli(root, "all", "--jobs", "2")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 pack(s) construit(s), 0 réutilisé(s), 0 en échec" in result.stdout
+    assert "Traceback" not in result.stderr
     return root
 
 
