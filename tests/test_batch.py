@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 
+import pytest
 from conftest import edit, run_main
 
 from cgvkit.documents.batch import in_shard, parse_shard
@@ -54,6 +55,7 @@ def test_shards_are_stable_disjoint_and_complete():
     assert parse_shard("2/8") == (2, 8)
 
 
+@pytest.mark.slow  # six `all` runs over three packs
 def test_incremental_rebuilds_exactly_what_changed(project, no_pdf):
     add_company(project, "filiale-2025", replace=[("effective_date: 2026-01-01", "effective_date: 2025-03-01"),
                                                   ("retention_of_title: {variant: extended}", "retention_of_title: {variant: standard}")])
@@ -133,6 +135,7 @@ def test_one_failing_pack_does_not_spoil_the_others(project, no_pdf):
     assert not (project / "dist" / "en-panne").exists()
 
 
+@pytest.mark.slow  # two shard runs and a merge over five packs
 def test_shard_runs_and_merge_cover_every_company(project, no_pdf):
     for i in range(3):
         add_company(project, f"filiale-{i}")
