@@ -16,6 +16,8 @@ it automatically) and `browser` (Chromium). `make check` runs `-m "not slow and 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import io
 import os
 import shutil
@@ -56,6 +58,25 @@ def pytest_collection_modifyitems(items):
         if "built_packs" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
             item.add_marker(pytest.mark.xdist_group("built_packs"))  # `-n 2 --dist loadgroup`: built once
+
+
+@pytest.fixture(autouse=True, scope="session")
+def parse_each_yaml_text_once():
+    """Tests load the same 70 library files hundreds of times; the pure-Python YAML parser makes that
+    most of a `validate`. The same text under the same file name always gives the same Source, so
+    in this process each one is parsed once and handed out as a deep copy (a text with errors raises
+    every time). Subprocesses, and tests/test_yamlsource.py (it imports the real function first),
+    parse for real."""
+    import cgvkit.sources.yamlsource as yamlsource
+
+    parsed = functools.lru_cache(maxsize=None)(yamlsource.load_text)
+
+    def load_text(text: str, file: str):
+        return copy.deepcopy(parsed(text, file))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yamlsource, "load_text", load_text)
+        yield
 
 
 @pytest.fixture
