@@ -19,9 +19,10 @@ demo: $(STAMP)
 	$(BIN)/python build.py all
 	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv --date 2026-06-15
 
-# Every test, browser ones included (they skip without /usr/bin/chromium).
+# Every test, browser ones included (they skip without /usr/bin/chromium), in two processes: the tests
+# that read the shared session build run in one of them, so it is built once.
 test: $(STAMP)
-	$(PYTEST)
+	$(PYTEST) -n 2 --dist loadgroup
 
 # The fast part: no PDF printed, no site built, no browser (under 30 s).
 check: $(STAMP)
@@ -30,7 +31,7 @@ check: $(STAMP)
 # Every test, with the kit's subprocesses (build.py, python -m cgvkit, build workers) measured too.
 coverage: $(STAMP)
 	rm -f .coverage .coverage.*
-	$(BIN)/python -m coverage run -m pytest -q
+	$(BIN)/python -m coverage run -m pytest -q -n 2 --dist loadgroup
 	$(BIN)/python -m coverage combine -q
 	$(BIN)/python -m coverage report
 
