@@ -6,8 +6,10 @@
 - `run_main(root, *args)`: the command line in this process (what almost every test uses);
   `run_cli(root, *args)`: `python build.py ARGS` in a new process, for the few end-to-end tests.
 - `built_packs`: the example project plus a company with a hostile name, built once per session
-  by `python build.py all --jobs 2` (packs with their PDFs, then the site); tests only read it.
+  by `python build.py all --jobs 2` (packs with their PDFs, then the site); tests read it (they
+  may write only dist/run*/ and ledgers/bad*.csv in it).
 - `no_pdf`: PDF printing replaced by a stub file, for tests about builds rather than print.
+- In the test process each YAML text is parsed once (`parse_each_yaml_text_once`).
 
 Markers: `slow` (prints PDFs, builds several packs or the site; every test using `built_packs` gets
 it automatically) and `browser` (Chromium). `make check` runs `-m "not slow and not browser"`.
