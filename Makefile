@@ -1,10 +1,12 @@
-# Two entry points a new user needs: `make demo` and `make test`.
+# Entry points: `make demo` and `make test` for a new user; `make check`, `make coverage`, `make lint`
+# while changing the kit (README, "Tests").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PYTEST := $(BIN)/python -m pytest -q
 
-.PHONY: demo test venv clean
+.PHONY: demo test check coverage lint venv clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +19,24 @@ demo: $(STAMP)
 	$(BIN)/python build.py all
 	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv --date 2026-06-15
 
+# Every test, browser ones included (they skip without /usr/bin/chromium), in two processes: the tests
+# that read the shared session build run in one of them, so it is built once.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(PYTEST) -n 2 --dist loadgroup
+
+# The fast part: no PDF printed, no site built, no browser (under 30 s).
+check: $(STAMP)
+	$(PYTEST) -m "not slow and not browser"
+
+# Every test, with the kit's subprocesses (build.py, python -m cgvkit, build workers) measured too.
+coverage: $(STAMP)
+	rm -f .coverage .coverage.*
+	$(BIN)/python -m coverage run -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m coverage combine -q
+	$(BIN)/python -m coverage report
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 clean:
-	rm -rf dist site docs/generated
+	rm -rf dist site docs/generated .coverage .coverage.* htmlcov

@@ -1,31 +1,84 @@
-"""Shared fixtures: a private copy of the project so tests can edit files and build freely."""
+"""Shared fixtures: private copies of the example project, the kit run in-process, one shared build.
+
+- `project`: a fresh copy of the example project (no kit code) in tmp, with the tests' own rate
+  table (tests/data/rates.yaml) in place of data/rates.yaml, so a new half-year added to the real
+  table breaks no test.
+- `run_main(root, *args)`: the command line in this process (what almost every test uses);
+  `run_cli(root, *args)`: `python build.py ARGS` in a new process, for the few end-to-end tests.
+- `built_packs`: the example project plus a company with a hostile name, built once per session
+  by `python build.py all --jobs 2` (packs with their PDFs, then the site); tests read it (they
+  may write only dist/run*/ and ledgers/bad*.csv in it).
+- `no_pdf`: PDF printing replaced by a stub file, for tests about builds rather than print.
+- In the test process each YAML text is parsed once (`parse_each_yaml_text_once`).
+
+Markers: `slow` (prints PDFs, builds several packs or the site; every test using `built_packs` gets
+it automatically) and `browser` (Chromium). `make check` runs `-m "not slow and not browser"`.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import io
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("build.py", "cgvkit", "clauses", "companies", "data", "schemas", "templates", "docs",
-          "mkdocs.yml", "ladder", "ledgers")
+TEST_RATES = Path(__file__).resolve().parent / "data" / "rates.yaml"
+# What a law firm keeps in its own repository; the kit (cgvkit/, build.py) is not copied.
+PROJECT_PARTS = ("clauses", "companies", "data", "schemas", "templates", "docs", "mkdocs.yml", "ladder", "ledgers")
+HOSTILE = "<script>alert(1)</script> {{ 7*7 }} *Gras* & Cie"
+HOSTILE_SLUG = "zz-echappement"
 
 
-def copy_project(target: Path) -> Path:
+def copy_project(target: Path, parts=PROJECT_PARTS) -> Path:
+    """Copy the example project into `target`, with the tests' frozen rate table."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in COPIED:
+    for name in parts:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(
                 "__pycache__", "generated", "entreprises", "json"))
         elif source.exists():
             shutil.copy2(source, target / name)
+    if (target / "data").is_dir():
+        shutil.copy2(TEST_RATES, target / "data" / "rates.yaml")
     return target
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items):
+    """A test that reads the shared build is slow (it costs the build), whatever file it is in."""
+    for item in items:
+        if "built_packs" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.xdist_group("built_packs"))  # `-n 2 --dist loadgroup`: built once
+
+
+@pytest.fixture(autouse=True, scope="session")
+def parse_each_yaml_text_once():
+    """Tests load the same 70 library files hundreds of times; the pure-Python YAML parser makes that
+    most of a `validate`. The same text under the same file name always gives the same Source, so
+    in this process each one is parsed once and handed out as a deep copy (a text with errors raises
+    every time). Subprocesses, and tests/test_yamlsource.py (it imports the real function first),
+    parse for real."""
+    import cgvkit.sources.yamlsource as yamlsource
+
+    parsed = functools.lru_cache(maxsize=None)(yamlsource.load_text)
+
+    def load_text(text: str, file: str):
+        return copy.deepcopy(parsed(text, file))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(yamlsource, "load_text", load_text)
+        yield
 
 
 @pytest.fixture
@@ -34,10 +87,17 @@ def project(tmp_path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+def kit_env() -> dict:
+    """The environment of a subprocess that imports the kit from this checkout."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run `python build.py ARGS` as a user would, from the project folder (a new process)."""
-    return subprocess.run([sys.executable, "build.py", *args], cwd=root, capture_output=True,
-                          text=True, timeout=600)
+    """`python build.py ARGS` as a user runs it from the project folder, in a new process (slow:
+    kept for a few end-to-end tests)."""
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=root, capture_output=True,
+                          text=True, timeout=600, env=kit_env())
 
 
 def clear_caches() -> None:
@@ -69,11 +129,55 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def stub_pdf(html, target, root, when, identifier, extra_allowed=()):
+    """Stands in for `write_pdf`: a small file derived from the HTML's identifier, one page."""
+    from cgvkit.documents.pdf import Printed
+
+    Path(target).write_bytes(b"%PDF-stub " + identifier.encode("ascii") + b"\n")
+    return Printed(1, [])
+
+
+@pytest.fixture
+def no_pdf(monkeypatch):
+    """PDF printing replaced by `stub_pdf` (inherited by forked build workers)."""
+    import cgvkit.documents.pdf
+
+    monkeypatch.setattr(cgvkit.documents.pdf, "write_pdf", stub_pdf)
+
+
+def add_hostile_company(root: Path) -> None:
+    """A copy of an example profile whose name is markup and template syntax."""
+    source = sorted((root / "companies").glob("*.yaml"))[0]
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data["company"]["name"] = HOSTILE
+    (root / "companies" / f"{HOSTILE_SLUG}.yaml").write_text(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def built_packs(tmp_path_factory) -> Path:
-    """The example companies' packs, built once per test session in a project copy."""
+    """The example project (plus the hostile company) built once per session, end to end, by
+    `python build.py all --jobs 2`: every pack with its PDFs in two worker processes, then the
+    site. A stale generated page is planted first: the build must remove it. Read-only for
+    tests, except dist/run* folders and ledgers/bad*.csv."""
     root = copy_project(tmp_path_factory.mktemp("built") / "project")
-    for company in sorted((root / "companies").glob("*.yaml")):
-        result = run_cli(root, "pack", f"companies/{company.name}")
-        assert result.returncode == 0, result.stderr
+    add_hostile_company(root)
+    (root / "docs" / "generated").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "generated" / "perime.md").write_text("# Page périmée\n", encoding="utf-8")
+    result = run_cli(root, "all", "--jobs", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 pack(s) construit(s), 0 réutilisé(s), 0 en échec" in result.stdout
+    assert "Traceback" not in result.stderr
     return root
+
+
+@pytest.fixture(scope="session")
+def rate_table(tmp_path_factory):
+    """The tests' rate table, loaded as the kit loads a project's data/rates.yaml."""
+    from cgvkit.law.rates import RateTable
+
+    root = tmp_path_factory.mktemp("rates")
+    for folder, source in (("schemas", ROOT / "schemas" / "rates.yaml"), ("data", TEST_RATES)):
+        (root / folder).mkdir()
+        shutil.copy2(source, root / folder / "rates.yaml")
+    return RateTable.load(root / "data" / "rates.yaml", root)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import edit, run_cli
+from conftest import edit, run_cli, run_main
 
 LINE = re.compile(r"^(?P<file>[\w./-]+):(?P<line>\d+):(?P<col>\d+): (?P<path>[\w.\[\]]+): .+ \[(?P<rule>[a-z0-9-]+)\]$")
 
 
 def test_validate_the_shipped_project_is_clean(project):
+    """End to end: `python build.py validate` in a new process, from the project folder."""
     result = run_cli(project, "validate")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -21,7 +22,7 @@ def test_validate_reports_every_problem_in_the_contract_format(project):
     edit(company, "payment_term:", "payment_term: {days: 75}\n  old_payment_term:")
     clause = project / "clauses" / "contestation_period" / "standard.yaml"
     edit(clause, "version:", "version: 1\nunknown_key: x\nold_version:")
-    result = run_cli(project, "validate")
+    result = run_main(project, "validate")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if LINE.match(line)]
@@ -36,7 +37,7 @@ def test_company_error_names_line_and_article(project):
     text = company.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^  payment_term:.*$", "  payment_term: {days: 75, end_of_month: false}", text)
     company.write_text(text, encoding="utf-8")
-    result = run_cli(project, "validate", "companies/atelier-lyonnais.yaml")
+    result = run_main(project, "validate", "companies/atelier-lyonnais.yaml")
     assert result.returncode == 1
     line_no, line = next((i, row) for i, row in enumerate(text.splitlines(), 1) if row.startswith("  payment_term:"))
     column = line.index("75") + 1
@@ -49,28 +50,28 @@ def test_company_error_names_line_and_article(project):
 def test_yaml_syntax_error_and_duplicate_key(project):
     company = project / "companies" / "boutique-en-ligne.yaml"
     edit(company, "market:", "market: b2c\nmarket:")
-    result = run_cli(project, "validate")
+    result = run_main(project, "validate")
     assert result.returncode == 1 and "[yaml-duplicate-key]" in result.stderr
     edit(company, "market: b2c\nmarket:", "market: [b2c\nmarket:")
-    result = run_cli(project, "validate")
+    result = run_main(project, "validate")
     assert result.returncode == 1 and "[yaml-syntax]" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_wrong_usage_exits_2(project):
-    assert run_cli(project, "pack").returncode == 2
-    assert run_cli(project, "frobnicate").returncode == 2
-    assert run_cli(project, "pack", "companies/nope.yaml").returncode == 2
+    assert run_main(project, "pack").returncode == 2
+    assert run_main(project, "frobnicate").returncode == 2
+    assert run_main(project, "pack", "companies/nope.yaml").returncode == 2
 
 
-def test_failed_pack_leaves_the_previous_one_intact(project):
-    assert run_cli(project, "pack", "companies/atelier-lyonnais.yaml").returncode == 0
+def test_failed_pack_leaves_the_previous_one_intact(project, no_pdf):
+    assert run_main(project, "pack", "companies/atelier-lyonnais.yaml").returncode == 0
     pack = project / "dist" / "atelier-lyonnais"
     before = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
     company = project / "companies" / "atelier-lyonnais.yaml"
     company.write_text(re.sub(r"(?m)^(\s+siren:).*$", r"\1 '000000001'", company.read_text(encoding="utf-8")),
                        encoding="utf-8")
-    result = run_cli(project, "pack", "companies/atelier-lyonnais.yaml")
+    result = run_main(project, "pack", "companies/atelier-lyonnais.yaml")
     assert result.returncode == 1 and "[identity-siren]" in result.stderr
     after = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
     assert after == before
@@ -78,7 +79,7 @@ def test_failed_pack_leaves_the_previous_one_intact(project):
 
 
 def test_schema_command_writes_editor_schemas(project):
-    result = run_cli(project, "schema", "-o", "out")
+    result = run_main(project, "schema", "-o", "out")
     assert result.returncode == 0, result.stderr
     company = json.loads((project / "out" / "company.schema.json").read_text(encoding="utf-8"))
     families = company["properties"]["clauses"]["properties"]

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
 from cgvkit.law.interest import Period, RateRule, floor_rate, indemnity, late_interest
-from cgvkit.law.rates import MissingRateError, RateTable
+from cgvkit.law.rates import MissingRateError
 
-ROOT = Path(__file__).resolve().parent.parent
 ECB_10 = RateRule("ecb_plus", D(10))
 
 
 @pytest.fixture(scope="module")
-def table():
-    return RateTable.load(ROOT / "data" / "rates.yaml", ROOT)
+def table(rate_table):
+    return rate_table  # tests/data/rates.yaml: stops at 2026-H1 whatever data/rates.yaml holds
 
 
 def test_law_md_example_30_days(table):

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_main
 from pypdf import PdfReader
 
 from cgvkit.core.french import money, percent
@@ -102,8 +102,8 @@ def test_blank_text_templates(built_packs):
 
 @pytest.fixture(scope="module")
 def dunning(built_packs):
-    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
-                     "--date", "2026-06-15", "-o", "dist/run")
+    result = run_main(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
+                      "--date", "2026-06-15", "-o", "dist/run")
     assert result.returncode == 0, result.stderr
     return built_packs / "dist" / "run"
 
@@ -132,8 +132,8 @@ def test_filled_formal_notice_shows_the_cgv_rate_and_a_payment_qr(dunning, built
     assert flat(percent(rate_rule(co).annual_rate(co.rates))) in text
     assert flat(money(notice["totals"]["total"])) in text
     html = (dunning / pdf.replace(".pdf", ".html")).read_text(encoding="utf-8")
-    if co.identity["iban"]:
-        assert 'src="data:image/svg+xml' in html and "IBAN" in text
+    assert co.identity["iban"]  # the example company has one: the transfer details and the QR code follow
+    assert 'src="data:image/svg+xml' in html and "IBAN" in text
     assert "http://" not in html and "https://" not in html.split("<footer")[0]
 
 
@@ -142,38 +142,35 @@ def test_bad_ledger_exit_1_and_nothing_written(built_packs):
     lines = (built_packs / "ledgers" / "example.csv").read_text(encoding="utf-8").splitlines()
     lines[2] = lines[2].replace("2026-05-08", "2026-02-30")
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/bad.csv",
-                     "--date", "2026-06-15", "-o", "dist/bad-run")
+    result = run_main(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/bad.csv",
+                      "--date", "2026-06-15", "-o", "dist/run-bad")
     assert result.returncode == 1
     assert "ledgers/bad.csv:3:9: due_date: date illisible « 2026-02-30 »" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (built_packs / "dist" / "bad-run").exists()
+    assert not (built_packs / "dist" / "run-bad").exists()
 
 
 def test_date_in_a_missing_half_year_exit_1(built_packs):
-    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
-                     "--date", "2026-07-15", "-o", "dist/h2-run")
+    result = run_main(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
+                      "--date", "2026-07-15", "-o", "dist/run-h2")
     assert result.returncode == 1 and "rates-missing" in result.stderr and "Traceback" not in result.stderr
-    assert not (built_packs / "dist" / "h2-run").exists()
+    assert not (built_packs / "dist" / "run-h2").exists()
 
 
 @pytest.mark.parametrize("args", [("--ledger", "ledgers/none.csv", "--date", "2026-06-15"),
                                   ("--ledger", "ledgers/example.csv", "--date", "15/06/2026"),
                                   ("--date", "2026-06-15")])
 def test_wrong_usage_exit_2(built_packs, args):
-    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", *args)
+    result = run_main(built_packs, "dunning", f"companies/{B2B}.yaml", *args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
-def fake_company(name: str):
+def fake_company(name: str, table):
     from datetime import date
     from decimal import Decimal
     from types import SimpleNamespace as NS
 
-    from cgvkit.law.rates import RateTable
-
-    root = Path(__file__).resolve().parent.parent
-    rates = RateTable.load(root / "data" / "rates.yaml", root).for_date(date(2026, 1, 1))
+    rates = table.for_date(date(2026, 1, 1))
     penalties = NS(family=NS(name="late_penalties"), variant=NS(name="ecb_plus_10"),
                    params={"margin": Decimal(10), "indemnity": Decimal(40)})
     identity = {"name": name, "legal_form": "SAS", "capital": Decimal(1000), "siren": "732829320", "rcs": "RCS Lyon",
@@ -183,17 +180,17 @@ def fake_company(name: str):
               articles={"late_penalties": 4}, clause=lambda f: penalties if f == "late_penalties" else None)
 
 
-def test_a_too_long_sms_is_an_error():
+def test_a_too_long_sms_is_an_error(rate_table):
     from cgvkit.core.errors import KitError
     from cgvkit.documents.letters import blank_context, render_stage
     from cgvkit.model.ladder import load_default
 
     root = Path(__file__).resolve().parent.parent
     stage = load_default(root).get("pre_due")
-    short = fake_company("Atelier")
+    short = fake_company("Atelier", rate_table)
     (out,) = render_stage(root, stage, lambda html: blank_context(short, stage, html))
     assert segments(out.text)[0] <= 2
-    long = fake_company("Société des fêtes lyonnaises")  # ê forces UCS-2: 134 characters for two segments
+    long = fake_company("Société des fêtes lyonnaises", rate_table)  # ê forces UCS-2: 134 characters for two segments
     with pytest.raises(KitError) as caught:
         render_stage(root, stage, lambda html: blank_context(long, stage, html))
     (problem,) = caught.value.problems

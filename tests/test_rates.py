@@ -7,6 +7,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from conftest import TEST_RATES
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.law.rates import MissingRateError, RateTable, half_year_bounds, half_year_of
@@ -26,13 +27,25 @@ EXPECTED = [cell.split() for cell in LAW_MD.replace("\n", "|").split("|") if cel
 
 
 @pytest.fixture(scope="module")
-def table():
-    return RateTable.load(ROOT / "data" / "rates.yaml", ROOT)
+def table(rate_table):
+    return rate_table  # tests/data/rates.yaml: stops at 2026-H1 whatever data/rates.yaml holds
+
+
+def figures(table):
+    return [[r.half_year, str(r.ecb), str(r.legal_individual), str(r.legal_other)] for r in table.rows()]
 
 
 def test_every_law_md_row_with_exact_figures(table):
-    got = [[r.half_year, str(r.ecb), str(r.legal_individual), str(r.legal_other)] for r in table.rows()]
-    assert got == EXPECTED  # same rows, same order, same decimals (no 2026-H2)
+    assert figures(table) == EXPECTED  # same rows, same order, same decimals (no 2026-H2)
+
+
+def test_the_project_table_keeps_these_rows_and_may_grow():
+    """data/rates.yaml starts with the tests' rows, figure for figure and source for source; a
+    half-year added after them (the yearly maintenance step) is allowed."""
+    project = RateTable.load(ROOT / "data" / "rates.yaml", ROOT)
+    frozen = RateTable.load(TEST_RATES, ROOT)
+    assert figures(project)[:len(EXPECTED)] == EXPECTED
+    assert [r.source for r in project.rows()][:len(EXPECTED)] == [r.source for r in frozen.rows()]
 
 
 def test_a_few_rows_against_law_md(table):
@@ -76,7 +89,7 @@ def test_missing_half_year_names_the_row_and_the_file(table):
     assert "data/rates.yaml" in problem.message and "sa source" in problem.message
     assert "du 1er juillet 2026 au 31 décembre 2026" in problem.message
     assert "\u00a0: ajoutez" in problem.message  # no-break space before the colon
-    lines = (ROOT / "data" / "rates.yaml").read_text(encoding="utf-8").splitlines()
+    lines = TEST_RATES.read_text(encoding="utf-8").splitlines()
     assert lines[problem.line - 1].strip() == "- half_year: 2026-H1"  # the last row: add the new one below
 
 

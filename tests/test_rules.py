@@ -7,12 +7,38 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_project
 
 from cgvkit.core.errors import KitError
 from cgvkit.law.rules import listing
 from cgvkit.model.project import load_project
 
 B2B, B2C = "atelier-lyonnais", "boutique-en-ligne"
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """One project copy for the module's profiles (each test rewrites companies/case.yaml).
+
+    No test using it edits the clause library, so `load_project` gets the library it loaded
+    first for this folder instead of parsing 70 YAML files again for every case (~1 s each).
+    """
+    import cgvkit.model.project
+
+    root = copy_project(tmp_path_factory.mktemp("rules") / "project")
+    loaded = {}
+
+    def load_library_once(folder):
+        if folder != root:
+            return real(folder)
+        if "library" not in loaded:
+            loaded["library"] = real(folder)
+        return loaded["library"]
+
+    real = cgvkit.model.project.load_library
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cgvkit.model.project, "load_library", load_library_once)
+        yield root
 
 
 def profile(root, base: str, change) -> Path:
@@ -54,108 +80,109 @@ def effective(day):
     return change
 
 
-@pytest.mark.parametrize("days,end_of_month,rule,expected", [
-    (60, False, "payment-term-max", False), (61, False, "payment-term-max", True),
-    (45, True, "payment-term-eom-max", False), (46, True, "payment-term-eom-max", True),
-])
-def test_payment_term_caps(project, days, end_of_month, rule, expected):
-    found = problems(project, B2B, clause("payment_term", days=days, end_of_month=end_of_month))
-    assert (rule in rules_of(found, "error")) is expected
-    if expected:
-        (problem,) = [p for p in found if p.rule == rule]
-        assert problem.path == "clauses.payment_term.days"
-        assert "L441-10" in problem.message and f"{days} jours" in problem.message
-        text = (project / "companies" / "case.yaml").read_text(encoding="utf-8").splitlines()
-        assert "days:" in text[problem.line - 1]
+@pytest.mark.parametrize("days,end_of_month,rule", [(60, False, "payment-term-max"), (45, True, "payment-term-eom-max")])
+def test_payment_term_caps_allow_the_bound(cases, days, end_of_month, rule):
+    found = problems(cases, B2B, clause("payment_term", days=days, end_of_month=end_of_month))
+    assert rule not in rules_of(found)
+
+
+@pytest.mark.parametrize("days,end_of_month,rule", [(61, False, "payment-term-max"), (46, True, "payment-term-eom-max")])
+def test_payment_term_caps_refuse_one_day_more(cases, days, end_of_month, rule):
+    found = problems(cases, B2B, clause("payment_term", days=days, end_of_month=end_of_month))
+    (problem,) = [p for p in found if p.rule == rule]
+    assert problem.severity == "error" and problem.path == "clauses.payment_term.days"
+    assert "L441-10" in problem.message and f"{days} jours" in problem.message
+    text = (cases / "companies" / "case.yaml").read_text(encoding="utf-8").splitlines()
+    assert "days:" in text[problem.line - 1]
 
 
 @pytest.mark.parametrize("days,expected", [(30, False), (31, True)])
-def test_transport_sector_cap_is_a_warning(project, days, expected):
-    found = problems(project, B2B, clause("payment_term", variant="transport", days=days))
+def test_transport_sector_cap_is_a_warning(cases, days, expected):
+    found = problems(cases, B2B, clause("payment_term", variant="transport", days=days))
     assert ("payment-term-sector-cap" in rules_of(found, "warning")) is expected
 
 
 # 2026-H1: legal rate (other cases) 2.62 → floor 3 × 2.62 = 7.86 %.
 @pytest.mark.parametrize("rate,expected", [("7.86", False), ("7.85", True)])
-def test_fixed_rate_floor(project, rate, expected):
-    found = problems(project, B2B, clause("late_penalties", variant="fixed_rate", rate=float(rate)))
+def test_fixed_rate_floor(cases, rate, expected):
+    found = problems(cases, B2B, clause("late_penalties", variant="fixed_rate", rate=float(rate)))
     assert ("penalty-rate-floor" in rules_of(found, "error")) is expected
 
 
 @pytest.mark.parametrize("multiplier,expected", [(3, False), (2.9, True)])
-def test_legal_multiple_floor(project, multiplier, expected):
-    found = problems(project, B2B, clause("late_penalties", variant="three_times_legal", multiplier=multiplier))
+def test_legal_multiple_floor(cases, multiplier, expected):
+    found = problems(cases, B2B, clause("late_penalties", variant="three_times_legal", multiplier=multiplier))
     assert ("penalty-rate-floor" in rules_of(found, "error")) is expected
 
 
 # 2024-H1: ECB 4.50 → ECB + 10 = 14.50 %, below 3 × 5.07 = 15.21 %: a warning, not an error.
-def test_ecb_plus_10_below_floor_in_2024_is_a_warning(project):
-    found = problems(project, B2B, chain(effective(datetime.date(2024, 3, 1)), clause("late_penalties", variant="ecb_plus_10")))
+def test_ecb_plus_10_below_floor_in_2024_is_a_warning(cases):
+    found = problems(cases, B2B, chain(effective(datetime.date(2024, 3, 1)), clause("late_penalties", variant="ecb_plus_10")))
     assert "penalty-ecb10-below-floor" in rules_of(found, "warning")
     assert "penalty-rate-floor" not in rules_of(found)
     message = next(p.message for p in found if p.rule == "penalty-ecb10-below-floor")
     assert "14,50" in message and "15,21" in message
 
 
-def test_ecb_plus_10_in_2026_passes(project):
-    found = problems(project, B2B, clause("late_penalties", variant="ecb_plus_10"))
+def test_ecb_plus_10_in_2026_passes(cases):
+    found = problems(cases, B2B, clause("late_penalties", variant="ecb_plus_10"))
     assert not rules_of(found) & {"penalty-ecb10-below-floor", "penalty-rate-floor"}
 
 
 @pytest.mark.parametrize("margin,expected", [(11, False), (10.5, True)])
-def test_other_ecb_margins_must_reach_the_floor(project, margin, expected):
+def test_other_ecb_margins_must_reach_the_floor(cases, margin, expected):
     # 2024-H1: 4.50 + 11 = 15.50 ≥ 15.21; 4.50 + 10.5 = 15.00 < 15.21.
-    found = problems(project, B2B, chain(effective(datetime.date(2024, 3, 1)),
+    found = problems(cases, B2B, chain(effective(datetime.date(2024, 3, 1)),
                                          clause("late_penalties", variant="ecb_plus_10", margin=margin)))
     assert ("penalty-rate-floor" in rules_of(found, "error")) is expected
 
 
-def test_contract_rate_shorthand_selects_the_variant(project):
-    found = problems(project, B2B, clause("late_penalties", rate="2x-legal"))
+def test_contract_rate_shorthand_selects_the_variant(cases):
+    found = problems(cases, B2B, clause("late_penalties", rate="2x-legal"))
     assert "penalty-rate-floor" in rules_of(found, "error")
-    assert not problems(project, B2B, clause("late_penalties", rate="ecb+10"))
+    assert not problems(cases, B2B, clause("late_penalties", rate="ecb+10"))
 
 
 @pytest.mark.parametrize("indemnity,expected", [(40, False), (39, True)])
-def test_b2b_indemnity(project, indemnity, expected):
-    found = problems(project, B2B, clause("late_penalties", variant="ecb_plus_10", indemnity=indemnity))
+def test_b2b_indemnity(cases, indemnity, expected):
+    found = problems(cases, B2B, clause("late_penalties", variant="ecb_plus_10", indemnity=indemnity))
     assert ("b2b-indemnity" in rules_of(found, "error")) is expected
 
 
-def test_b2c_jurisdiction_names_cpc_48_and_nothing_generic(project):
-    found = problems(project, B2C, clause("jurisdiction", court="Tribunal de commerce de Paris"))
+def test_b2c_jurisdiction_names_cpc_48_and_nothing_generic(cases):
+    found = problems(cases, B2C, clause("jurisdiction", court="Tribunal de commerce de Paris"))
     assert rules_of(found, "error") == {"b2c-jurisdiction"}
     assert "art. 48" in found[0].message
 
 
-def test_b2c_without_mediator_website(project):
+def test_b2c_without_mediator_website(cases):
     def change(data):
         data["clauses"]["mediation"].pop("url")
-    found = problems(project, B2C, change)
+    found = problems(cases, B2C, change)
     assert rules_of(found, "error") == {"b2c-mediation"}
     assert found[0].path == "clauses.mediation.url" and "L612-1" in found[0].message
 
 
-def test_b2c_with_mediator_passes(project):
-    assert not rules_of(problems(project, B2C, lambda data: None), "error")
+def test_b2c_with_mediator_passes(cases):
+    assert not rules_of(problems(cases, B2C, lambda data: None), "error")
 
 
-def test_link_to_closed_odr_platform(project):
+def test_link_to_closed_odr_platform(cases):
     def change(data):
         data["clauses"]["mediation"]["url"] = "https://ec.europa.eu/consumers/odr/main/"
-    found = problems(project, B2C, change)
+    found = problems(cases, B2C, change)
     assert "odr-link" in rules_of(found, "error")
 
 
-def test_retention_of_title_without_acceptance_before_delivery(project):
-    found = problems(project, B2B, clause("orders", accepted_before_delivery=False))
+def test_retention_of_title_without_acceptance_before_delivery(cases):
+    found = problems(cases, B2B, clause("orders", accepted_before_delivery=False))
     assert "retention-acceptance" in rules_of(found, "warning")
-    found = problems(project, B2B, clause("orders", accepted_before_delivery=True))
+    found = problems(cases, B2B, clause("orders", accepted_before_delivery=True))
     assert "retention-acceptance" not in rules_of(found)
 
 
-def test_effective_date_without_rates_names_the_row_to_add(project):
-    found = problems(project, B2B, effective(datetime.date(2026, 7, 1)))
+def test_effective_date_without_rates_names_the_row_to_add(cases):
+    found = problems(cases, B2B, effective(datetime.date(2026, 7, 1)))
     (problem,) = [p for p in found if p.rule == "rates-missing"]
     assert "2026-H2" in problem.message and "data/rates.yaml" in problem.message
     assert problem.file == "companies/case.yaml" and problem.path == "effective_date"
@@ -181,33 +208,33 @@ def test_clause_citing_l441_6_warns_and_is_an_error_in_the_printed_text(project)
     ("logo", "https://example.com/logo.png", "identity-logo"),
     ("logo", "/etc/hosts", "identity-logo"),
 ])
-def test_identity_checks(project, key, value, rule):
+def test_identity_checks(cases, key, value, rule):
     def change(data):
         data["company"][key] = value
-    found = problems(project, B2B, change)
+    found = problems(cases, B2B, change)
     assert rule in rules_of(found, "error")
     assert next(p for p in found if p.rule == rule).path == f"company.{key}"
 
 
-def test_every_error_of_a_file_is_reported_at_once(project):
+def test_every_error_of_a_file_is_reported_at_once(cases):
     def change(data):
         data["company"]["siren"] = "123"
         data["clauses"]["payment_term"] = {"days": 90}
         data["clauses"]["unknown_family"] = {}
-    found = problems(project, B2B, change)
+    found = problems(cases, B2B, change)
     assert {"identity-siren", "payment-term-max", "clause-unknown-family"} <= rules_of(found, "error")
 
 
-def test_parameter_declared_by_the_clause_is_enforced(project):
-    found = problems(project, B2B, clause("contestation_period", days="quinze"))
+def test_parameter_declared_by_the_clause_is_enforced(cases):
+    found = problems(cases, B2B, clause("contestation_period", days="quinze"))
     (problem,) = found
     assert problem.rule == "parameter-type" and "clauses/contestation_period/standard.yaml" in problem.message
 
 
-def test_strict_load_raises_with_every_error(project):
-    path = profile(project, B2B, clause("payment_term", days=75))
+def test_strict_load_raises_with_every_error(cases):
+    path = profile(cases, B2B, clause("payment_term", days=75))
     with pytest.raises(KitError) as exc:
-        load_project(project, [path])
+        load_project(cases, [path])
     assert any(p.rule == "payment-term-max" for p in exc.value.problems)
 
 

@@ -13,8 +13,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import HOSTILE_SLUG
 from pypdf import PdfReader
-from test_site import HOSTILE_SLUG, build_site_once
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
@@ -23,8 +23,9 @@ SHOTS = Path(__file__).parent / "_artifacts" / "site"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent : installez le "
-                                "paquet Debian chromium (.ci/run le fait) pour les tests du site en navigateur")
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent : installez le paquet "
+                                 "Debian chromium (.ci/run le fait) pour les tests du site en navigateur")]
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -33,8 +34,8 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_site_once(tmp_path_factory)
+def built(built_packs) -> Path:
+    return built_packs  # the site built once per session (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
