@@ -15,7 +15,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python build.py all
-	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv --date 2026-06-15
+	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

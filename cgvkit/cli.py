@@ -16,6 +16,7 @@ from cgvkit.commands.batch import cmd_all, cmd_merge
 from cgvkit.commands.dunning import cmd_dunning
 from cgvkit.commands.output import Usage, report
 from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
+from cgvkit.commands.rates import cmd_rates_add
 from cgvkit.commands.site import cmd_site
 from cgvkit.core.errors import KitError
 from cgvkit.documents.batch import parse_shard
@@ -93,9 +94,21 @@ def _parser() -> argparse.ArgumentParser:
                        help="relances du jour : plan et lettres remplies à partir d’un registre CSV")
     p.add_argument("company", type=Path)
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
-    p.add_argument("--date", type=_day, required=True, help="date de la relance, AAAA-MM-JJ")
+    p.add_argument("--date", type=_day, default=date.today(), help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.set_defaults(run=cmd_dunning)
+
+    p = sub.add_parser("rates", parents=[root], help="table des taux (data/rates.yaml)")
+    rates = p.add_subparsers(dest="rates_command", required=True)
+    p = rates.add_parser("add", parents=[root], help="ajoute le semestre suivant, avec ses sources")
+    p.add_argument("half_year", metavar="SEMESTRE", help="le semestre à ajouter, par exemple 2026-H2")
+    p.add_argument("--ecb", required=True, help="taux de refinancement principal de la BCE (%% l’an)")
+    p.add_argument("--legal-consumer", required=True,
+                   help="taux de l’intérêt légal, créancier personne physique hors besoins professionnels (%% l’an)")
+    p.add_argument("--legal-other", required=True, help="taux de l’intérêt légal, autres cas (%% l’an)")
+    p.add_argument("--source", action="append", default=[], required=True,
+                   help="adresse https:// d’une source (arrêté au Journal officiel, BCE) ; répétable")
+    p.set_defaults(run=cmd_rates_add)
 
     p = sub.add_parser("site", parents=[root], help="construit le site interne du recouvrement dans site/")
     p.set_defaults(run=cmd_site)

@@ -150,9 +150,13 @@ def test_bad_ledger_exit_1_and_nothing_written(built_packs):
     assert not (built_packs / "dist" / "bad-run").exists()
 
 
-def test_date_in_a_missing_half_year_exit_1(built_packs):
-    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
-                     "--date", "2026-07-15", "-o", "dist/h2-run")
+def test_date_before_the_rate_table_exit_1(built_packs):
+    bad = built_packs / "ledgers" / "old.csv"
+    lines = (built_packs / "ledgers" / "example.csv").read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join([lines[0], lines[1].replace("2026-06-18", "2014-06-18").replace("2026-04-02", "2014-04-02")])
+                   + "\n", encoding="utf-8")
+    result = run_cli(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/old.csv",
+                     "--date", "2015-02-15", "-o", "dist/h2-run")
     assert result.returncode == 1 and "rates-missing" in result.stderr and "Traceback" not in result.stderr
     assert not (built_packs / "dist" / "h2-run").exists()
 

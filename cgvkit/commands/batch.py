@@ -6,6 +6,7 @@ import sys
 
 from cgvkit.commands.output import report, shown
 from cgvkit.commands.progress import Progress
+from cgvkit.commands.rates import warn_stale_table
 from cgvkit.commands.site import publish
 from cgvkit.documents.batch import build_all, merge_indexes, write_index
 from cgvkit.model.project import load_project
@@ -14,6 +15,7 @@ from cgvkit.model.project import load_project
 def cmd_all(args) -> int:
     project = load_project(args.root, lenient=True)
     report(project.warnings)
+    warn_stale_table(project)
     failed = [p for problems in project.failed.values() for p in problems if p.severity == "error"]
     report(failed)
     dist = args.root / "dist"

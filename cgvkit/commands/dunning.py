@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.dunning.run import run_dunning
+from cgvkit.law.rates import stopped_note
 from cgvkit.model.project import load_project
 
 
@@ -15,9 +16,13 @@ def cmd_dunning(args) -> int:
     company = project.companies[0]
     # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
     out = args.output or args.root / "dist" / "relances" / company.slug / args.date.isoformat()
-    debtors = run_dunning(project, company, ledger, args.date, out)
+    run = run_dunning(project, company, ledger, args.date, out)
+    report(run.warnings)
+    debtors = run.debtors
     counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
     warned = sum(bool(d.warnings) for d in debtors)
     print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
           f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {shown(out)}")
+    if run.stopped:
+        print(f"Taux manquants : {stopped_note(run.stopped)} (voir l’avertissement ci-dessus).")
     return 0

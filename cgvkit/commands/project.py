@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cgvkit.commands.output import report, shown, user_file
+from cgvkit.commands.rates import warn_stale_table
 from cgvkit.documents.pack import build_pack
 from cgvkit.model.project import load_project
 from cgvkit.sources.jsonschema import write_schemas
@@ -19,6 +20,7 @@ def cmd_validate(args) -> int:
     paths = [user_file(p, args.root) for p in args.paths]
     project = load_project(args.root, _company_paths(paths, args.root))
     report(project.warnings)
+    warn_stale_table(project)
     return 0
 
 

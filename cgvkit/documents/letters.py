@@ -146,6 +146,7 @@ def blank_context(company, stage, html: bool) -> dict:
         "invoices": [row], "totals": totals, "count": ph("nombre"), "first_due": ph("échéance"),
         "plural": True, "small_claim": True,
         "notice_date": ph("date de la mise en demeure"),
+        "interest_note": "",
         "terms": terms(company, company.market, company.rates),
         "payment": payment(company, ph("montant"), ph("références des factures"), None),
     }
@@ -221,8 +222,9 @@ def _with(problem: Problem, message: str, rule: str) -> Problem:
     return Problem(problem.file, problem.line, problem.column, problem.path, message, rule)
 
 
-def filled_context(company, debtor, stage, run_date: date, rates, html: bool) -> dict:
-    """The context of one debtor's letter on `run_date`."""
+def filled_context(company, debtor, stage, run_date: date, rates, html: bool, interest_note: str = "") -> dict:
+    """The context of one debtor's letter on `run_date`; `interest_note` (« intérêts arrêtés au …,
+    à parfaire ») when the rate table stops before the run date."""
     claimed = debtor.claimed
     kind = debtor.kind
     rows = [_invoice_row(i, kind) for i in claimed]
@@ -244,6 +246,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool) ->
         "totals": {k: money(v) for k, v in totals.items()},
         "first_due": date_fr(min(i.row.due_date for i in claimed)) if claimed else "",
         "notice_date": date_fr(notices[0]) if notices else "",
+        "interest_note": interest_note,
         "terms": terms(company, kind, rates),
         "payment": payment(company, money(totals["total"]), reference, qr),
     }

@@ -31,6 +31,7 @@ class InvoicePlan:
     indemnity: Decimal = ZERO
     periods: tuple = ()
     interest_from: date | None = None  # interest runs from the day after this date
+    interest_until: date | None = None  # last day counted (before the run date when rates run out)
 
     @property
     def overdue(self) -> bool:
@@ -67,8 +68,15 @@ class DebtorPlan:
                 "total": out + interest + indemnity}
 
 
+def interest_until(table, run_date: date) -> date:
+    """The last day interest can be computed for: the run date, or the last day of the rate table
+    when the table stops before it (the rest is « à parfaire », never a guessed rate)."""
+    return min(run_date, table.last.end)
+
+
 def plan(company, ladder, ledger, table, run_date: date) -> list[DebtorPlan]:
-    """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates."""
+    """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates
+    (a half-year before the table's first row)."""
     debtors: dict = {}
     for row in ledger.rows:
         entry = debtors.get(row.debtor_id)
@@ -96,16 +104,18 @@ def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, probl
         return item
     start = row.due_date if row.debtor_kind == "b2b" else row.formal_notice_date
     item.indemnity = indemnity
-    if start is None or start >= run_date:
+    until = interest_until(table, run_date)
+    if start is None or start >= until:
         return item
     try:
-        result = late_interest(row.outstanding, start, run_date, rule, table)
+        result = late_interest(row.outstanding, start, until, rule, table)
     except KitError as exc:
         column = "due_date" if row.debtor_kind == "b2b" else "formal_notice_date"
         for p in exc.problems:
             problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
         return item
     item.interest, item.periods, item.interest_from = result.interest, tuple(result.periods), start
+    item.interest_until = until
     return item
 
 

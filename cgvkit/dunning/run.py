@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,45 +19,63 @@ from cgvkit.core.files import staged_dir
 from cgvkit.documents.letterfiles import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
 from cgvkit.dunning.ledger import load_ledger
-from cgvkit.dunning.plan import plan
+from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.law.rates import stopped_note
 from cgvkit.model.ladder import ladder_for
 
 CSV_FIELDS = ("debtor_id", "debtor_name", "kind", "action", "stage", "channel", "reason", "invoices",
               "outstanding", "interest", "indemnity", "total", "warnings", "documents")
 
 
-def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path) -> list:
+@dataclass
+class Run:
+    debtors: list
+    warnings: list = field(default_factory=list)  # Problem, severity "warning"
+    stopped: date | None = None  # interest stops here: the rate table ends before the run date
+
+
+def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path) -> Run:
     ladder = ladder_for(company, project.root)
     ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
     debtors = plan(company, ladder, ledger, project.table, run_date)
+    result = Run(debtors)
+    stale = project.table.stale_warning(run_date, f"date de relance {run_date.isoformat()}")
+    if stale is not None:
+        result.warnings.append(stale)
+        result.stopped = interest_until(project.table, run_date)
     rates = _rates(project, ledger, run_date) if any(d.action == "send" for d in debtors) else None
+    note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
         names: set = set()
         for debtor in debtors:
             if debtor.action == "send":
-                _write_letter(project, company, ledger, debtor, run_date, rates, stage, names)
-        (stage / "plan.json").write_text(json.dumps(plan_json(company, run_date, debtors), ensure_ascii=False,
-                                                    indent=2) + "\n", encoding="utf-8")
+                _write_letter(project, company, ledger, debtor, run_date, rates, note, stage, names)
+        (stage / "plan.json").write_text(json.dumps(plan_json(company, run_date, debtors, result.stopped),
+                                                    ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (stage / "plan.csv").write_text(plan_csv(debtors), encoding="utf-8")
-    return debtors
+    return result
 
 
 def _rates(project, ledger, run_date: date):
-    """The rates of the run date's half-year, quoted by the letters; a missing row is an error."""
+    """The rates the letters quote: the run date's half-year, or the table's last one when the
+    table stops before the run date (the letters then say the interest is « à parfaire »)."""
+    table = project.table
+    if run_date > table.last.end:
+        return table.last
     where = Problem(ledger.file, 1, 1, "", "", "rates-missing")
     try:
-        return project.table.for_date(run_date, where=where)
+        return table.for_date(run_date, where=where)
     except KitError as exc:
         raise KitError([Problem(p.file, p.line, p.column, p.path, f"date de relance {run_date.isoformat()} : "
                                 f"{p.message}", p.rule) for p in exc.problems]) from None
 
 
-def _write_letter(project, company, ledger, debtor, run_date, rates, folder: Path, names: set) -> None:
+def _write_letter(project, company, ledger, debtor, run_date, rates, note, folder: Path, names: set) -> None:
     stage = debtor.stage
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage,
-                           lambda html: filled_context(company, debtor, stage, run_date, rates, html), where)
+                           lambda html: filled_context(company, debtor, stage, run_date, rates, html, note), where)
     slug = _unique(_slug(debtor.debtor_id), names)
     _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date)
     debtor.documents = [p.relative_to(folder).as_posix() for p in written]
@@ -78,11 +97,12 @@ def _money(value) -> str:
     return f"{value:.2f}"
 
 
-def plan_json(company, run_date: date, debtors: list) -> dict:
+def plan_json(company, run_date: date, debtors: list, stopped: date | None = None) -> dict:
     """The plan.json contract (README « Relances et recouvrement »): money as "1234.56" strings."""
     return {
         "company": company.slug,
         "date": run_date.isoformat(),
+        "interest_stopped": None if stopped is None else {"date": stopped.isoformat(), "note": stopped_note(stopped)},
         "debtors": [debtor_json(d) for d in debtors],
     }
 
