@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cgvkit.commands.batch import cmd_all, cmd_merge
 from cgvkit.commands.dunning import cmd_dunning
+from cgvkit.commands.journal import cmd_confirm, cmd_history
 from cgvkit.commands.output import Usage, report
 from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
 from cgvkit.commands.rates import cmd_rates_add
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None, default_root: Path | None = None) -> int
     """Run one command; `default_root` is the project used when neither --root nor the
     current folder is one (build.py passes its own folder)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_sub_commands(list(sys.argv[1:] if argv is None else argv)))
     try:
         args.root = project_root(getattr(args, "root", None), default_root)
         return args.run(args)
@@ -44,6 +45,17 @@ def main(argv: list[str] | None = None, default_root: Path | None = None) -> int
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _sub_commands(argv: list[str]) -> list[str]:
+    """`dunning confirm …` and `dunning history …` → the `dunning-confirm` / `dunning-history` parsers
+    (`dunning` itself takes the company file as its first positional argument)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] == "--root" else 1
+    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history"):
+        return argv[:i] + [f"dunning-{argv[i + 1]}"] + argv[i + 2:]
+    return argv
 
 
 def project_root(given: Path | None, default: Path | None) -> Path:
@@ -96,7 +108,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
     p.add_argument("--date", type=_day, default=date.today(), help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    p.add_argument("--confirm", action="store_true", help="inscrit aussitôt la relance au journal")
+    p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
     p.set_defaults(run=cmd_dunning)
+
+    p = sub.add_parser("dunning-confirm", parents=[root],
+                       help="dunning confirm DOSSIER : inscrit au journal une relance envoyée")
+    p.add_argument("run_dir", type=Path, metavar="DOSSIER", help="dossier de la relance (celui de plan.json)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : celui de plan.json)")
+    p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
+    p.set_defaults(run=cmd_confirm)
+
+    p = sub.add_parser("dunning-history", parents=[root],
+                       help="dunning history ENTREPRISE [DÉBITEUR] : le journal des relances")
+    p.add_argument("company", type=Path)
+    p.add_argument("debtor", nargs="?", default=None, metavar="DÉBITEUR", help="identifiant du débiteur")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    p.set_defaults(run=cmd_history)
 
     p = sub.add_parser("rates", parents=[root], help="table des taux (data/rates.yaml)")
     rates = p.add_subparsers(dest="rates_command", required=True)

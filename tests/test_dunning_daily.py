@@ -238,3 +238,268 @@ def test_validate_warns_when_todays_half_year_is_missing(project):
     result = run_main(project, "validate")
     assert result.returncode == 0
     assert ("[rates-stale]" in result.stderr) == (date.today() > date(2026, 6, 30))
+
+
+# --- The journal -----------------------------------------------------------------------------------
+
+RUNS = Path("dist") / "relances" / "atelier-lyonnais"
+
+
+def journal_steps(root: Path):
+    from cgvkit.dunning import journal
+
+    path = root / "data" / "journal" / "atelier-lyonnais.sqlite"
+    con = journal.connect(path, "atelier-lyonnais")
+    try:
+        return journal.steps(con)
+    finally:
+        con.close()
+
+
+def proposed(root: Path, folder: str) -> dict:
+    return {d["debtor_id"]: (d["action"], d["stage"]) for d in plan_of(root / folder)["debtors"]}
+
+
+def test_two_runs_the_same_day_without_confirming_propose_the_same(project):
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-05-01"), line(debtor="D2", number="F2", due="2026-05-03"))
+    first = dunning(project, ledger, "2026-05-20", "-o", "dist/a")
+    second = dunning(project, ledger, "2026-05-20", "-o", "dist/b")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    a, b = plan_of(project / "dist" / "a"), plan_of(project / "dist" / "b")
+    assert a == b and a["steps"] and {s["stage"] for s in a["steps"]} == {"first_reminder"}
+    for step in a["steps"]:
+        for doc in step["documents"]:
+            assert (project / "dist" / "a" / doc["path"]).read_bytes() == \
+                (project / "dist" / "b" / doc["path"]).read_bytes()
+    assert not (project / "data" / "journal").exists()  # a proposal writes no journal
+
+
+def test_confirmed_run_then_the_next_days(project):
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-05-01"))
+    assert dunning(project, ledger, "2026-05-20").returncode == 0
+    folder = RUNS / "2026-05-20"
+    assert proposed(project, folder) == {"D1": ("send", "first_reminder")}
+    result = run_main(project, "dunning", "confirm", str(folder), "--by", "Claire")
+    assert result.returncode == 0, result.stderr
+    assert "1 étape(s)" in result.stdout
+    (step,) = journal_steps(project)
+    assert (step.debtor_id, step.invoice_number, step.stage, step.day, step.confirmed_by) == \
+        ("D1", "F1", "first_reminder", date(2026, 5, 20), "Claire")
+    assert step.channel == "email" and step.amount_claimed == plan_of(project / folder)["steps"][0]["amount_claimed"]
+    (doc, sha), = step.documents
+    assert doc == f"{folder.as_posix()}/letters/D1-first_reminder.txt"
+    import hashlib
+    assert sha == hashlib.sha256((project / doc).read_bytes()).hexdigest()
+    # The same day again: nothing proposed twice, and the confirmed folder is kept as it is.
+    assert dunning(project, ledger, "2026-05-20").returncode == 0
+    assert proposed(project, RUNS / "2026-05-20-2") == {"D1": ("none", None)}
+    assert (project / folder / "confirmed.json").is_file()
+    # The next day: 20 days late, the calendar wants the second reminder (J+15) but the first
+    # reminder gave 7 days (min_gap_days): nothing until 27 May.
+    assert dunning(project, ledger, "2026-05-21").returncode == 0
+    reason = plan_of(project / RUNS / "2026-05-21")["debtors"][0]["reason"]
+    assert proposed(project, RUNS / "2026-05-21") == {"D1": ("none", None)} and "27 mai 2026" in reason
+    assert dunning(project, ledger, "2026-05-27").returncode == 0
+    assert proposed(project, RUNS / "2026-05-27") == {"D1": ("send", "second_reminder")}
+
+
+def test_dunning_confirm_flag_and_history(project):
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-05-01"), line(debtor="D2", name="Autre SAS", number="F2",
+                                                                due="2026-05-02"))
+    result = dunning(project, ledger, "2026-05-20", "--confirm", "--by", "Claire Martin")
+    assert result.returncode == 0, result.stderr
+    assert {s.debtor_id for s in journal_steps(project)} == {"D1", "D2"}
+    history = run_main(project, "dunning", "history", B2B)
+    assert history.returncode == 0, history.stderr
+    assert "2 étape(s)" in history.stdout and "20 mai 2026" in history.stdout
+    assert "Première relance (courriel)" in history.stdout and "Claire Martin" in history.stdout
+    one = run_main(project, "dunning", "history", B2B, "D2")
+    assert "Autre SAS" in one.stdout and "Client Un" not in one.stdout and "1 étape(s)" in one.stdout
+
+
+def test_history_without_journal(project):
+    result = run_main(project, "dunning", "history", B2B)
+    assert result.returncode == 0 and "aucune étape confirmée" in result.stdout
+
+
+def test_confirm_refuses_twice_a_changed_document_and_a_moved_journal(project):
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-05-01"))
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/a").returncode == 0
+    assert dunning(project, ledger, "2026-05-21", "-o", "dist/b").returncode == 0  # another proposal
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/c").returncode == 0
+    letter = project / "dist" / "c" / "letters" / "D1-first_reminder.txt"
+    letter.write_text(letter.read_text(encoding="utf-8") + "ajout\n", encoding="utf-8")
+    changed = run_main(project, "dunning", "confirm", "dist/c", "--by", "x")
+    assert changed.returncode == 1 and "[journal-document]" in changed.stderr
+    assert not (project / "data" / "journal" / "atelier-lyonnais.sqlite").exists()
+    assert run_main(project, "dunning", "confirm", "dist/a", "--by", "x").returncode == 0
+    twice = run_main(project, "dunning", "confirm", "dist/a", "--by", "x")
+    assert twice.returncode == 1 and "[journal-twice]" in twice.stderr
+    moved = run_main(project, "dunning", "confirm", "dist/b", "--by", "x")
+    assert moved.returncode == 1 and "[journal-moved]" in moved.stderr
+    assert len(journal_steps(project)) == 1
+    # A confirmed folder is never overwritten by a new run.
+    again = dunning(project, ledger, "2026-05-20", "-o", "dist/a")
+    assert again.returncode == 1 and "[journal-confirmed]" in again.stderr
+    assert "Traceback" not in changed.stderr + twice.stderr + moved.stderr + again.stderr
+
+
+def test_confirm_of_a_folder_that_is_not_a_run(project):
+    (project / "dist" / "x").mkdir(parents=True)
+    result = run_main(project, "dunning", "confirm", "dist/x", "--by", "x")
+    assert result.returncode == 1 and "[journal-run]" in result.stderr
+    result = run_main(project, "dunning", "confirm", "dist/none", "--by", "x")
+    assert result.returncode == 2
+
+
+def _killed_confirm(root: str, folder: str) -> None:
+    """Child process: confirm, but die (no cleanup, like a kill) after the first step's insert."""
+    import os
+
+    from cgvkit.dunning import journal
+    from cgvkit.dunning.confirm import confirm_run
+
+    real = journal.insert_step
+    count = []
+
+    def insert(con, run_id, step):
+        real(con, run_id, step)
+        count.append(1)
+        if len(count) == 2:
+            os._exit(9)
+
+    journal.insert_step = insert
+    confirm_run(Path(root), Path(root) / folder, None, "x")
+    os._exit(0)
+
+
+def test_a_killed_confirm_leaves_the_journal_as_it_was(project):
+    import multiprocessing
+
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-04-20"))
+    assert dunning(project, ledger, "2026-04-30", "--confirm", "--by", "x").returncode == 0
+    before = journal_steps(project)
+    assert len(before) == 1
+    # Three debtors are due a step on 20 May: the child dies after writing two of them.
+    ledger = write_ledger(project, line(due="2026-04-20"), line(debtor="D2", number="F2", due="2026-05-01"),
+                          line(debtor="D3", number="F3", due="2026-05-01"))
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/run").returncode == 0
+    assert len(plan_of(project / "dist" / "run")["steps"]) == 3
+    child = multiprocessing.get_context("fork").Process(target=_killed_confirm, args=(str(project), "dist/run"))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9
+    assert journal_steps(project) == before
+    assert not (project / "dist" / "run" / "confirmed.json").exists()
+    # The proposal is still valid and confirms in full.
+    assert run_main(project, "dunning", "confirm", "dist/run", "--by", "x").returncode == 0
+    assert len(journal_steps(project)) == 4
+
+
+def test_journal_migrates_from_version_1_and_refuses_a_newer_one(tmp_path):
+    import sqlite3
+
+    from cgvkit.core.errors import KitError
+    from cgvkit.dunning import journal
+
+    path = tmp_path / "j.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript(journal.MIGRATIONS[0])
+    con.execute("INSERT INTO meta VALUES ('company', 'acme')")
+    con.execute("INSERT INTO steps (debtor_id, debtor_name, invoice_number, stage, stage_title, step_date, channel, "
+                "amount_claimed, confirmed_by) VALUES ('D1', 'Un', 'F1', 'first_reminder', 'Première relance', "
+                "'2026-01-10', 'email', '100.00', 'ancien')")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    con = journal.connect(path, "acme")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == journal.VERSION == 2
+    (step,) = journal.steps(con)
+    assert (step.debtor_id, step.stage, step.day, step.confirmed_by) == ("D1", "first_reminder", date(2026, 1, 10),
+                                                                          "ancien")
+    assert con.execute("SELECT run_id FROM steps").fetchone() == (None,)
+    assert con.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+    con.close()
+    assert journal.history(path, "acme") == {("D1", "F1"): [("first_reminder", date(2026, 1, 10))]}
+    with pytest.raises(KitError) as caught:
+        journal.connect(path, "other")
+    assert caught.value.problems[0].rule == "journal-company"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 3")
+    con.commit()
+    con.close()
+    with pytest.raises(KitError) as caught:
+        journal.connect(path, "acme")
+    assert caught.value.problems[0].rule == "journal-version"
+
+
+# --- Planning from the journal: minimum gaps and the ledger's last_stage as a seed ------------------
+
+def _plan(on: str, *rows: str, history=None, reply_days=None, ladder=None):
+    from types import SimpleNamespace as NS
+
+    from cgvkit.dunning.ledger import parse_ledger
+    from cgvkit.dunning.plan import plan
+    from cgvkit.model.ladder import load_default
+
+    root = Path(__file__).resolve().parent.parent
+    ladder = ladder or load_default(root)
+    table = RateTable.load(root / "data" / "rates.yaml", root)
+    letters = {} if reply_days is None else {"reply_days": reply_days}
+    company = NS(market="b2b", letters=letters, clause=lambda family: None)
+    ledger = parse_ledger("\n".join([HEADER, *rows]) + "\n", "ledgers/x.csv", "b2b", ladder.ids)
+    return {d.debtor_id: d for d in plan(company, ladder, ledger, table, date.fromisoformat(on), history)}
+
+
+@pytest.mark.parametrize("sent,on,reply_days,expected", [
+    # A formal notice (no min_gap_days in the ladder) waits for the letters' deadline: 8 days.
+    ("2026-05-01", "2026-05-08", None, None),
+    ("2026-05-01", "2026-05-09", None, "final_notice"),
+    # A profile giving 15 days in its letters waits 15 days.
+    ("2026-05-01", "2026-05-15", 15, None),
+    ("2026-05-01", "2026-05-16", 15, "final_notice"),
+])
+def test_minimum_gap_after_a_formal_notice(sent, on, reply_days, expected):
+    history = {("D1", "F1"): [("formal_notice", date.fromisoformat(sent))]}
+    debtor = _plan(on, line(invoice="2026-01-01", due="2026-02-01"), history=history, reply_days=reply_days)["D1"]
+    assert (debtor.stage.id if debtor.stage else None) == expected
+    if expected is None:
+        assert "délai laissé au débiteur" in debtor.reason
+
+
+def test_min_gap_days_declared_in_the_ladder_wins():
+    from dataclasses import replace
+
+    from cgvkit.model.ladder import Ladder, load_default
+
+    root = Path(__file__).resolve().parent.parent
+    default = load_default(root)
+    stages = tuple(replace(s, min_gap_days=20) if s.id == "formal_notice" else s for s in default.stages)
+    ladder = Ladder(stages, default.documents)
+    history = {("D1", "F1"): [("formal_notice", date(2026, 5, 1))]}
+    assert _plan("2026-05-20", line(invoice="2026-01-01", due="2026-02-01"), history=history, ladder=ladder)["D1"] \
+        .stage is None
+    assert _plan("2026-05-21", line(invoice="2026-01-01", due="2026-02-01"), history=history, ladder=ladder)["D1"] \
+        .stage.id == "final_notice"
+
+
+def test_ledger_last_stage_is_only_a_seed():
+    row = line(invoice="2026-01-01", due="2026-02-01", last="firm_letter")
+    # No journal: the ledger says the firm letter went out; next comes the formal notice.
+    assert _plan("2026-05-20", row)["D1"].stage.id == "formal_notice"
+    # The journal knows better: only the first reminder was confirmed.
+    history = {("D1", "F1"): [("first_reminder", date(2026, 3, 1))]}
+    assert _plan("2026-05-20", row, history=history)["D1"].stage.id == "second_reminder"
+
+
+def test_the_ladder_schema_checks_min_gap_days(project):
+    from tests.conftest import edit
+
+    edit(project / "ladder" / "default.yaml", "    min_gap_days: 7\n", "    min_gap_days: -1\n")
+    result = run_main(project, "validate")
+    assert result.returncode == 1 and "min_gap_days" in result.stderr

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money
+from cgvkit.documents.letters import REPLY_DAYS
 from cgvkit.law.figures import MARKETS, PRESCRIPTION_YEARS, SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.interest import RateRule, late_interest
 from cgvkit.law.penalties import indemnity_amount, rate_rule
@@ -74,9 +75,15 @@ def interest_until(table, run_date: date) -> date:
     return min(run_date, table.last.end)
 
 
-def plan(company, ladder, ledger, table, run_date: date) -> list[DebtorPlan]:
+def plan(company, ladder, ledger, table, run_date: date, history: dict | None = None) -> list[DebtorPlan]:
     """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates
-    (a half-year before the table's first row)."""
+    (a half-year before the table's first row).
+
+    `history` is the journal: (debtor_id, invoice_number) → [(stage id, date sent), ...]. An invoice
+    with journal steps ignores its ledger `last_stage` (a seed for a new journal only).
+    """
+    history = history or {}
+    reply = (getattr(company, "letters", None) or {}).get("reply_days", REPLY_DAYS)
     debtors: dict = {}
     for row in ledger.rows:
         entry = debtors.get(row.debtor_id)
@@ -91,7 +98,7 @@ def plan(company, ladder, ledger, table, run_date: date) -> list[DebtorPlan]:
         debtor.invoices = [_invoice(row, run_date, rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO,
                                     table, ledger, problems)
                            for row in debtor.rows if row.outstanding > 0]
-        _choose(debtor, ladders[debtor.kind], run_date)
+        _choose(debtor, ladders[debtor.kind], run_date, history, reply)
         _warn(debtor, run_date, ladders[debtor.kind])
     problems.raise_if_errors()
     return list(debtors.values())
@@ -119,8 +126,25 @@ def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, probl
     return item
 
 
-def _choose(debtor: DebtorPlan, ladder, run_date: date) -> None:
-    """The stage due today: suspensions first, then the calendar, never more than one step ahead."""
+def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | None]:
+    """The furthest stage sent to the debtor (index, -1 for none) and the date of the latest step
+    (None when only the ledger's `last_stage` seed says so)."""
+    last, when = -1, None
+    for item in debtor.invoices:
+        sent = history.get((debtor.debtor_id, item.row.invoice_number))
+        if sent:
+            for stage_id, day in sent:
+                if stage_id in ladder.ids:
+                    last = max(last, ladder.index(stage_id))
+                when = day if when is None else max(when, day)
+        elif item.row.last_stage in ladder.ids:
+            last = max(last, ladder.index(item.row.last_stage))
+    return last, when
+
+
+def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int) -> None:
+    """The stage due today: suspensions first, then the calendar, never more than one step ahead,
+    and never before the minimum gap since the previous step."""
     if not debtor.invoices:
         debtor.reason = "aucune facture impayée"
         return
@@ -137,13 +161,21 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date) -> None:
         debtor.action = "suspended"
         debtor.reason = f"promesse de paiement au {date_fr(day)} (facture {number}) : relance suspendue jusque-là"
         return
-    sent = [ladder.index(i.row.last_stage) for i in debtor.invoices if i.row.last_stage in ladder.ids]
-    last = max(sent, default=-1)
+    last, when = _last_step(debtor, ladder, history)
+    not_before = None
+    if last >= 0 and when is not None:
+        gap = ladder.stages[last].min_gap_days
+        not_before = when + timedelta(days=reply if gap is None else gap)
     overdue = [i for i in debtor.invoices if i.overdue]
     if overdue:
         _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date)
     else:
         _pre_due(debtor, ladder, run_date, last)
+    if debtor.action == "send" and not_before is not None and run_date < not_before:
+        previous = ladder.stages[last]
+        debtor.action, debtor.stage = "none", None
+        debtor.reason = (f"« {previous.title} » envoyée le {date_fr(when)} : prochaine étape possible le "
+                         f"{date_fr(not_before)} (délai laissé au débiteur)")
 
 
 def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date) -> None:

@@ -15,9 +15,10 @@ from datetime import date
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
-from cgvkit.core.files import staged_dir
+from cgvkit.core.files import sha256_file, staged_dir
 from cgvkit.documents.letterfiles import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
+from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.plan import interest_until, plan
 from cgvkit.law.rates import stopped_note
@@ -34,10 +35,36 @@ class Run:
     stopped: date | None = None  # interest stops here: the rate table ends before the run date
 
 
-def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path) -> Run:
+CONFIRMED = "confirmed.json"  # written into a run folder once its steps are in the journal
+
+
+def run_folder(root: Path, slug: str, run_date: date) -> Path:
+    """`dist/relances/<slug>/<date>/`, or `<date>-2`, `-3`... when that day's run was confirmed:
+    a confirmed run's documents are the journal's proof and are never replaced."""
+    base = root / "dist" / "relances" / slug
+    folder, n = base / run_date.isoformat(), 2
+    while (folder / CONFIRMED).exists():
+        folder, n = base / f"{run_date.isoformat()}-{n}", n + 1
+    return folder
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A path as stored in plan.json and the journal: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, journal_path: Path) -> Run:
+    if (out / CONFIRMED).exists():
+        raise KitError([Problem(shown_path(out, project.root), 1, 1, "", "ce dossier contient une relance déjà "
+                                "confirmée : ses documents sont la preuve du journal, choisissez un autre dossier",
+                                "journal-confirmed")])
     ladder = ladder_for(company, project.root)
     ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
-    debtors = plan(company, ladder, ledger, project.table, run_date)
+    past = journal.history(journal_path, company.slug)
+    debtors = plan(company, ladder, ledger, project.table, run_date, past)
     result = Run(debtors)
     stale = project.table.stale_warning(run_date, f"date de relance {run_date.isoformat()}")
     if stale is not None:
@@ -50,8 +77,11 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path) 
         for debtor in debtors:
             if debtor.action == "send":
                 _write_letter(project, company, ledger, debtor, run_date, rates, note, stage, names)
-        (stage / "plan.json").write_text(json.dumps(plan_json(company, run_date, debtors, result.stopped),
-                                                    ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        data = plan_json(company, run_date, debtors, result.stopped)
+        data["journal"] = {"path": shown_path(journal_path, project.root),
+                           "mark": journal.mark(journal_path, company.slug)}
+        data["steps"] = steps_json(debtors, stage)
+        (stage / "plan.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (stage / "plan.csv").write_text(plan_csv(debtors), encoding="utf-8")
     return result
 
@@ -122,6 +152,23 @@ def debtor_json(d) -> dict:
         } for i in d.invoices],
         "totals": {k: _money(v) for k, v in totals.items()},
     }
+
+
+def steps_json(debtors: list, folder: Path) -> list:
+    """What `dunning confirm` records: one step per debtor and claimed invoice, with the documents'
+    SHA-256 (checked again at confirmation)."""
+    found = []
+    for d in debtors:
+        if d.action != "send":
+            continue
+        documents = [{"path": doc, "sha256": sha256_file(folder / doc)} for doc in d.documents]
+        channel = d.stage.channel + (f"+{d.stage.companion}" if d.stage.companion else "")
+        for i in d.claimed:
+            found.append({"debtor_id": d.debtor_id, "debtor_name": d.name, "invoice_number": i.row.invoice_number,
+                          "stage": d.stage.id, "stage_title": d.stage.title, "channel": channel,
+                          "amount_claimed": _money(i.outstanding + i.interest + i.indemnity),
+                          "documents": documents})
+    return found
 
 
 def plan_csv(debtors: list) -> str:
