@@ -118,8 +118,8 @@ def test_dunning_run_writes_plan_and_letters(dunning, built_packs):
             assert (dunning / doc).is_file()
         total = sum(float(debtor["totals"][k]) for k in ("outstanding", "interest", "indemnity"))
         assert abs(total - float(debtor["totals"]["total"])) < 0.005
-    with (dunning / "plan.csv").open(encoding="utf-8") as handle:
-        assert [r["debtor_id"] for r in csv.DictReader(handle)] == list(debtors)
+    with (dunning / "plan.csv").open(encoding="utf-8-sig") as handle:  # French Excel: BOM, « ; », totals line
+        assert [r["Référence débiteur"] for r in csv.DictReader(handle, delimiter=";")][:-1] == list(debtors)
 
 
 def test_filled_formal_notice_shows_the_cgv_rate_and_a_payment_qr(dunning, built_packs):
