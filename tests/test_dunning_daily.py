@@ -50,6 +50,7 @@ def write_ledger(root: Path, *rows: str, name: str = "test.csv") -> str:
 def line(debtor="D1", name="Client Un SARL", number="F1", invoice="2026-04-01", due="2026-05-01",
          amount="1000.00", paid="", status="open", promise="", notice="", last="", kind="b2b",
          email="compta@client.fr", phone="06 12 34 56 78"):
+    name = name.replace('"', '""')  # CSV quoting
     return (f'{debtor},"{name}",{kind},{email},{phone},"1 rue A, 69001 Lyon",{number},{invoice},{due},{amount},'
             f"{paid},{status},{promise},{notice},{last}")
 
@@ -503,3 +504,122 @@ def test_the_ladder_schema_checks_min_gap_days(project):
     edit(project / "ladder" / "default.yaml", "    min_gap_days: 7\n", "    min_gap_days: -1\n")
     result = run_main(project, "validate")
     assert result.returncode == 1 and "min_gap_days" in result.stderr
+
+
+# --- plan.csv for French Excel ---------------------------------------------------------------------
+
+def test_plan_csv_opens_in_french_excel_and_neutralises_formulas(project):
+    import csv
+    import io
+
+    write_rates(project)
+    ledger = write_ledger(project,
+                          line(name='=HYPERLINK("http://x")', due="2026-05-01", amount="1234.5"),
+                          line(debtor="D2", name="+Plus SARL", number="F2", due="2026-05-01", status="disputed"),
+                          line(debtor="@D3", name="Arobase", number="F3", due="2026-07-01", amount="10"))
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/run").returncode == 0
+    raw = (project / "dist" / "run" / "plan.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    header, first, second, third, total = rows
+    assert header[:4] == ["Référence débiteur", "Débiteur", "Type", "Action"] and "Total (€)" in header
+    cell = dict(zip(header, first, strict=True))
+    assert cell["Débiteur"] == "'=HYPERLINK(\"http://x\")"
+    assert (cell["Type"], cell["Action"], cell["Étape"], cell["Canal"]) == \
+        ("professionnel", "à envoyer", "Première relance", "courriel")
+    # 1 234,50 € due 1 May, run 20 May 2026: 19 days at 2.50 + 10 = 12.50 %:
+    # 1 234.50 × 12.50 % × 19 / 365 = 8.0327… → 8,03 €; + 40 € indemnity = 1 282,53 €.
+    assert (cell["Principal restant dû (€)"], cell["Intérêts (€)"], cell["Indemnités (€)"], cell["Total (€)"]) == \
+        ("1234,50", "8,03", "40,00", "1282,53")
+    assert dict(zip(header, second, strict=True))["Débiteur"] == "'+Plus SARL"
+    assert dict(zip(header, second, strict=True))["Action"] == "suspendu"
+    assert dict(zip(header, third, strict=True))["Référence débiteur"] == "'@D3"
+    assert dict(zip(header, third, strict=True))["Action"] == "aucune"
+    totals = dict(zip(header, total, strict=True))
+    assert totals["Référence débiteur"] == "Total" and "3 débiteur(s)" in totals["Débiteur"]
+    # D2 owes 1 000 + 19 days at 12.50 % (6.5068… → 6.51) + 40 = 1 046,51; D3 10,00 not yet due.
+    # 1 282,53 + 1 046,51 + 10,00 = 2 339,04.
+    assert totals["Total (€)"] == "2339,04" and totals["Principal restant dû (€)"] == "2244,50"
+
+
+def test_safe_cells():
+    from cgvkit.dunning.spreadsheet import safe
+
+    for text in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert safe(text) == "'" + text
+    for text in ("Client", "", "1=1", "F-1"):
+        assert safe(text) == text
+
+
+# --- E-mails, SMS and the mail room ----------------------------------------------------------------
+
+def test_emails_are_ready_to_send_eml_and_sms_carry_their_number(project):
+    from email import policy
+    from email.parser import BytesParser
+
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-05-01"),
+                          line(debtor="D2", name="Sans Courriel", number="F2", due="2026-05-01", email=""),
+                          line(debtor="D3", name="Avant Échéance", number="F3", due="2026-05-23"))
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/a").returncode == 0
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/b").returncode == 0
+    data = plan_of(project / "dist" / "a")
+    assert data["outbox"] == {"emails": ["courriels/D1-first_reminder.eml"], "sms": "sms.csv", "mail_room": None}
+    raw = (project / "dist" / "a" / "courriels" / "D1-first_reminder.eml").read_bytes()
+    assert raw == (project / "dist" / "b" / "courriels" / "D1-first_reminder.eml").read_bytes()  # deterministic
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    letter = (project / "dist" / "a" / "letters" / "D1-first_reminder.txt").read_text(encoding="utf-8")
+    assert message["To"] == "compta@client.fr" and "atelier-lyonnais" in message["From"]
+    assert message["Subject"] == letter.splitlines()[0].partition(":")[2].strip()
+    assert message["Date"] == "Wed, 20 May 2026 09:00:00 +0000" and message["Message-ID"].startswith("<")
+    assert message.get_content().strip() == letter.partition("\n")[2].strip()
+    assert "courriels/D1-first_reminder.eml" in data["debtors"][0]["documents"]  # its SHA-256 goes to the journal
+    d2 = next(d for d in data["debtors"] if d["debtor_id"] == "D2")
+    assert any("adresse électronique" in w for w in d2["warnings"])
+    sms = (project / "dist" / "a" / "sms.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert sms[0] == "Numéro;Débiteur;Message" and sms[1].startswith("06 12 34 56 78;Avant Échéance;")
+    assert "F3" in sms[1]
+
+
+def test_eml_attaches_the_stage_pdf(tmp_path):
+    from email import policy
+    from email.parser import BytesParser
+
+    from pypdf import PdfWriter
+
+    from cgvkit.dunning.outbox import email_message
+
+    pdf = tmp_path / "C1-firm_letter.pdf"
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    with pdf.open("wb") as handle:
+        writer.write(handle)
+    sender = {"name": "Atelier", "email": "compta@atelier.fr"}
+    raw = email_message(sender, "client@x.fr", "Objet : Relance ferme\n\nBonjour,\n", date(2026, 5, 20), [pdf])
+    assert raw == email_message(sender, "client@x.fr", "Objet : Relance ferme\n\nBonjour,\n", date(2026, 5, 20),
+                                [pdf])
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert message["Subject"] == "Relance ferme" and message.is_multipart()
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == pdf.name and attachment.get_content() == pdf.read_bytes()
+    assert message.get_body(("plain",)).get_content() == "Bonjour,\n"
+
+
+@pytest.mark.slow
+def test_mail_room_pdf_holds_every_printed_letter_in_order(project):
+    from pypdf import PdfReader
+
+    write_rates(project)
+    ledger = write_ledger(project, line(invoice="2026-01-15", due="2026-04-01", last="second_reminder"),
+                          line(debtor="D2", name="Deuxième SAS", number="F2", invoice="2026-01-15", due="2026-03-01",
+                               last="firm_letter"))
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/run").returncode == 0
+    folder = project / "dist" / "run"
+    data = plan_of(folder)
+    assert [d["stage"] for d in data["debtors"]] == ["firm_letter", "formal_notice"]
+    merged = PdfReader(folder / data["outbox"]["mail_room"])
+    parts = [PdfReader(folder / next(doc for doc in d["documents"] if doc.endswith(".pdf"))) for d in data["debtors"]]
+    assert len(merged.pages) == sum(len(p.pages) for p in parts)
+    first = merged.pages[0].extract_text()
+    last_part_start = merged.pages[len(parts[0].pages)].extract_text()
+    assert "Client Un" in first and "MISE EN DEMEURE" in last_part_start

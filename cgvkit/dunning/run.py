@@ -6,8 +6,6 @@ a bad ledger or a missing rate writes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,12 +18,11 @@ from cgvkit.documents.letterfiles import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
+from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
 from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.dunning.spreadsheet import plan_csv
 from cgvkit.law.rates import stopped_note
 from cgvkit.model.ladder import ladder_for
-
-CSV_FIELDS = ("debtor_id", "debtor_name", "kind", "action", "stage", "channel", "reason", "invoices",
-              "outstanding", "interest", "indemnity", "total", "warnings", "documents")
 
 
 @dataclass
@@ -74,10 +71,22 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
         names: set = set()
+        letters, sms, emails = [], [], []
         for debtor in debtors:
             if debtor.action == "send":
-                _write_letter(project, company, ledger, debtor, run_date, rates, note, stage, names)
+                slug, outputs, written = _write_letter(project, company, ledger, debtor, run_date, rates, note,
+                                                       stage, names)
+                pdfs = [p for p in written if p.suffix == ".pdf"]
+                letters += pdfs
+                emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms)
         data = plan_json(company, run_date, debtors, result.stopped)
+        data["outbox"] = {"emails": emails, "sms": None, "mail_room": None}
+        if sms:
+            (stage / SMS_LIST).write_text(sms_list(sms), encoding="utf-8")
+            data["outbox"]["sms"] = SMS_LIST
+        if letters:
+            merge_pdfs(letters, stage / MAIL_ROOM)
+            data["outbox"]["mail_room"] = MAIL_ROOM
         data["journal"] = {"path": shown_path(journal_path, project.root),
                            "mark": journal.mark(journal_path, company.slug)}
         data["steps"] = steps_json(debtors, stage)
@@ -100,7 +109,7 @@ def _rates(project, ledger, run_date: date):
                                 f"{p.message}", p.rule) for p in exc.problems]) from None
 
 
-def _write_letter(project, company, ledger, debtor, run_date, rates, note, folder: Path, names: set) -> None:
+def _write_letter(project, company, ledger, debtor, run_date, rates, note, folder: Path, names: set):
     stage = debtor.stage
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
@@ -109,6 +118,30 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
     slug = _unique(_slug(debtor.debtor_id), names)
     _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date)
     debtor.documents = [p.relative_to(folder).as_posix() for p in written]
+    return slug, outputs, written
+
+
+def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_date: date, folder: Path,
+                  sms: list) -> list:
+    """A ready-to-send .eml for each e-mail (with the stage's PDF attached), an SMS line with its
+    number; a missing address or number is a warning on the debtor. Returns the .eml paths."""
+    first = debtor.rows[0]
+    emails = []
+    for out in outputs:
+        if out.channel == "email":
+            if not first.debtor_email:
+                debtor.warnings.append("pas d’adresse électronique dans le registre : courriel à envoyer à la main")
+                continue
+            path = write_email(folder, f"{slug}-{debtor.stage.id}{out.suffix}", company.identity,
+                               first.debtor_email, out.text, run_date, pdfs)
+            emails.append(path.relative_to(folder).as_posix())
+        elif out.channel == "sms":
+            if not first.debtor_phone:
+                debtor.warnings.append("pas de numéro de téléphone dans le registre : SMS à envoyer à la main")
+                continue
+            sms.append((first.debtor_phone, debtor.name, out.text))
+    debtor.documents += emails
+    return emails
 
 
 def _slug(text: str) -> str:
@@ -169,17 +202,3 @@ def steps_json(debtors: list, folder: Path) -> list:
                           "amount_claimed": _money(i.outstanding + i.interest + i.indemnity),
                           "documents": documents})
     return found
-
-
-def plan_csv(debtors: list) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for d in debtors:
-        totals = d.totals()
-        writer.writerow([d.debtor_id, d.name, d.kind, d.action, d.stage.id if d.stage else "",
-                         d.stage.channel if d.stage else "", d.reason,
-                         " ".join(i.row.invoice_number for i in d.invoices),
-                         _money(totals["outstanding"]), _money(totals["interest"]), _money(totals["indemnity"]),
-                         _money(totals["total"]), " | ".join(d.warnings), " ".join(d.documents)])
-    return buffer.getvalue()
