@@ -86,7 +86,7 @@ def test_run_past_the_table_stops_interest_at_its_last_day_and_says_so(project):
     assert "rates add 2026-H2" in warnings[0] and "avertissement" in warnings[0]
     assert result.stdout.count("intérêts arrêtés au 30 juin 2026, à parfaire") == 1
     # The letter says so too.
-    (document,) = debtor["documents"]
+    document = next(d for d in debtor["documents"] if d.endswith(".txt"))
     text = (project / "dist" / "run" / document).read_text(encoding="utf-8")
     assert "intérêts arrêtés au 30 juin 2026, à parfaire" in text
 
@@ -131,7 +131,7 @@ def test_a_run_inside_the_table_has_no_note(project):
     assert result.returncode == 0, result.stderr
     data = plan_of(project / "dist" / "run")
     assert data["interest_stopped"] is None and "rates-stale" not in result.stderr
-    (document,) = data["debtors"][0]["documents"]
+    document = next(d for d in data["debtors"][0]["documents"] if d.endswith(".txt"))
     assert "à parfaire" not in (project / "dist" / "run" / document).read_text(encoding="utf-8")
 
 
@@ -289,8 +289,9 @@ def test_confirmed_run_then_the_next_days(project):
     assert (step.debtor_id, step.invoice_number, step.stage, step.day, step.confirmed_by) == \
         ("D1", "F1", "first_reminder", date(2026, 5, 20), "Claire")
     assert step.channel == "email" and step.amount_claimed == plan_of(project / folder)["steps"][0]["amount_claimed"]
-    (doc, sha), = step.documents
+    (doc, sha), (eml, _) = step.documents
     assert doc == f"{folder.as_posix()}/letters/D1-first_reminder.txt"
+    assert eml == f"{folder.as_posix()}/courriels/D1-first_reminder.eml"
     import hashlib
     assert sha == hashlib.sha256((project / doc).read_bytes()).hexdigest()
     # The same day again: nothing proposed twice, and the confirmed folder is kept as it is.
@@ -623,3 +624,92 @@ def test_mail_room_pdf_holds_every_printed_letter_in_order(project):
     first = merged.pages[0].extract_text()
     last_part_start = merged.pages[len(parts[0].pages)].extract_text()
     assert "Client Un" in first and "MISE EN DEMEURE" in last_part_start
+
+
+# --- The report page -------------------------------------------------------------------------------
+
+class Page:
+    """Text of every element with an id, links, tags seen: enough to read report.html back."""
+
+    def __init__(self, html: str):
+        from html.parser import HTMLParser
+
+        page = self
+        self.text, self.links, self.tags, self.rows = {}, [], set(), {}
+        open_ids: list = []
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                attrs = dict(attrs)
+                page.tags.add(tag)
+                if tag == "a":
+                    page.links.append(attrs.get("href"))
+                if tag in ("br", "meta", "rect", "link", "img"):
+                    return
+                open_ids.append(attrs.get("id"))
+                if attrs.get("id"):
+                    page.text[attrs["id"]] = ""
+                if tag == "tr":
+                    for name in [i for i in open_ids if i]:
+                        page.rows.setdefault(name, []).append("")
+
+            def handle_endtag(self, tag):
+                if tag in ("br", "meta", "rect", "link", "img"):
+                    return
+                if open_ids:
+                    open_ids.pop()
+
+            def handle_data(self, data):
+                for name in [i for i in open_ids if i]:
+                    page.text[name] += data
+                    if page.rows.get(name):
+                        page.rows[name][-1] += data
+
+        Parser().feed(html)
+
+
+def test_report_page_says_what_to_do_today(project):
+    write_rates(project)
+    ledger = write_ledger(project,
+                          line(due="2026-05-01", amount="1000.00"),                                    # 19 days
+                          line(debtor="D2", name="Litige SARL", number="F2", due="2026-03-01", invoice="2026-01-20",
+                               status="disputed", amount="500.00"),                                     # 80 days
+                          line(debtor="D3", name="Ancien SAS", number="F3", due="2026-01-15", invoice="2025-12-15",
+                               amount="200.00", last="final_notice"),                                   # 125 days
+                          line(debtor="D4", name="Futur SAS", number="F4", due="2026-06-30", invoice="2026-05-30",
+                               amount="300.00"))                                                        # not due
+    assert dunning(project, ledger, "2026-05-20", "--confirm", "--by", "x").returncode == 0
+    # Ten days later, D1 has paid half and a new debtor appears.
+    ledger = write_ledger(project, line(due="2026-05-01", amount="1000.00", paid="500.00"),
+                          line(debtor="D2", name="Litige SARL", number="F2", due="2026-03-01", invoice="2026-01-20",
+                               status="disputed", amount="500.00"),
+                          line(debtor="D5", name="Nouveau SAS", number="F5", due="2026-05-20", invoice="2026-04-20",
+                               amount="100.00"))
+    result = dunning(project, ledger, "2026-05-30", "-o", "dist/run")
+    assert result.returncode == 0, result.stderr
+    data = plan_of(project / "dist" / "run")
+    assert data["report"] == "report.html"
+    html = (project / "dist" / "run" / "report.html").read_text(encoding="utf-8")
+    page = Page(html)
+    assert "script" not in page.tags and "svg" in page.tags
+    assert all(link and "://" not in link for link in page.links)  # relative links only
+    for link in page.links:
+        assert (project / "dist" / "run" / link).is_file(), link
+    # Outstanding: 500 + 500 + 100 = 1 100 €, all overdue (29, 90 and 10 days late).
+    assert page.text["outstanding"].replace("\u202f", " ").replace("\u00a0", " ") == "1 100,00 €"
+    buckets = page.rows["buckets"][-1].split("€")
+    assert [b.strip().replace("\u00a0", " ").replace("\u202f", " ") for b in buckets[:4]] == \
+        ["600,00", "0,00", "500,00", "0,00"]
+    # DSO, amount-weighted age since the invoice date: D1 500 € × 59 days (1 April → 30 May),
+    # D2 500 × 130 (20 January), D5 100 × 40 (20 April): 98 500 / 1 100 = 89.5… → 90 days.
+    assert page.text["dso"] == "90 jours"
+    sends = " ".join(page.rows["sends"])
+    assert "Nouveau SAS" in sends and "Première relance" in sends and "courriel" in sends
+    # D1's first reminder was confirmed ten days ago (gap 7 days): 29 days late, the second reminder.
+    assert "Client Un" in sends and "Deuxième relance" in sends
+    suspended = " ".join(page.rows["suspended"])
+    assert "Litige SARL" in suspended and "contest" in suspended
+    changes = page.text["changes"]
+    assert "D1" in changes and "paiement reçu" in changes
+    assert "D5" in changes and "nouveau dossier" in changes
+    assert "D3" in changes and "absent du registre" in changes and "D4" in changes

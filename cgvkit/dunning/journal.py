@@ -202,3 +202,15 @@ def record(con: sqlite3.Connection, run_date: date, plan_sha256: str, folder: st
         raise
     con.execute("COMMIT")
     return run_id
+
+
+def last_run(path: Path, company: str) -> tuple[str, str] | None:
+    """(date, folder) of the last confirmed run, or None."""
+    if not path.exists():
+        return None
+    con = connect(path, company)
+    try:
+        row = con.execute("SELECT run_date, folder FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        con.close()
+    return None if row is None else (row[0], row[1])

@@ -20,6 +20,7 @@ from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
 from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.dunning.report import write_report
 from cgvkit.dunning.spreadsheet import plan_csv
 from cgvkit.law.rates import stopped_note
 from cgvkit.model.ladder import ladder_for
@@ -87,6 +88,9 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
         if letters:
             merge_pdfs(letters, stage / MAIL_ROOM)
             data["outbox"]["mail_room"] = MAIL_ROOM
+        write_report(project.root, company, run_date, debtors, stage, result.stopped,
+                     journal.last_run(journal_path, company.slug), data["outbox"], shown_path(out, project.root))
+        data["report"] = "report.html"
         data["journal"] = {"path": shown_path(journal_path, project.root),
                            "mark": journal.mark(journal_path, company.slug)}
         data["steps"] = steps_json(debtors, stage)
