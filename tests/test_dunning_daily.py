@@ -122,6 +122,10 @@ def test_printed_letters_carry_the_note_next_to_the_interest(project):
     assert html.count("intérêts arrêtés au 30\u00a0juin 2026, à parfaire") + \
         html.count("intérêts arrêtés au 30 juin 2026, à parfaire") == 2
     assert "jusqu’à complet paiement" in html
+    # A formal notice's deadline runs from its receipt; its total is stated as of the letter's date.
+    assert "à compter de la réception de la présente" in html
+    assert "arrêté au 1er septembre 2026" in html
+    assert "au plus tard le" not in html
 
 
 def test_a_run_inside_the_table_has_no_note(project):
@@ -713,3 +717,17 @@ def test_report_page_says_what_to_do_today(project):
     assert "D1" in changes and "paiement reçu" in changes
     assert "D5" in changes and "nouveau dossier" in changes
     assert "D3" in changes and "absent du registre" in changes and "D4" in changes
+
+
+def test_warns_when_a_due_date_is_beyond_the_payment_term_or_the_legal_cap(project):
+    write_rates(project)
+    # The company's CGV: 45 days from the invoice date.
+    ledger = write_ledger(project, line(invoice="2026-04-02", due="2026-06-18"),            # 77 days: both
+                          line(debtor="D2", number="F2", invoice="2026-04-01", due="2026-05-20"),  # 49: the CGV
+                          line(debtor="D3", number="F3", invoice="2026-04-01", due="2026-05-16"))  # 45: fine
+    assert dunning(project, ledger, "2026-06-25", "-o", "dist/run").returncode == 0
+    warnings = {d["debtor_id"]: " ".join(d["warnings"]) for d in plan_of(project / "dist" / "run")["debtors"]}
+    assert "77 jours" in warnings["D1"] and "délai des CGV (45 jours, soit le 17 mai 2026)" in warnings["D1"]
+    assert "plafond légal de 60 jours" in warnings["D1"] and "L441-10" in warnings["D1"]
+    assert "délai des CGV" in warnings["D2"] and "plafond légal" not in warnings["D2"]
+    assert "échéance" not in warnings["D3"]

@@ -13,7 +13,14 @@ from decimal import Decimal
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money
 from cgvkit.documents.letters import REPLY_DAYS
-from cgvkit.law.figures import MARKETS, PRESCRIPTION_YEARS, SMALL_CLAIM, STATUTORY_ECB_MARGIN
+from cgvkit.law.figures import (
+    MARKETS,
+    PAYMENT_TERM_EOM_MAX_DAYS,
+    PAYMENT_TERM_MAX_DAYS,
+    PRESCRIPTION_YEARS,
+    SMALL_CLAIM,
+    STATUTORY_ECB_MARGIN,
+)
 from cgvkit.law.interest import RateRule, late_interest
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 
@@ -83,6 +90,8 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     with journal steps ignores its ledger `last_stage` (a seed for a new journal only).
     """
     history = history or {}
+    clause = company.clause("payment_term")
+    term = clause.params if clause is not None else {}
     reply = (getattr(company, "letters", None) or {}).get("reply_days", REPLY_DAYS)
     debtors: dict = {}
     for row in ledger.rows:
@@ -100,6 +109,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
                            for row in debtor.rows if row.outstanding > 0]
         _choose(debtor, ladders[debtor.kind], run_date, history, reply)
         _warn(debtor, run_date, ladders[debtor.kind])
+        _warn_terms(debtor, term)
     problems.raise_if_errors()
     return list(debtors.values())
 
@@ -211,6 +221,36 @@ def _pre_due(debtor: DebtorPlan, ladder, run_date: date, last: int) -> None:
         return
     debtor.action, debtor.stage = "send", ladder.stages[due[-1]]
     debtor.reason = f"échéance le {date_fr(nearest)}"
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
+    """An invoice due later than the company's own payment term, or than the legal cap between
+    professionals (C. com. art. L441-10 I: 60 days from the invoice, or 45 days end of month)."""
+    days, eom = term.get("days"), bool(term.get("end_of_month"))
+    for item in debtor.invoices:
+        row = item.row
+        late = (row.due_date - row.invoice_date).days
+        found = []
+        if days and term.get("when") not in ("commande", "livraison"):
+            limit = row.invoice_date + timedelta(days=days)
+            limit = _month_end(limit) if eom else limit
+            if row.due_date > limit:
+                found.append(f"le délai des CGV ({days} jours{' fin de mois' if eom else ''}, soit le {date_fr(limit)})")
+        if debtor.kind == "b2b":
+            cap = _month_end(row.invoice_date + timedelta(days=PAYMENT_TERM_EOM_MAX_DAYS)) if eom else \
+                row.invoice_date + timedelta(days=PAYMENT_TERM_MAX_DAYS)
+            if row.due_date > cap:
+                rule = f"{PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois" if eom else f"{PAYMENT_TERM_MAX_DAYS} jours"
+                found.append(f"le plafond légal de {rule} (C. com. art. L441-10 I, soit le {date_fr(cap)})")
+        if found:
+            debtor.warnings.append(f"facture {row.invoice_number} : échéance le {date_fr(row.due_date)}, {late} jours "
+                                   f"après la facture du {date_fr(row.invoice_date)}, au-delà de "
+                                   f"{' et de '.join(found)} — vérifiez l’échéance saisie")
 
 
 def _add_years(day: date, years: int) -> date:
