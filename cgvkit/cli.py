@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cgvkit.commands.batch import cmd_all, cmd_merge
 from cgvkit.commands.dunning import cmd_dunning
-from cgvkit.commands.journal import cmd_confirm, cmd_history
+from cgvkit.commands.journal import cmd_confirm, cmd_document, cmd_history
 from cgvkit.commands.output import Usage, report
 from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
 from cgvkit.commands.rates import cmd_rates_add
@@ -53,7 +53,7 @@ def _sub_commands(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         i += 2 if argv[i] == "--root" else 1
-    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history"):
+    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document"):
         return argv[:i] + [f"dunning-{argv[i + 1]}"] + argv[i + 2:]
     return argv
 
@@ -126,6 +126,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("debtor", nargs="?", default=None, metavar="DÉBITEUR", help="identifiant du débiteur")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
     p.set_defaults(run=cmd_history)
+
+    p = sub.add_parser("dunning-document", parents=[root],
+                       help="dunning document ENTREPRISE DÉBITEUR DOCUMENT : échéancier, reconnaissance de dette "
+                            "ou note de saisine remplis pour un débiteur")
+    p.add_argument("company", type=Path)
+    p.add_argument("debtor", metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
+    p.add_argument("kind", metavar="DOCUMENT", help="payment_plan, debt_acknowledgement ou court_cover_note")
+    p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    p.add_argument("--date", type=_day, default=date.today(), help="date du document (défaut : aujourd’hui)")
+    p.add_argument("--schedule", action="append", default=[], metavar="AAAA-MM-JJ:MONTANT",
+                   help="une échéance de l’échéancier (répétable ; la dernière sans montant prend le reste)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/documents/)")
+    p.set_defaults(run=cmd_document)
 
     p = sub.add_parser("rates", parents=[root], help="table des taux (data/rates.yaml)")
     rates = p.add_subparsers(dest="rates_command", required=True)

@@ -731,3 +731,56 @@ def test_warns_when_a_due_date_is_beyond_the_payment_term_or_the_legal_cap(proje
     assert "plafond légal de 60 jours" in warnings["D1"] and "L441-10" in warnings["D1"]
     assert "délai des CGV" in warnings["D2"] and "plafond légal" not in warnings["D2"]
     assert "échéance" not in warnings["D3"]
+
+
+# --- On-demand documents ---------------------------------------------------------------------------
+
+def test_parse_schedule():
+    from decimal import Decimal
+
+    from cgvkit.dunning.ondemand import parse_schedule
+
+    total = Decimal("1000.00")
+    assert parse_schedule(["2026-07-01:400", "2026-08-01:600,00"], total) == \
+        [(date(2026, 7, 1), Decimal("400")), (date(2026, 8, 1), Decimal("600.00"))]
+    assert parse_schedule(["2026-07-01:400", "2026-08-01"], total)[-1] == (date(2026, 8, 1), Decimal("600.00"))
+    for bad in (["2026-07-01:400", "2026-07-01"], ["2026-07-01:400"], ["01/07/2026:1000"], ["2026-07-01:abc"],
+                ["2026-07-01:0", "2026-08-01"], ["2026-07-01", "2026-08-01:100"], ["2026-07-01:1000", "2026-08-01"],
+                ["2026-07-01:999.999", "2026-08-01"]):
+        with pytest.raises(ValueError):
+            parse_schedule(bad, total)
+
+
+def test_document_errors_are_located_and_write_nothing(project):
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-05-01"), line(debtor="D2", number="F2", due="2026-07-01"))
+    cases = [(("D9", "payment_plan"), "[document-debtor]"), (("D2", "payment_plan"), "[document-debtor]"),
+             (("D1", "lettre_au_pere_noel"), "[document-kind]"),
+             (("D1", "payment_plan", "--schedule", "2026-07-01:10"), "[document-schedule]")]
+    for args, rule in cases:
+        result = run_main(project, "dunning", "document", B2B, *args, "--ledger", ledger, "--date", "2026-05-20")
+        assert result.returncode == 1 and rule in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (project / "dist" / "relances").exists()
+
+
+@pytest.mark.slow
+def test_payment_plan_and_court_cover_note_for_one_debtor(project):
+    from pypdf import PdfReader
+
+    write_rates(project)
+    ledger = write_ledger(project, line(due="2026-05-01"))
+    assert dunning(project, ledger, "2026-05-20", "--confirm", "--by", "Claire Martin").returncode == 0
+    # 1 000 € due 1 May, on 1 June: 31 days at 12.50 % = 10.6164… → 10.62 €, + 40 € → 1 050,62 €.
+    result = run_main(project, "dunning", "document", B2B, "D1", "payment_plan", "--ledger", ledger,
+                      "--date", "2026-06-01", "--schedule", "2026-06-15:500", "--schedule", "2026-07-15")
+    assert result.returncode == 0, result.stderr
+    folder = project / "dist" / "relances" / "atelier-lyonnais" / "documents"
+    text = " ".join(page.extract_text() for page in PdfReader(folder / "D1-payment_plan-2026-06-01.pdf").pages)
+    flat = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+    assert "15 juin 2026 500,00 €" in flat and "15 juillet 2026 550,62 €" in flat and "1 050,62 €" in flat
+    result = run_main(project, "dunning", "document", B2B, "D1", "court_cover_note", "--ledger", ledger,
+                      "--date", "2026-06-01")
+    assert result.returncode == 0, result.stderr
+    html = (folder / "D1-court_cover_note-2026-06-01.html").read_text(encoding="utf-8")
+    assert "Relances effectuées (journal)" in html and "20 mai 2026" in html and "Première relance" in html
+    assert "Claire Martin" in html and "courriel" in html

@@ -62,7 +62,7 @@ def test_b2b_letters_quote_the_same_rate_and_indemnity_as_the_cgv(built_packs):
 
 def test_formal_notice_says_what_the_law_requires(built_packs):
     text = pdf_text(built_packs / "dist" / B2B / "letters" / "formal_notice.pdf")
-    for words in ("MISE EN DEMEURE", "1344 du Code civil", "avis de réception", "au plus tard le",
+    for words in ("MISE EN DEMEURE", "1344 du Code civil", "avis de réception", "à compter de la réception",
                   "SIREN", "[Nom du débiteur]"):
         assert words.lower() in text.lower(), words
 

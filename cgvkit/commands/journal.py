@@ -1,4 +1,5 @@
-"""`dunning confirm RUN_DIR` and `dunning history COMPANY [DEBTOR]`: the journal of what was sent."""
+"""`dunning confirm RUN_DIR`, `dunning history COMPANY [DEBTOR]` (the journal of what was sent) and
+`dunning document COMPANY DEBTOR KIND` (a payment plan, debt acknowledgement or court cover note)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from cgvkit.commands.output import Usage, shown, user_file
 from cgvkit.core.french import date_fr, money
 from cgvkit.dunning import journal
 from cgvkit.dunning.confirm import confirm_run
+from cgvkit.dunning.ondemand import write_document
 from cgvkit.model.ladder import CHANNEL_NAMES
 from cgvkit.model.project import load_project
 
@@ -66,4 +68,15 @@ def cmd_history(args) -> int:
                   f"{step.invoice_number}, {money(step.amount_claimed)} réclamés, confirmé par {step.confirmed_by}")
             for path_, sha in step.documents:
                 print(f"      {path_}  SHA-256 {sha}")
+    return 0
+
+
+def cmd_document(args) -> int:
+    project = load_project(args.root, [user_file(args.company, args.root)])
+    company = project.companies[0]
+    out = args.output or args.root / "dist" / "relances" / company.slug / "documents"
+    written = write_document(project, company, user_file(args.ledger, args.root), args.debtor, args.kind, args.date,
+                             out, journal_file(args, company.slug), args.schedule)
+    for path in written:
+        print(f"document écrit : {shown(path)}")
     return 0

@@ -147,6 +147,7 @@ def blank_context(company, stage, html: bool) -> dict:
         "plural": True, "small_claim": True,
         "notice_date": ph("date de la mise en demeure"),
         "interest_note": "",
+        "schedule": [], "steps": [],
         "terms": terms(company, company.market, company.rates),
         "payment": payment(company, ph("montant"), ph("références des factures"), None),
     }
@@ -222,7 +223,8 @@ def _with(problem: Problem, message: str, rule: str) -> Problem:
     return Problem(problem.file, problem.line, problem.column, problem.path, message, rule)
 
 
-def filled_context(company, debtor, stage, run_date: date, rates, html: bool, interest_note: str = "") -> dict:
+def filled_context(company, debtor, stage, run_date: date, rates, html: bool, interest_note: str = "",
+                   extra: dict | None = None) -> dict:
     """The context of one debtor's letter on `run_date`; `interest_note` (« intérêts arrêtés au …,
     à parfaire ») when the rate table stops before the run date."""
     claimed = debtor.claimed
@@ -249,6 +251,8 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
         "interest_note": interest_note,
         "terms": terms(company, kind, rates),
         "payment": payment(company, money(totals["total"]), reference, qr),
+        "schedule": [], "steps": [],  # on-demand documents: payment plan schedule, journal steps
+        **(extra or {}),
     }
 
 
