@@ -14,8 +14,8 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python build.py all
 	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv
+	$(BIN)/python build.py all
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
