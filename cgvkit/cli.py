@@ -111,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
     p.add_argument("--confirm", action="store_true", help="inscrit aussitôt la relance au journal")
     p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
+    p.add_argument("--jobs", type=_positive, default=None, help="lettres imprimées en parallèle (défaut : nombre de cœurs)")
     p.set_defaults(run=cmd_dunning)
 
     p = sub.add_parser("dunning-confirm", parents=[root],

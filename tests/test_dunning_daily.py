@@ -784,3 +784,67 @@ def test_payment_plan_and_court_cover_note_for_one_debtor(project):
     html = (folder / "D1-court_cover_note-2026-06-01.html").read_text(encoding="utf-8")
     assert "Relances effectuées (journal)" in html and "20 mai 2026" in html and "Première relance" in html
     assert "Claire Martin" in html and "courriel" in html
+
+
+@pytest.mark.slow
+def test_formal_notice_with_three_invoices_fits_on_one_signed_page(project):
+    from pypdf import PdfReader
+
+    write_rates(project)
+    rows = [line(number=f"F{n}", invoice="2025-11-01", due=f"2025-12-{n + 10}", amount=f"{n}840.00",
+                 last="firm_letter") for n in (1, 2, 3)]
+    ledger = write_ledger(project, *rows)
+    assert dunning(project, ledger, "2026-06-15", "-o", "dist/run").returncode == 0
+    data = plan_of(project / "dist" / "run")
+    (debtor,) = data["debtors"]
+    assert debtor["stage"] == "formal_notice" and len(debtor["invoices"]) == 3
+    pdf = PdfReader(project / "dist" / "run" / next(d for d in debtor["documents"] if d.endswith(".pdf")))
+    assert len(pdf.pages) == 1
+    text = pdf.pages[0].extract_text()
+    assert "Claire Martin" in text and "MISE EN DEMEURE" in text
+    # Interest lines of each half-year sit right under the penalty paragraph, before the indemnity.
+    assert text.index("pénalités de retard") < text.index("Facture F1 : du") < text.index("indemnité forfaitaire")
+    # Proper names, e-mail addresses and IBANs are never hyphenated.
+    flat = text.replace("\n", " ")
+    assert "compta@atelier-lyonnais.example" in flat and "Atelier Lyonnais de Menuiserie" in flat
+    assert "Menui-" not in text and "lyon-" not in text
+
+
+def test_printed_letters_carry_the_company_logo(project):
+    from cgvkit.documents.letters import filled_context, render_stage
+    from cgvkit.dunning.ledger import parse_ledger
+    from cgvkit.dunning.plan import plan
+    from cgvkit.model.ladder import ladder_for
+    from cgvkit.model.project import load_project
+    from tests.conftest import edit
+
+    write_rates(project)
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+    (project / "data" / "logo.svg").write_text(svg, encoding="utf-8")
+    edit(project / B2B, "  bic: AGRIFRPP\n", "  bic: AGRIFRPP\n  logo: data/logo.svg\n")
+    loaded = load_project(project, [project / B2B])
+    company = loaded.companies[0]
+    ladder = ladder_for(company, project)
+    ledger = parse_ledger("\n".join([HEADER, line(due="2026-04-01", last="second_reminder")]) + "\n",
+                          "ledgers/x.csv", "b2b", ladder.ids)
+    (debtor,) = plan(company, ladder, ledger, loaded.table, date(2026, 5, 20))
+    assert debtor.stage.id == "firm_letter"
+    (letter,) = render_stage(project, debtor.stage, lambda html: filled_context(
+        company, debtor, debtor.stage, date(2026, 5, 20), loaded.table.last, html))
+    assert '<img class="logo" src="data:image/svg+xml;base64,' in letter.text
+
+
+@pytest.mark.slow
+def test_letters_printed_in_parallel_are_the_same_bytes(project):
+    write_rates(project)
+    rows = [line(debtor=f"D{n}", number=f"F{n}", invoice="2026-01-15", due="2026-03-01", last="firm_letter")
+            for n in range(3)]
+    ledger = write_ledger(project, *rows)
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/one", "--jobs", "1").returncode == 0
+    assert dunning(project, ledger, "2026-05-20", "-o", "dist/two", "--jobs", "2").returncode == 0
+    one, two = project / "dist" / "one", project / "dist" / "two"
+    pdfs = sorted(p.relative_to(one) for p in one.rglob("*.pdf"))
+    assert len(pdfs) == 4  # three formal notices and the mail-room PDF
+    for path in pdfs:
+        assert (one / path).read_bytes() == (two / path).read_bytes(), path
+    assert plan_of(one)["steps"] == plan_of(two)["steps"]

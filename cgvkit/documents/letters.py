@@ -8,10 +8,13 @@ rendering, an element the stage `contains` but the template did not mark is an e
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import segno.helpers
 from jinja2 import TemplateError
@@ -25,13 +28,13 @@ from cgvkit.law.figures import SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
 from cgvkit.law.interest import RateRule
 from cgvkit.law.penalties import indemnity_amount, rate_rule
+from cgvkit.model.company import logo_path
 
 ZERO = Decimal("0.00")
 LEGAL = RateRule("legal", Decimal(0))
-CONVENTION = ("Mode de calcul : intérêts simples, par jour calendaire, sur une base de 365 jours (années "
-              "bissextiles comprises), appliqués au montant TTC restant dû ; un retard qui s'étend sur deux "
-              "semestres est découpé, chaque jour portant le taux de son semestre ; les intérêts de chaque "
-              "facture sont arrondis au centime, une seule fois, après addition des périodes.")
+CONVENTION = ("Mode de calcul : intérêts simples par jour calendaire, base 365 jours (années bissextiles "
+              "comprises), sur le montant TTC restant dû ; chaque jour porte le taux de son semestre ; intérêts "
+              "arrondis au centime une fois par facture, après addition des périodes.")
 REPLY_DAYS = 8
 
 
@@ -153,6 +156,15 @@ def blank_context(company, stage, html: bool) -> dict:
     }
 
 
+def logo_uri(value: str | None, root) -> str | None:
+    """The company logo inlined as a data URI (the HTML stands alone, the PDF engine fetches nothing)."""
+    if not value:
+        return None
+    path = logo_path(value, Path(root))
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
 def render_stage(root, stage, make, where: Problem | None = None) -> list[Rendered]:
     """Render a stage (and its companion document) and check its contents; raises KitError.
 
@@ -171,6 +183,7 @@ def render_stage(root, stage, make, where: Problem | None = None) -> list[Render
         printed = channel in ("letter", "registered_letter")
         name = f"letters/{stage.id}{'.email' if suffix else ''}.{'html' if printed else 'txt'}"
         context = make(printed)
+        context.setdefault("logo", logo_uri(context["sender"].get("logo"), root) if printed else None)
         try:
             text = render(root, name, **context, has=has, channel=channel)
         except TemplateError as exc:  # TemplateNotFound, UndefinedError: a template or ladder mistake

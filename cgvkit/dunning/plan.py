@@ -21,7 +21,7 @@ from cgvkit.law.figures import (
     SMALL_CLAIM,
     STATUTORY_ECB_MARGIN,
 )
-from cgvkit.law.interest import RateRule, late_interest
+from cgvkit.law.interest import RateRule, late_interest, periods
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 
 ZERO = Decimal("0.00")
@@ -103,9 +103,10 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     rules = {"b2b": rate_rule(company) or STATUTORY, "b2c": LEGAL}
     indemnity = indemnity_amount(company)
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
+    spans: dict = {}  # (start, until, rule) → periods: many invoices share a due date
     for debtor in debtors.values():
         debtor.invoices = [_invoice(row, run_date, rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO,
-                                    table, ledger, problems)
+                                    table, ledger, problems, spans)
                            for row in debtor.rows if row.outstanding > 0]
         _choose(debtor, ladders[debtor.kind], run_date, history, reply)
         _warn(debtor, run_date, ladders[debtor.kind])
@@ -114,7 +115,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     return list(debtors.values())
 
 
-def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, problems) -> InvoicePlan:
+def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, problems, spans: dict) -> InvoicePlan:
     days = max(0, (run_date - row.due_date).days)
     item = InvoicePlan(row, days, row.outstanding)
     if days == 0:
@@ -125,7 +126,11 @@ def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, probl
     if start is None or start >= until:
         return item
     try:
-        result = late_interest(row.outstanding, start, until, rule, table)
+        key = (start, until, rule)
+        found = spans.get(key)
+        if found is None:
+            found = spans[key] = periods(start, until, rule, table)
+        result = late_interest(row.outstanding, start, until, rule, table, found)
     except KitError as exc:
         column = "due_date" if row.debtor_kind == "b2b" else "formal_notice_date"
         for p in exc.problems:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import sha256_file, staged_dir
-from cgvkit.documents.letterfiles import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
 from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.dunning.printing import print_all
 from cgvkit.dunning.report import write_report
 from cgvkit.dunning.spreadsheet import plan_csv
 from cgvkit.law.rates import stopped_note
@@ -54,7 +54,10 @@ def shown_path(path: Path, root: Path) -> str:
         return str(path.resolve())
 
 
-def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, journal_path: Path) -> Run:
+def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, journal_path: Path,
+                jobs: int | None = None) -> Run:
+    """Plan, then write every output of the run into `out` (atomically); letters are printed in
+    `jobs` processes (default: the core count)."""
     if (out / CONFIRMED).exists():
         raise KitError([Problem(shown_path(out, project.root), 1, 1, "", "ce dossier contient une relance déjà "
                                 "confirmée : ses documents sont la preuve du journal, choisissez un autre dossier",
@@ -72,14 +75,17 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
         names: set = set()
-        letters, sms, emails = [], [], []
+        letters, sms, emails, rendered = [], [], [], []
         for debtor in debtors:
             if debtor.action == "send":
-                slug, outputs, written = _write_letter(project, company, ledger, debtor, run_date, rates, note,
-                                                       stage, names)
-                pdfs = [p for p in written if p.suffix == ".pdf"]
-                letters += pdfs
-                emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms)
+                rendered.append((debtor, *_write_letter(project, company, ledger, debtor, run_date, rates, note,
+                                                        stage, names)))
+        to_print = [(p.with_suffix(".html"), p) for *_, written in rendered for p in written if p.suffix == ".pdf"]
+        print_all(to_print, project.root, run_date, jobs)
+        for debtor, slug, outputs, written in rendered:
+            pdfs = [p for p in written if p.suffix == ".pdf"]
+            letters += pdfs
+            emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms)
         data = plan_json(company, run_date, debtors, result.stopped)
         data["outbox"] = {"emails": emails, "sms": None, "mail_room": None}
         if sms:
@@ -120,7 +126,17 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
     outputs = render_stage(project.root, stage,
                            lambda html: filled_context(company, debtor, stage, run_date, rates, html, note), where)
     slug = _unique(_slug(debtor.debtor_id), names)
-    _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date)
+    stem = folder / "letters" / f"{slug}-{stage.id}"
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for out in outputs:  # the same files as documents.letterfiles.write_rendered; PDFs printed later
+        target = stem.parent / f"{stem.name}{out.suffix}"
+        if out.kind == "html":
+            target.with_name(target.name + ".html").write_text(out.text, encoding="utf-8")
+            written += [target.with_name(target.name + ".html"), target.with_name(target.name + ".pdf")]
+        else:
+            target.with_name(target.name + ".txt").write_text(out.text, encoding="utf-8")
+            written.append(target.with_name(target.name + ".txt"))
     debtor.documents = [p.relative_to(folder).as_posix() for p in written]
     return slug, outputs, written
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
@@ -39,6 +40,7 @@ def half_year_of(day: date) -> str:
     return f"{day.year}-H{1 if day.month <= 6 else 2}"
 
 
+@cache
 def half_year_bounds(label: str) -> tuple[date, date]:
     """First and last day (both inclusive) of a half-year such as "2026-H1"."""
     match = _LABEL.fullmatch(label)
