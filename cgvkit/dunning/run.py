@@ -64,6 +64,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
                                 "journal-confirmed")])
     ladder = ladder_for(company, project.root)
     ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
+    seen = journal.mark(journal_path, company.slug)  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug)
     debtors = plan(company, ladder, ledger, project.table, run_date, past)
     result = Run(debtors)
@@ -97,8 +98,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
         write_report(project.root, company, run_date, debtors, stage, result.stopped,
                      journal.last_run(journal_path, company.slug), data["outbox"], shown_path(out, project.root))
         data["report"] = "report.html"
-        data["journal"] = {"path": shown_path(journal_path, project.root),
-                           "mark": journal.mark(journal_path, company.slug)}
+        data["journal"] = {"path": shown_path(journal_path, project.root), "mark": seen}
         data["steps"] = steps_json(debtors, stage)
         (stage / "plan.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (stage / "plan.csv").write_text(plan_csv(debtors), encoding="utf-8")
