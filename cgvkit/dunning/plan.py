@@ -30,7 +30,7 @@ LEGAL = RateRule("legal", Decimal(0))
 STATUTORY = RateRule("ecb_plus", STATUTORY_ECB_MARGIN)  # L441-10 II when the CGV stipulate nothing
 
 
-@dataclass
+@dataclass(slots=True)  # one per open invoice: a million in a big ledger
 class InvoicePlan:
     row: object  # ledger.Row
     days_late: int
@@ -46,7 +46,7 @@ class InvoicePlan:
         return self.days_late > 0
 
 
-@dataclass
+@dataclass(slots=True)
 class DebtorPlan:
     debtor_id: str
     name: str

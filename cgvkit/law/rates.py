@@ -71,9 +71,9 @@ def stopped_note(last_day: date) -> str:
 def row_sources(label: str) -> str:
     """Where the figures of a half-year's row are published (named, never fetched)."""
     start, _ = half_year_bounds(label)
-    return (f"taux de refinancement principal de la BCE au {date_fr(start)} (Banque centrale européenne){NBSP}; "
-            f"taux de l’intérêt légal du {'1er' if start.month < 7 else '2d'} semestre {start.year}, "
-            "arrêté publié au Journal officiel (Légifrance)")
+    return (f"taux de refinancement principal de la BCE au {date_fr(start)}, publié par la Banque centrale "
+            f"européenne{NBSP}; taux de l’intérêt légal du {'1er' if start.month < 7 else '2d'} semestre "
+            f"{start.year}, fixé par arrêté publié au Journal officiel")
 
 
 class RateTable:
