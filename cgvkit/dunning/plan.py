@@ -189,7 +189,7 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
     if debtor.action == "send" and not_before is not None and run_date < not_before:
         previous = ladder.stages[last]
         debtor.action, debtor.stage = "none", None
-        debtor.reason = (f"« {previous.title} » envoyée le {date_fr(when)} : prochaine étape possible le "
+        debtor.reason = (f"dernier envoi le {date_fr(when)} (« {previous.title} ») : prochaine étape possible le "
                          f"{date_fr(not_before)} (délai laissé au débiteur)")
 
 
