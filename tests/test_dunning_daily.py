@@ -848,3 +848,15 @@ def test_letters_printed_in_parallel_are_the_same_bytes(project):
     for path in pdfs:
         assert (one / path).read_bytes() == (two / path).read_bytes(), path
     assert plan_of(one)["steps"] == plan_of(two)["steps"]
+
+
+def test_next_stage_date_counts_the_gap_too():
+    # First reminder confirmed on 20 May (7 days' gap): on 21 May, 20 days late, the calendar alone would
+    # allow the second reminder (J+15) at once; the gap holds it to 27 May.
+    history = {("D1", "F1"): [("first_reminder", date(2026, 5, 20))]}
+    debtor = _plan("2026-05-21", line(due="2026-05-01"), history=history)["D1"]
+    assert debtor.stage is None and "27 mai 2026" in debtor.reason
+    # Sent on 14 May at J+13: on 15 May the calendar (J+15, 16 May) comes before the gap (21 May).
+    history = {("D1", "F1"): [("first_reminder", date(2026, 5, 14))]}
+    debtor = _plan("2026-05-15", line(due="2026-05-02"), history=history)["D1"]
+    assert debtor.stage is None and "prochaine étape « Deuxième relance » le 21 mai 2026" in debtor.reason

@@ -183,7 +183,7 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
         not_before = when + timedelta(days=reply if gap is None else gap)
     overdue = [i for i in debtor.invoices if i.overdue]
     if overdue:
-        _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date)
+        _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date, not_before)
     else:
         _pre_due(debtor, ladder, run_date, last)
     if debtor.action == "send" and not_before is not None and run_date < not_before:
@@ -193,7 +193,8 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
                          f"{date_fr(not_before)} (délai laissé au débiteur)")
 
 
-def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date) -> None:
+def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
+              not_before: date | None = None) -> None:
     stages = ladder.stages
     first_post = next((k for k, s in enumerate(stages) if s.offset_days >= 0), len(stages))
     nxt = max(last + 1, first_post)
@@ -205,6 +206,7 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date)
     calendar = max((k for k, s in enumerate(stages) if s.offset_days <= worst), default=-1)
     if calendar < nxt:
         when = run_date + timedelta(days=stages[nxt].offset_days - worst)
+        when = max(when, not_before) if not_before else when  # the calendar, and the gap left to the debtor
         debtor.reason = f"{worst} jour(s) de retard : prochaine étape « {stages[nxt].title} » le {date_fr(when)}"
         return
     debtor.action, debtor.stage = "send", stages[nxt]
