@@ -103,7 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_merge)
 
     p = sub.add_parser("dunning", parents=[root],
-                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV")
+                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV",
+                       epilog="Aussi : dunning confirm DOSSIER (inscrit au journal une relance envoyée), "
+                              "dunning history ENTREPRISE [DÉBITEUR] (le journal), dunning document ENTREPRISE "
+                              "DÉBITEUR DOCUMENT (échéancier, reconnaissance de dette, note de saisine).")
     p.add_argument("company", type=Path)
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
     p.add_argument("--date", type=_day, default=date.today(), help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
@@ -114,21 +117,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_positive, default=None, help="lettres imprimées en parallèle (défaut : nombre de cœurs)")
     p.set_defaults(run=cmd_dunning)
 
-    p = sub.add_parser("dunning-confirm", parents=[root],
+    p = sub.add_parser("dunning-confirm", parents=[root], prog="build.py dunning confirm",
                        help="dunning confirm DOSSIER : inscrit au journal une relance envoyée")
     p.add_argument("run_dir", type=Path, metavar="DOSSIER", help="dossier de la relance (celui de plan.json)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : celui de plan.json)")
     p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
     p.set_defaults(run=cmd_confirm)
 
-    p = sub.add_parser("dunning-history", parents=[root],
+    p = sub.add_parser("dunning-history", parents=[root], prog="build.py dunning history",
                        help="dunning history ENTREPRISE [DÉBITEUR] : le journal des relances")
     p.add_argument("company", type=Path)
     p.add_argument("debtor", nargs="?", default=None, metavar="DÉBITEUR", help="identifiant du débiteur")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
     p.set_defaults(run=cmd_history)
 
-    p = sub.add_parser("dunning-document", parents=[root],
+    p = sub.add_parser("dunning-document", parents=[root], prog="build.py dunning document",
                        help="dunning document ENTREPRISE DÉBITEUR DOCUMENT : échéancier, reconnaissance de dette "
                             "ou note de saisine remplis pour un débiteur")
     p.add_argument("company", type=Path)
