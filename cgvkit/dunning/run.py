@@ -19,7 +19,7 @@ from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
 from cgvkit.dunning.plan import interest_until, plan
-from cgvkit.dunning.printing import print_all
+from cgvkit.dunning.printing import Printer
 from cgvkit.dunning.report import write_report
 from cgvkit.dunning.spreadsheet import plan_csv
 from cgvkit.law.rates import stopped_note
@@ -77,12 +77,14 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     with staged_dir(out) as stage:
         names: set = set()
         letters, sms, emails, rendered = [], [], [], []
-        for debtor in debtors:
-            if debtor.action == "send":
-                rendered.append((debtor, *_write_letter(project, company, ledger, debtor, run_date, rates, note,
-                                                        stage, names)))
-        to_print = [(p.with_suffix(".html"), p) for *_, written in rendered for p in written if p.suffix == ".pdf"]
-        print_all(to_print, project.root, run_date, jobs)
+        expected = sum(d.action == "send" and d.stage.printed for d in debtors)
+        with Printer(project.root, run_date, jobs, expected) as printer:
+            for debtor in debtors:
+                if debtor.action == "send":
+                    rendered.append((debtor, *_write_letter(project, company, ledger, debtor, run_date, rates, note,
+                                                            stage, names)))
+                    for pdf in (p for p in rendered[-1][-1] if p.suffix == ".pdf"):
+                        printer.submit(pdf.with_suffix(".html"), pdf)
         for debtor, slug, outputs, written in rendered:
             pdfs = [p for p in written if p.suffix == ".pdf"]
             letters += pdfs
