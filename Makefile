@@ -16,8 +16,8 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv
 	$(BIN)/python build.py all
-	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv --date 2026-06-15
 
 # Every test, browser ones included (they skip without /usr/bin/chromium), in two processes: the tests
 # that read the shared session build run in one of them, so it is built once.

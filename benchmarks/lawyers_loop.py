@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import copy_project  # noqa: E402  (one way to copy the project, shared with tests)
+from conftest import copy_project, kit_env  # noqa: E402  (one way to copy the project, shared with tests)
 
 CLAUSE = Path("clauses") / "payment_term" / "legal_default.yaml"
 PAGE = "generated/clauses/payment_term.html"
@@ -33,8 +33,8 @@ def only_cgv(root: Path, slug: str) -> float:
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "build.py", "pack", f"companies/{slug}.yaml", "--only", "cgv"],
-                       cwd=root, check=True, capture_output=True)
+        subprocess.run([sys.executable, str(ROOT / "build.py"), "pack", f"companies/{slug}.yaml", "--only", "cgv"],
+                       cwd=root, check=True, capture_output=True, env=kit_env())
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -43,8 +43,9 @@ def serve_edit(root: Path) -> float:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "build.py", "serve", "--address", f"127.0.0.1:{port}"],
-                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--address", f"127.0.0.1:{port}"],
+                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=kit_env())
     try:
         while "site servi sur" not in process.stdout.readline():
             pass
@@ -69,7 +70,7 @@ def serve_edit(root: Path) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_project(Path(tmp) / "project")
-        subprocess.run([sys.executable, "build.py", "all", "--no-site"], cwd=root, check=True, capture_output=True)
+        subprocess.run([sys.executable, str(ROOT / "build.py"), "all", "--no-site"], cwd=root, check=True, capture_output=True, env=kit_env())
         print(f"{platform.machine()}, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
         for slug in ("atelier-lyonnais", "boutique-en-ligne"):
             print(f"pack {slug} --only cgv: {only_cgv(root, slug):.2f} s")

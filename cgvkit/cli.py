@@ -16,8 +16,10 @@ from cgvkit.commands.arguments import FrenchParser
 from cgvkit.commands.batch import cmd_all, cmd_merge
 from cgvkit.commands.diff import cmd_diff
 from cgvkit.commands.dunning import cmd_dunning
+from cgvkit.commands.journal import cmd_confirm, cmd_document, cmd_history
 from cgvkit.commands.output import Usage, report, shown
 from cgvkit.commands.project import cmd_pack, cmd_schema, cmd_validate
+from cgvkit.commands.rates import cmd_rates_add
 from cgvkit.commands.serve import cmd_serve
 from cgvkit.commands.site import cmd_site
 from cgvkit.core.errors import KitError, os_reason
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None, default_root: Path | None = None) -> int
     """Run one command; `default_root` is the project used when neither --root nor the
     current folder is one (build.py passes its own folder)."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_sub_commands(list(sys.argv[1:] if argv is None else argv)))
     try:
         args.root = project_root(getattr(args, "root", None), default_root)
         return args.run(args)
@@ -54,6 +56,17 @@ def main(argv: list[str] | None = None, default_root: Path | None = None) -> int
         print(typography("\ninterrompu : ce qui était en cours n’a pas été écrit, les sorties précédentes "
                          "restent intactes"), file=sys.stderr)
         return 130
+
+
+def _sub_commands(argv: list[str]) -> list[str]:
+    """`dunning confirm …` and `dunning history …` → the `dunning-confirm` / `dunning-history` parsers
+    (`dunning` itself takes the company file as its first positional argument)."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] == "--root" else 1
+    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document"):
+        return argv[:i] + [f"dunning-{argv[i + 1]}"] + argv[i + 2:]
+    return argv
 
 
 def project_root(given: Path | None, default: Path | None) -> Path:
@@ -103,11 +116,18 @@ def _parser() -> FrenchParser:
     p.set_defaults(run=cmd_merge)
 
     p = sub.add_parser("dunning", parents=[root],
-                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV")
+                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV",
+                       epilog="Aussi : dunning confirm DOSSIER (inscrit au journal une relance envoyée), "
+                              "dunning history ENTREPRISE [DÉBITEUR] (le journal), dunning document ENTREPRISE "
+                              "DÉBITEUR DOCUMENT (échéancier, reconnaissance de dette, note de saisine).")
     p.add_argument("company", type=Path)
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
-    p.add_argument("--date", type=_day, required=True, help="date de la relance, AAAA-MM-JJ")
+    p.add_argument("--date", type=_day, default=date.today(), help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    p.add_argument("--confirm", action="store_true", help="inscrit aussitôt la relance au journal")
+    p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
+    p.add_argument("--jobs", type=_positive, default=None, help="lettres imprimées en parallèle (défaut : nombre de cœurs)")
     p.set_defaults(run=cmd_dunning)
 
     p = sub.add_parser("diff", parents=[root],
@@ -116,6 +136,46 @@ def _parser() -> FrenchParser:
                    help="référence git (défaut : le commit d’avant la dernière modification de clauses/)")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/modifications/<commit>/)")
     p.set_defaults(run=cmd_diff)
+
+    p = sub.add_parser("dunning-confirm", parents=[root], prog="build.py dunning confirm",
+                       help="dunning confirm DOSSIER : inscrit au journal une relance envoyée")
+    p.add_argument("run_dir", type=Path, metavar="DOSSIER", help="dossier de la relance (celui de plan.json)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : celui de plan.json)")
+    p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
+    p.set_defaults(run=cmd_confirm)
+
+    p = sub.add_parser("dunning-history", parents=[root], prog="build.py dunning history",
+                       help="dunning history ENTREPRISE [DÉBITEUR] : le journal des relances")
+    p.add_argument("company", type=Path)
+    p.add_argument("debtor", nargs="?", default=None, metavar="DÉBITEUR", help="identifiant du débiteur")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    p.set_defaults(run=cmd_history)
+
+    p = sub.add_parser("dunning-document", parents=[root], prog="build.py dunning document",
+                       help="dunning document ENTREPRISE DÉBITEUR DOCUMENT : échéancier, reconnaissance de dette "
+                            "ou note de saisine remplis pour un débiteur")
+    p.add_argument("company", type=Path)
+    p.add_argument("debtor", metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
+    p.add_argument("kind", metavar="DOCUMENT", help="payment_plan, debt_acknowledgement ou court_cover_note")
+    p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    p.add_argument("--date", type=_day, default=date.today(), help="date du document (défaut : aujourd’hui)")
+    p.add_argument("--schedule", action="append", default=[], metavar="AAAA-MM-JJ:MONTANT",
+                   help="une échéance de l’échéancier (répétable ; la dernière sans montant prend le reste)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/documents/)")
+    p.set_defaults(run=cmd_document)
+
+    p = sub.add_parser("rates", parents=[root], help="table des taux (data/rates.yaml)")
+    rates = p.add_subparsers(dest="rates_command", required=True)
+    p = rates.add_parser("add", parents=[root], help="ajoute le semestre suivant, avec ses sources")
+    p.add_argument("half_year", metavar="SEMESTRE", help="le semestre à ajouter, par exemple 2026-H2")
+    p.add_argument("--ecb", required=True, help="taux de refinancement principal de la BCE (%% l’an)")
+    p.add_argument("--legal-consumer", required=True,
+                   help="taux de l’intérêt légal, créancier personne physique hors besoins professionnels (%% l’an)")
+    p.add_argument("--legal-other", required=True, help="taux de l’intérêt légal, autres cas (%% l’an)")
+    p.add_argument("--source", action="append", default=[], required=True,
+                   help="adresse https:// d’une source (arrêté au Journal officiel, BCE) ; répétable")
+    p.set_defaults(run=cmd_rates_add)
 
     p = sub.add_parser("site", parents=[root], help="construit le site interne du recouvrement dans site/")
     p.set_defaults(run=cmd_site)

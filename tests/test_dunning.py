@@ -159,11 +159,13 @@ def test_small_claims_warning_from_the_formal_notice(table):
 
 
 def test_missing_half_year_is_an_error_naming_the_ledger_row(table):
+    # Before the table's first row: an error located at the row; after its last row, interest
+    # stops at the table's last day instead (tests/test_dunning_daily.py).
     with pytest.raises(KitError) as caught:
-        run("2026-07-10", row(due="2026-06-20"), table=table)
+        run("2015-02-10", row(due="2014-12-20").replace("2020-01-01", "2014-12-01"), table=table)
     problem = caught.value.problems[0]
     assert (problem.file, problem.line, problem.path) == ("ledgers/x.csv", 2, "due_date")
-    assert problem.rule == "rates-missing" and "2026" in problem.message
+    assert problem.rule == "rates-missing" and "2014" in problem.message
 
 
 def test_plan_json_contract_and_money_format(table):

@@ -62,7 +62,7 @@ def test_b2b_letters_quote_the_same_rate_and_indemnity_as_the_cgv(built_packs):
 
 def test_formal_notice_says_what_the_law_requires(built_packs):
     text = pdf_text(built_packs / "dist" / B2B / "letters" / "formal_notice.pdf")
-    for words in ("MISE EN DEMEURE", "1344 du Code civil", "avis de réception", "au plus tard le",
+    for words in ("MISE EN DEMEURE", "1344 du Code civil", "avis de réception", "à compter de la réception",
                   "SIREN", "[Nom du débiteur]"):
         assert words.lower() in text.lower(), words
 
@@ -118,8 +118,8 @@ def test_dunning_run_writes_plan_and_letters(dunning, built_packs):
             assert (dunning / doc).is_file()
         total = sum(float(debtor["totals"][k]) for k in ("outstanding", "interest", "indemnity"))
         assert abs(total - float(debtor["totals"]["total"])) < 0.005
-    with (dunning / "plan.csv").open(encoding="utf-8") as handle:
-        assert [r["debtor_id"] for r in csv.DictReader(handle)] == list(debtors)
+    with (dunning / "plan.csv").open(encoding="utf-8-sig") as handle:  # French Excel: BOM, « ; », totals line
+        assert [r["Référence débiteur"] for r in csv.DictReader(handle, delimiter=";")][:-1] == list(debtors)
 
 
 def test_filled_formal_notice_shows_the_cgv_rate_and_a_payment_qr(dunning, built_packs):
@@ -150,9 +150,13 @@ def test_bad_ledger_exit_1_and_nothing_written(built_packs):
     assert not (built_packs / "dist" / "run-bad").exists()
 
 
-def test_date_in_a_missing_half_year_exit_1(built_packs):
-    result = run_main(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/example.csv",
-                      "--date", "2026-07-15", "-o", "dist/run-h2")
+def test_date_before_the_rate_table_exit_1(built_packs):
+    bad = built_packs / "ledgers" / "old.csv"
+    lines = (built_packs / "ledgers" / "example.csv").read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join([lines[0], lines[1].replace("2026-06-18", "2014-06-18").replace("2026-04-02", "2014-04-02")])
+                   + "\n", encoding="utf-8")
+    result = run_main(built_packs, "dunning", f"companies/{B2B}.yaml", "--ledger", "ledgers/old.csv",
+                     "--date", "2015-02-15", "-o", "dist/run-h2")
     assert result.returncode == 1 and "rates-missing" in result.stderr and "Traceback" not in result.stderr
     assert not (built_packs / "dist" / "run-h2").exists()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -12,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import edit
+from conftest import ROOT, edit, kit_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -44,11 +43,11 @@ def wait_for_line(process, text: str, seconds: float) -> str:
 def test_a_clause_edit_shows_in_the_open_page(project, built_packs):
     from playwright.sync_api import sync_playwright
 
-    shutil.copytree(built_packs / "dist", project / "dist")  # the packs are up to date: none reprinted
+    shutil.copytree(built_packs / "dist", project / "dist")  # packs to show; serve reprints none after start
     port = free_port()
-    process = subprocess.Popen([sys.executable, "build.py", "serve", "--address", f"127.0.0.1:{port}"],
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--address", f"127.0.0.1:{port}"],
                                cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**kit_env(), "PYTHONUNBUFFERED": "1"})
     try:
         wait_for_line(process, "site servi sur", 120)
         with sync_playwright() as p:

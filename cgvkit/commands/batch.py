@@ -7,6 +7,7 @@ import sys
 from cgvkit.commands.output import report, shown
 from cgvkit.commands.progress import Progress
 from cgvkit.commands.project import library_warnings
+from cgvkit.commands.rates import warn_stale_table
 from cgvkit.commands.site import publish
 from cgvkit.core.french import typography
 from cgvkit.documents.batch import Interrupted, build_all, merge_indexes, prune_removed, write_index
@@ -16,6 +17,7 @@ from cgvkit.model.project import load_project
 def cmd_all(args) -> int:
     project = load_project(args.root, lenient=True)
     report(project.warnings + library_warnings(project))
+    warn_stale_table(project)
     failed = [p for problems in project.failed.values() for p in problems if p.severity == "error"]
     report(failed)
     dist = args.root / "dist"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cgvkit.commands.destination import checked_output
 from cgvkit.commands.output import report, shown, user_file
+from cgvkit.commands.rates import warn_stale_table
 from cgvkit.documents.pack import build_pack
 from cgvkit.model.libraryage import expired_variants, unchanged_versions
 from cgvkit.model.project import load_project
@@ -22,6 +23,7 @@ def cmd_validate(args) -> int:
     paths = [user_file(p, args.root) for p in args.paths]
     project = load_project(args.root, _company_paths(paths, args.root))
     report(project.warnings + library_warnings(project))
+    warn_stale_table(project)
     return 0
 
 

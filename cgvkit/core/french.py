@@ -6,11 +6,13 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"  # narrow no-break space, as the Imprimerie nationale sets before ; ! ?
+FR = Locale.parse("fr_FR")  # parsed once: Babel would load the locale data on every call
 
 
 def _decimal(value, digits: int | None = None) -> Decimal:
@@ -23,7 +25,7 @@ def _decimal(value, digits: int | None = None) -> Decimal:
 
 def money(value) -> str:
     """1234.5 → « 1 234,50 € »."""
-    return format_currency(_decimal(value, 2), "EUR", locale="fr_FR")
+    return format_currency(_decimal(value, 2), "EUR", locale=FR)
 
 
 def number(value, digits: int | None = None) -> str:
@@ -31,9 +33,9 @@ def number(value, digits: int | None = None) -> str:
         raise ValueError(f"nombre de décimales hors limites{NBSP}: {digits}")
     value = _decimal(value, digits)
     if digits is not None:
-        return format_decimal(value, format="#,##0." + "0" * digits, locale="fr_FR") if digits else \
-            format_decimal(value, format="#,##0", locale="fr_FR")
-    return format_decimal(value, locale="fr_FR")
+        return format_decimal(value, format="#,##0." + "0" * digits, locale=FR) if digits else \
+            format_decimal(value, format="#,##0", locale=FR)
+    return format_decimal(value, locale=FR)
 
 
 def percent(value) -> str:
@@ -43,7 +45,7 @@ def percent(value) -> str:
 
 def date_fr(value: date) -> str:
     """2026-11-22 → « 22 novembre 2026 » (and « 1er » for the first of the month)."""
-    text = format_date(value, format="d MMMM y", locale="fr_FR")
+    text = format_date(value, format="d MMMM y", locale=FR)
     return "1er" + text[1:] if value.day == 1 else text
 
 

@@ -8,11 +8,14 @@ rendering, an element the stage `contains` but the template did not mark is an e
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from html import unescape
+from pathlib import Path
 
 import segno.helpers
 from jinja2 import TemplateError
@@ -26,13 +29,13 @@ from cgvkit.law.figures import SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
 from cgvkit.law.interest import RateRule
 from cgvkit.law.penalties import indemnity_amount, rate_rule
+from cgvkit.model.company import logo_path
 
 ZERO = Decimal("0.00")
 LEGAL = RateRule("legal", Decimal(0))
-CONVENTION = ("Mode de calcul : intérêts simples, par jour calendaire, sur une base de 365 jours (années "
-              "bissextiles comprises), appliqués au montant TTC restant dû ; un retard qui s'étend sur deux "
-              "semestres est découpé, chaque jour portant le taux de son semestre ; les intérêts de chaque "
-              "facture sont arrondis au centime, une seule fois, après addition des périodes.")
+CONVENTION = ("Mode de calcul : intérêts simples par jour calendaire, base 365 jours (années bissextiles "
+              "comprises), sur le montant TTC restant dû ; chaque jour porte le taux de son semestre ; intérêts "
+              "arrondis au centime une fois par facture, après addition des périodes.")
 REPLY_DAYS = 8
 
 
@@ -147,9 +150,20 @@ def blank_context(company, stage, html: bool) -> dict:
         "invoices": [row], "totals": totals, "count": ph("nombre"), "first_due": ph("échéance"),
         "plural": True, "small_claim": True,
         "notice_date": ph("date de la mise en demeure"),
+        "interest_note": "",
+        "schedule": [], "steps": [],
         "terms": terms(company, company.market, company.rates),
         "payment": payment(company, ph("montant"), ph("références des factures"), None),
     }
+
+
+def logo_uri(value: str | None, root) -> str | None:
+    """The company logo inlined as a data URI (the HTML stands alone, the PDF engine fetches nothing)."""
+    if not value:
+        return None
+    path = logo_path(value, Path(root))
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def render_stage(root, stage, make, where: Problem | None = None) -> list[Rendered]:
@@ -171,6 +185,7 @@ def render_stage(root, stage, make, where: Problem | None = None) -> list[Render
         name = f"letters/{stage.id}{'.email' if suffix else ''}.{'html' if printed else 'txt'}"
         context = make(printed)
         company = context.pop("_company", company)  # for locating problems; templates do not see it
+        context.setdefault("logo", logo_uri(context["sender"].get("logo"), root) if printed else None)
         try:
             text = render(root, name, **context, has=has, channel=channel)
         except TemplateError as exc:  # TemplateNotFound, UndefinedError: a template or ladder mistake
@@ -259,8 +274,10 @@ def _with(problem: Problem, message: str, rule: str) -> Problem:
     return Problem(problem.file, problem.line, problem.column, problem.path, message, rule)
 
 
-def filled_context(company, debtor, stage, run_date: date, rates, html: bool) -> dict:
-    """The context of one debtor's letter on `run_date`."""
+def filled_context(company, debtor, stage, run_date: date, rates, html: bool, interest_note: str = "",
+                   extra: dict | None = None) -> dict:
+    """The context of one debtor's letter on `run_date`; `interest_note` (« intérêts arrêtés au …,
+    à parfaire ») when the rate table stops before the run date."""
     claimed = debtor.claimed
     kind = debtor.kind
     rows = [_invoice_row(i, kind) for i in claimed]
@@ -282,8 +299,11 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool) ->
         "totals": {k: money(v) for k, v in totals.items()},
         "first_due": date_fr(min(i.row.due_date for i in claimed)) if claimed else "",
         "notice_date": date_fr(notices[0]) if notices else "",
+        "interest_note": interest_note,
         "terms": terms(company, kind, rates),
         "payment": payment(company, money(totals["total"]), reference, qr),
+        "schedule": [], "steps": [],  # on-demand documents: payment plan schedule, journal steps
+        **(extra or {}),
     }
 
 

@@ -12,8 +12,16 @@ from decimal import Decimal
 
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money
-from cgvkit.law.figures import MARKETS, PRESCRIPTION_YEARS, SMALL_CLAIM, STATUTORY_ECB_MARGIN
-from cgvkit.law.interest import RateRule, late_interest
+from cgvkit.documents.letters import REPLY_DAYS
+from cgvkit.law.figures import (
+    MARKETS,
+    PAYMENT_TERM_EOM_MAX_DAYS,
+    PAYMENT_TERM_MAX_DAYS,
+    PRESCRIPTION_YEARS,
+    SMALL_CLAIM,
+    STATUTORY_ECB_MARGIN,
+)
+from cgvkit.law.interest import RateRule, late_interest, periods
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 
 ZERO = Decimal("0.00")
@@ -22,7 +30,7 @@ LEGAL = RateRule("legal", Decimal(0))
 STATUTORY = RateRule("ecb_plus", STATUTORY_ECB_MARGIN)  # L441-10 II when the CGV stipulate nothing
 
 
-@dataclass
+@dataclass(slots=True)  # one per open invoice: a million in a big ledger
 class InvoicePlan:
     row: object  # ledger.Row
     days_late: int
@@ -31,13 +39,14 @@ class InvoicePlan:
     indemnity: Decimal = ZERO
     periods: tuple = ()
     interest_from: date | None = None  # interest runs from the day after this date
+    interest_until: date | None = None  # last day counted (before the run date when rates run out)
 
     @property
     def overdue(self) -> bool:
         return self.days_late > 0
 
 
-@dataclass
+@dataclass(slots=True)
 class DebtorPlan:
     debtor_id: str
     name: str
@@ -67,8 +76,23 @@ class DebtorPlan:
                 "total": out + interest + indemnity}
 
 
-def plan(company, ladder, ledger, table, run_date: date) -> list[DebtorPlan]:
-    """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates."""
+def interest_until(table, run_date: date) -> date:
+    """The last day interest can be computed for: the run date, or the last day of the rate table
+    when the table stops before it (the rest is « à parfaire », never a guessed rate)."""
+    return min(run_date, table.last.end)
+
+
+def plan(company, ladder, ledger, table, run_date: date, history: dict | None = None) -> list[DebtorPlan]:
+    """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates
+    (a half-year before the table's first row).
+
+    `history` is the journal: (debtor_id, invoice_number) → [(stage id, date sent), ...]. An invoice
+    with journal steps ignores its ledger `last_stage` (a seed for a new journal only).
+    """
+    history = history or {}
+    clause = company.clause("payment_term")
+    term = clause.params if clause is not None else {}
+    reply = (getattr(company, "letters", None) or {}).get("reply_days", REPLY_DAYS)
     debtors: dict = {}
     for row in ledger.rows:
         entry = debtors.get(row.debtor_id)
@@ -79,38 +103,63 @@ def plan(company, ladder, ledger, table, run_date: date) -> list[DebtorPlan]:
     rules = {"b2b": rate_rule(company) or STATUTORY, "b2c": LEGAL}
     indemnity = indemnity_amount(company)
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
+    spans: dict = {}  # (start, until, rule) → periods: many invoices share a due date
     for debtor in debtors.values():
         debtor.invoices = [_invoice(row, run_date, rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO,
-                                    table, ledger, problems)
+                                    table, ledger, problems, spans)
                            for row in debtor.rows if row.outstanding > 0]
-        _choose(debtor, ladders[debtor.kind], run_date)
+        _choose(debtor, ladders[debtor.kind], run_date, history, reply)
         _warn(debtor, run_date, ladders[debtor.kind])
+        _warn_terms(debtor, term)
     problems.raise_if_errors()
     return list(debtors.values())
 
 
-def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, problems) -> InvoicePlan:
+def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, problems, spans: dict) -> InvoicePlan:
     days = max(0, (run_date - row.due_date).days)
     item = InvoicePlan(row, days, row.outstanding)
     if days == 0:
         return item
     start = row.due_date if row.debtor_kind == "b2b" else row.formal_notice_date
     item.indemnity = indemnity
-    if start is None or start >= run_date:
+    until = interest_until(table, run_date)
+    if start is None or start >= until:
         return item
     try:
-        result = late_interest(row.outstanding, start, run_date, rule, table)
+        key = (start, until, rule)
+        found = spans.get(key)
+        if found is None:
+            found = spans[key] = periods(start, until, rule, table)
+        result = late_interest(row.outstanding, start, until, rule, table, found)
     except KitError as exc:
         column = "due_date" if row.debtor_kind == "b2b" else "formal_notice_date"
         for p in exc.problems:
             problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
         return item
     item.interest, item.periods, item.interest_from = result.interest, tuple(result.periods), start
+    item.interest_until = until
     return item
 
 
-def _choose(debtor: DebtorPlan, ladder, run_date: date) -> None:
-    """The stage due today: suspensions first, then the calendar, never more than one step ahead."""
+def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | None]:
+    """The furthest stage sent to the debtor (index, -1 for none) and the date of the latest step
+    (None when only the ledger's `last_stage` seed says so)."""
+    last, when = -1, None
+    for item in debtor.invoices:
+        sent = history.get((debtor.debtor_id, item.row.invoice_number))
+        if sent:
+            for stage_id, day in sent:
+                if stage_id in ladder.ids:
+                    last = max(last, ladder.index(stage_id))
+                when = day if when is None else max(when, day)
+        elif item.row.last_stage in ladder.ids:
+            last = max(last, ladder.index(item.row.last_stage))
+    return last, when
+
+
+def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int) -> None:
+    """The stage due today: suspensions first, then the calendar, never more than one step ahead,
+    and never before the minimum gap since the previous step."""
     if not debtor.invoices:
         debtor.reason = "aucune facture impayée"
         return
@@ -127,16 +176,25 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date) -> None:
         debtor.action = "suspended"
         debtor.reason = f"promesse de paiement au {date_fr(day)} (facture {number}) : relance suspendue jusque-là"
         return
-    sent = [ladder.index(i.row.last_stage) for i in debtor.invoices if i.row.last_stage in ladder.ids]
-    last = max(sent, default=-1)
+    last, when = _last_step(debtor, ladder, history)
+    not_before = None
+    if last >= 0 and when is not None:
+        gap = ladder.stages[last].min_gap_days
+        not_before = when + timedelta(days=reply if gap is None else gap)
     overdue = [i for i in debtor.invoices if i.overdue]
     if overdue:
-        _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date)
+        _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date, not_before)
     else:
         _pre_due(debtor, ladder, run_date, last)
+    if debtor.action == "send" and not_before is not None and run_date < not_before:
+        previous = ladder.stages[last]
+        debtor.action, debtor.stage = "none", None
+        debtor.reason = (f"dernier envoi le {date_fr(when)} (« {previous.title} ») : prochaine étape possible le "
+                         f"{date_fr(not_before)} (délai laissé au débiteur)")
 
 
-def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date) -> None:
+def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
+              not_before: date | None = None) -> None:
     stages = ladder.stages
     first_post = next((k for k, s in enumerate(stages) if s.offset_days >= 0), len(stages))
     nxt = max(last + 1, first_post)
@@ -148,6 +206,7 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date)
     calendar = max((k for k, s in enumerate(stages) if s.offset_days <= worst), default=-1)
     if calendar < nxt:
         when = run_date + timedelta(days=stages[nxt].offset_days - worst)
+        when = max(when, not_before) if not_before else when  # the calendar, and the gap left to the debtor
         debtor.reason = f"{worst} jour(s) de retard : prochaine étape « {stages[nxt].title} » le {date_fr(when)}"
         return
     debtor.action, debtor.stage = "send", stages[nxt]
@@ -169,6 +228,36 @@ def _pre_due(debtor: DebtorPlan, ladder, run_date: date, last: int) -> None:
         return
     debtor.action, debtor.stage = "send", ladder.stages[due[-1]]
     debtor.reason = f"échéance le {date_fr(nearest)}"
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
+    """An invoice due later than the company's own payment term, or than the legal cap between
+    professionals (C. com. art. L441-10 I: 60 days from the invoice, or 45 days end of month)."""
+    days, eom = term.get("days"), bool(term.get("end_of_month"))
+    for item in debtor.invoices:
+        row = item.row
+        late = (row.due_date - row.invoice_date).days
+        found = []
+        if days and term.get("when") not in ("commande", "livraison"):
+            limit = row.invoice_date + timedelta(days=days)
+            limit = _month_end(limit) if eom else limit
+            if row.due_date > limit:
+                found.append(f"le délai des CGV ({days} jours{' fin de mois' if eom else ''}, soit le {date_fr(limit)})")
+        if debtor.kind == "b2b":
+            cap = _month_end(row.invoice_date + timedelta(days=PAYMENT_TERM_EOM_MAX_DAYS)) if eom else \
+                row.invoice_date + timedelta(days=PAYMENT_TERM_MAX_DAYS)
+            if row.due_date > cap:
+                rule = f"{PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois" if eom else f"{PAYMENT_TERM_MAX_DAYS} jours"
+                found.append(f"le plafond légal de {rule} (C. com. art. L441-10 I, soit le {date_fr(cap)})")
+        if found:
+            debtor.warnings.append(f"facture {row.invoice_number} : échéance le {date_fr(row.due_date)}, {late} jours "
+                                   f"après la facture du {date_fr(row.invoice_date)}, au-delà de "
+                                   f"{' et de '.join(found)} — vérifiez l’échéance saisie")
 
 
 def _add_years(day: date, years: int) -> date:

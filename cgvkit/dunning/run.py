@@ -6,60 +6,164 @@ a bad ledger or a missing rate writes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
-from cgvkit.core.files import staged_dir
-from cgvkit.documents.letterfiles import write_rendered
+from cgvkit.core.files import sha256_file, staged_dir
 from cgvkit.documents.letters import filled_context, render_stage
+from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
-from cgvkit.dunning.plan import plan
+from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
+from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.dunning.printing import Printer
+from cgvkit.dunning.report import write_report
+from cgvkit.dunning.spreadsheet import plan_csv
+from cgvkit.law.rates import stopped_note
 from cgvkit.model.ladder import ladder_for
 
-CSV_FIELDS = ("debtor_id", "debtor_name", "kind", "action", "stage", "channel", "reason", "invoices",
-              "outstanding", "interest", "indemnity", "total", "warnings", "documents")
+
+@dataclass
+class Run:
+    debtors: list
+    warnings: list = field(default_factory=list)  # Problem, severity "warning"
+    stopped: date | None = None  # interest stops here: the rate table ends before the run date
 
 
-def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path) -> list:
+CONFIRMED = "confirmed.json"  # written into a run folder once its steps are in the journal
+
+
+def run_folder(root: Path, slug: str, run_date: date) -> Path:
+    """`dist/relances/<slug>/<date>/`, or `<date>-2`, `-3`... when that day's run was confirmed:
+    a confirmed run's documents are the journal's proof and are never replaced."""
+    base = root / "dist" / "relances" / slug
+    folder, n = base / run_date.isoformat(), 2
+    while (folder / CONFIRMED).exists():
+        folder, n = base / f"{run_date.isoformat()}-{n}", n + 1
+    return folder
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A path as stored in plan.json and the journal: relative to the project when inside it."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, journal_path: Path,
+                jobs: int | None = None) -> Run:
+    """Plan, then write every output of the run into `out` (atomically); letters are printed in
+    `jobs` processes (default: the core count)."""
+    if (out / CONFIRMED).exists():
+        raise KitError([Problem(shown_path(out, project.root), 1, 1, "", "ce dossier contient une relance déjà "
+                                "confirmée : ses documents sont la preuve du journal, choisissez un autre dossier",
+                                "journal-confirmed")])
     ladder = ladder_for(company, project.root)
     ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
-    debtors = plan(company, ladder, ledger, project.table, run_date)
+    seen = journal.mark(journal_path, company.slug)  # before reading: a later confirm makes this proposal stale
+    past = journal.history(journal_path, company.slug)
+    debtors = plan(company, ladder, ledger, project.table, run_date, past)
+    result = Run(debtors)
+    stale = project.table.stale_warning(run_date, f"date de relance {run_date.isoformat()}")
+    if stale is not None:
+        result.warnings.append(stale)
+        result.stopped = interest_until(project.table, run_date)
     rates = _rates(project, ledger, run_date) if any(d.action == "send" for d in debtors) else None
+    note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
         names: set = set()
-        for debtor in debtors:
-            if debtor.action == "send":
-                _write_letter(project, company, ledger, debtor, run_date, rates, stage, names)
-        (stage / "plan.json").write_text(json.dumps(plan_json(company, run_date, debtors), ensure_ascii=False,
-                                                    indent=2) + "\n", encoding="utf-8")
+        letters, sms, emails, rendered = [], [], [], []
+        expected = sum(d.action == "send" and d.stage.printed for d in debtors)
+        with Printer(project.root, run_date, jobs, expected) as printer:
+            for debtor in debtors:
+                if debtor.action == "send":
+                    rendered.append((debtor, *_write_letter(project, company, ledger, debtor, run_date, rates, note,
+                                                            stage, names)))
+                    for pdf in (p for p in rendered[-1][-1] if p.suffix == ".pdf"):
+                        printer.submit(pdf.with_suffix(".html"), pdf)
+        for debtor, slug, outputs, written in rendered:
+            pdfs = [p for p in written if p.suffix == ".pdf"]
+            letters += pdfs
+            emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms)
+        data = plan_json(company, run_date, debtors, result.stopped)
+        data["outbox"] = {"emails": emails, "sms": None, "mail_room": None}
+        if sms:
+            (stage / SMS_LIST).write_text(sms_list(sms), encoding="utf-8")
+            data["outbox"]["sms"] = SMS_LIST
+        if letters:
+            merge_pdfs(letters, stage / MAIL_ROOM)
+            data["outbox"]["mail_room"] = MAIL_ROOM
+        write_report(project.root, company, run_date, debtors, stage, result.stopped,
+                     journal.last_run(journal_path, company.slug), data["outbox"], shown_path(out, project.root))
+        data["report"] = "report.html"
+        data["journal"] = {"path": shown_path(journal_path, project.root), "mark": seen}
+        data["steps"] = steps_json(debtors, stage)
+        (stage / "plan.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (stage / "plan.csv").write_text(plan_csv(debtors), encoding="utf-8")
-    return debtors
+    return result
 
 
 def _rates(project, ledger, run_date: date):
-    """The rates of the run date's half-year, quoted by the letters; a missing row is an error."""
+    """The rates the letters quote: the run date's half-year, or the table's last one when the
+    table stops before the run date (the letters then say the interest is « à parfaire »)."""
+    table = project.table
+    if run_date > table.last.end:
+        return table.last
     where = Problem(ledger.file, 1, 1, "", "", "rates-missing")
     try:
-        return project.table.for_date(run_date, where=where)
+        return table.for_date(run_date, where=where)
     except KitError as exc:
         raise KitError([Problem(p.file, p.line, p.column, p.path, f"date de relance {run_date.isoformat()} : "
                                 f"{p.message}", p.rule) for p in exc.problems]) from None
 
 
-def _write_letter(project, company, ledger, debtor, run_date, rates, folder: Path, names: set) -> None:
+def _write_letter(project, company, ledger, debtor, run_date, rates, note, folder: Path, names: set):
     stage = debtor.stage
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage,
-                           lambda html: filled_context(company, debtor, stage, run_date, rates, html), where)
+                           lambda html: filled_context(company, debtor, stage, run_date, rates, html, note), where)
     slug = _unique(_slug(debtor.debtor_id), names)
-    _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date)
+    stem = folder / "letters" / f"{slug}-{stage.id}"
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for out in outputs:  # the same files as documents.letterfiles.write_rendered; PDFs printed later
+        target = stem.parent / f"{stem.name}{out.suffix}"
+        if out.kind == "html":
+            target.with_name(target.name + ".html").write_text(out.text, encoding="utf-8")
+            written += [target.with_name(target.name + ".html"), target.with_name(target.name + ".pdf")]
+        else:
+            target.with_name(target.name + ".txt").write_text(out.text, encoding="utf-8")
+            written.append(target.with_name(target.name + ".txt"))
     debtor.documents = [p.relative_to(folder).as_posix() for p in written]
+    return slug, outputs, written
+
+
+def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_date: date, folder: Path,
+                  sms: list) -> list:
+    """A ready-to-send .eml for each e-mail (with the stage's PDF attached), an SMS line with its
+    number; a missing address or number is a warning on the debtor. Returns the .eml paths."""
+    first = debtor.rows[0]
+    emails = []
+    for out in outputs:
+        if out.channel == "email":
+            if not first.debtor_email:
+                debtor.warnings.append("pas d’adresse électronique dans le registre : courriel à envoyer à la main")
+                continue
+            path = write_email(folder, f"{slug}-{debtor.stage.id}{out.suffix}", company.identity,
+                               first.debtor_email, out.text, run_date, pdfs)
+            emails.append(path.relative_to(folder).as_posix())
+        elif out.channel == "sms":
+            if not first.debtor_phone:
+                debtor.warnings.append("pas de numéro de téléphone dans le registre : SMS à envoyer à la main")
+                continue
+            sms.append((first.debtor_phone, debtor.name, out.text))
+    debtor.documents += emails
+    return emails
 
 
 def _slug(text: str) -> str:
@@ -78,11 +182,12 @@ def _money(value) -> str:
     return f"{value:.2f}"
 
 
-def plan_json(company, run_date: date, debtors: list) -> dict:
+def plan_json(company, run_date: date, debtors: list, stopped: date | None = None) -> dict:
     """The plan.json contract (README « Relances et recouvrement »): money as "1234.56" strings."""
     return {
         "company": company.slug,
         "date": run_date.isoformat(),
+        "interest_stopped": None if stopped is None else {"date": stopped.isoformat(), "note": stopped_note(stopped)},
         "debtors": [debtor_json(d) for d in debtors],
     }
 
@@ -104,15 +209,18 @@ def debtor_json(d) -> dict:
     }
 
 
-def plan_csv(debtors: list) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+def steps_json(debtors: list, folder: Path) -> list:
+    """What `dunning confirm` records: one step per debtor and claimed invoice, with the documents'
+    SHA-256 (checked again at confirmation)."""
+    found = []
     for d in debtors:
-        totals = d.totals()
-        writer.writerow([d.debtor_id, d.name, d.kind, d.action, d.stage.id if d.stage else "",
-                         d.stage.channel if d.stage else "", d.reason,
-                         " ".join(i.row.invoice_number for i in d.invoices),
-                         _money(totals["outstanding"]), _money(totals["interest"]), _money(totals["indemnity"]),
-                         _money(totals["total"]), " | ".join(d.warnings), " ".join(d.documents)])
-    return buffer.getvalue()
+        if d.action != "send":
+            continue
+        documents = [{"path": doc, "sha256": sha256_file(folder / doc)} for doc in d.documents]
+        channel = d.stage.channel + (f"+{d.stage.companion}" if d.stage.companion else "")
+        for i in d.claimed:
+            found.append({"debtor_id": d.debtor_id, "debtor_name": d.name, "invoice_number": i.row.invoice_number,
+                          "stage": d.stage.id, "stage_title": d.stage.title, "channel": channel,
+                          "amount_claimed": _money(i.outstanding + i.interest + i.indemnity),
+                          "documents": documents})
+    return found

@@ -78,12 +78,13 @@ def periods(start_after: date, until: date, rule: RateRule, table: RateTable) ->
 
 
 def late_interest(amount: Decimal, start_after: date, until: date, rule: RateRule,
-                  table: RateTable) -> InterestResult:
+                  table: RateTable, found: list[Period] | None = None) -> InterestResult:
     """Interest on `amount` for each day after `start_after` up to `until` inclusive.
 
-    `start_after` is the due date (B2B) or the formal-notice date (B2C).
+    `start_after` is the due date (B2B) or the formal-notice date (B2C). `found` may give the
+    periods already computed for the same dates and rule (a ledger has many invoices per due date).
     """
-    found = periods(start_after, until, rule, table)
+    found = periods(start_after, until, rule, table) if found is None else found
     # Sum the exact numerators and divide once, so no intermediate rounding can move the cent.
     numerator = sum((amount * p.rate * p.days for p in found), Decimal(0))
     interest = (numerator / (100 * DAYS_PER_YEAR)).quantize(CENT, ROUND_HALF_UP)

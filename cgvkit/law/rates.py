@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
@@ -55,6 +56,7 @@ def half_year_of(day: date) -> str:
     return f"{day.year}-H{1 if day.month <= 6 else 2}"
 
 
+@cache
 def half_year_bounds(label: str) -> tuple[date, date]:
     """First and last day (both inclusive) of a half-year such as "2026-H1"."""
     match = _LABEL.fullmatch(label)
@@ -75,6 +77,19 @@ def missing_message(label: str, file: str) -> str:
     start, end = half_year_bounds(label)
     return (f"aucun taux pour le semestre {label} (du {date_fr(start)} au {date_fr(end)}){NBSP}: ajoutez "
             f"la ligne «{NBSP}half_year: {label}{NBSP}» à {file} avec ses taux et sa source")
+
+
+def stopped_note(last_day: date) -> str:
+    """What every document of a run says when the table stops before the run date."""
+    return f"intérêts arrêtés au {date_fr(last_day)}, à parfaire"
+
+
+def row_sources(label: str) -> str:
+    """Where the figures of a half-year's row are published (named, never fetched)."""
+    start, _ = half_year_bounds(label)
+    return (f"taux de refinancement principal de la BCE au {date_fr(start)}, publié par la Banque centrale "
+            f"européenne{NBSP}; taux de l’intérêt légal du {'1er' if start.month < 7 else '2d'} semestre "
+            f"{start.year}, fixé par arrêté publié au Journal officiel")
 
 
 class RateTable:
@@ -105,6 +120,31 @@ class RateTable:
     @property
     def last(self) -> HalfYearRates:
         return self._rows[-1]
+
+    def missing_through(self, day: date) -> list[str]:
+        """The half-years after the last row up to `day`'s (none when `day` is covered)."""
+        labels, target = [], half_year_of(day)
+        if day <= self.last.end:
+            return labels
+        current = next_half_year(self.last.half_year)
+        while True:
+            labels.append(current)
+            if current == target:
+                return labels
+            current = next_half_year(current)
+
+    def stale_warning(self, day: date, what: str) -> Problem | None:
+        """One warning when `day` is past the table: the rows to add, their sources, the command."""
+        missing = self.missing_through(day)
+        if not missing:
+            return None
+        rows = missing[0] if len(missing) == 1 else f"{missing[0]} à {missing[-1]}"
+        word = "la ligne" if len(missing) == 1 else "les lignes"
+        message = (f"{what}{NBSP}: le tableau des taux s’arrête au semestre {self.last.half_year}, "
+                   f"{stopped_note(self.last.end)}{NBSP}; ajoutez {word} {rows} à {self.file} dès la "
+                   f"publication de ses taux ({row_sources(missing[0])}){NBSP}: python build.py rates add "
+                   f"{missing[0]} --ecb … --legal-consumer … --legal-other … --source https://…")
+        return Problem(self.file, self.anchor[0], self.anchor[1], "rates", message, "rates-stale", "warning")
 
     def get(self, label: str) -> HalfYearRates | None:
         return self._by_label.get(label)

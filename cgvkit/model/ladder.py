@@ -33,6 +33,7 @@ class Stage:
     companion: str | None
     source: Source
     where: tuple  # key path of the stage in its source
+    min_gap_days: int | None = None  # days to wait after this stage before the next; None: the letters' deadline
 
     @property
     def printed(self) -> bool:
@@ -103,7 +104,7 @@ def _build(source: Source, base: tuple, data, root: Path) -> Ladder:
 def _stage(source: Source, where: tuple, entry: dict) -> Stage:
     return Stage(entry["id"], entry["title"], entry["channel"], entry.get("offset_days"),
                  tuple(entry["markets"]), entry["purpose"], tuple(entry["contains"]),
-                 entry.get("companion"), source, where)
+                 entry.get("companion"), source, where, entry.get("min_gap_days"))
 
 
 def _check(stages: list, documents: list, problems: Problems) -> None:

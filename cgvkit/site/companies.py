@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from cgvkit.documents.batch import build_one
@@ -51,6 +52,28 @@ def copy_pack(pub: Published, target: Path) -> None:
         for path in sorted(letters.iterdir()):
             if path.suffix in PUBLISHED and path.is_file():
                 shutil.copy2(path, target / "lettres" / path.name)
+
+
+def latest_run(dist: Path, slug: str) -> Path | None:
+    """The company's latest dunning run with a report: dist/relances/<slug>/<date>[-n]/."""
+    base = dist / "relances" / slug
+    runs = [p for p in base.glob("????-??-??*") if (p / "report.html").is_file()] if base.is_dir() else []
+
+    def key(path: Path):
+        suffix = path.name[11:]
+        return path.name[:10], int(suffix) if suffix.isdigit() else 1
+
+    return max(runs, key=key, default=None)
+
+
+def copy_report(pub: Published, target: Path) -> dict | None:
+    """The latest run folder (report, documents) into the site; its link and date, or None."""
+    run = latest_run(pub.pack.parent, pub.slug)
+    if run is None:
+        return None
+    shutil.copytree(run, target, ignore=shutil.ignore_patterns(".*"))
+    day = date.fromisoformat(run.name[:10])
+    return {"href": f"{pub.slug}/relance/report.html", "date": date_fr(day)}
 
 
 def identity_rows(identity: dict) -> list[tuple[str, str]]:

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Benchmark of a dunning run's printed letters (issue: a dunning run a clerk can use every day).
+
+    .venv/bin/python benchmarks/dunning_run.py [--debtors 300]
+
+In a private copy of the project, generates a ledger of N debtors that are all due a printed
+letter (firm letter, formal notice or final notice, one to three invoices each), then measures
+in one run on this machine:
+- letters per second of the whole `dunning` command with 1 job and with all cores;
+- the same HTML printed by a bare WeasyPrint loop (one process), and the kit's overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import copy_project  # noqa: E402  (one way to copy the project, shared with tests)
+
+RUN_DATE = date(2026, 6, 15)
+PRINTED = ["second_reminder", "firm_letter", "formal_notice"]  # the stage before a printed one
+
+
+def ledger(path: Path, debtors: int, seed: int = 11) -> None:
+    rng = random.Random(seed)
+    lines = ["debtor_id,debtor_name,debtor_kind,debtor_email,debtor_phone,debtor_address,invoice_number,"
+             "invoice_date,due_date,amount,paid_amount,status,promise_date,formal_notice_date,last_stage"]
+    number = 0
+    for d in range(debtors):
+        last = PRINTED[d % len(PRINTED)]
+        for _ in range(rng.randint(1, 3)):
+            number += 1
+            due = RUN_DATE - timedelta(days=rng.randint(70, 160))
+            lines.append(f'D{d:04d},Client {d} SARL,b2b,compta{d}@client.example,04 78 00 {d % 100:02d} 00,'
+                         f'"{d} rue de la République, 69002 Lyon",F{number:06d},{(due - timedelta(days=30)).isoformat()},'
+                         f"{due.isoformat()},{rng.randint(100, 9000)}.{rng.randint(0, 99):02d},,open,,,{last}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def run(root: Path, jobs: int, out: str) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "build.py", "dunning", "companies/atelier-lyonnais.yaml", "--ledger",
+                             "ledgers/bench.csv", "--date", RUN_DATE.isoformat(), "--jobs", str(jobs), "-o", out,
+                             "--journal", str(root / "bench.sqlite")],
+                            cwd=root, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"dunning failed:\n{result.stderr[-3000:]}")
+    return time.perf_counter() - started
+
+
+def bare_weasyprint(root: Path, folder: Path) -> tuple[float, int]:
+    code = f"""
+import time
+from pathlib import Path
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+fonts = FontConfiguration()
+count = 0
+started = time.perf_counter()
+for html in sorted(Path({str(folder)!r}).glob('*.html')):
+    HTML(filename=str(html), base_url={str(root / 'templates')!r} + '/').render(font_config=fonts).write_pdf('/dev/null')
+    count += 1
+print(time.perf_counter() - started, count)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, count = out.stdout.split()
+    return float(seconds), int(count)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--debtors", type=int, default=300)
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory() as tmp:
+        root = copy_project(Path(tmp) / "project")
+        ledger(root / "ledgers" / "bench.csv", args.debtors)
+        one = run(root, 1, "dist/one")
+        letters = len(list((root / "dist" / "one" / "letters").glob("*.pdf")))
+        many = run(root, cores, "dist/many")
+        bare, printed = bare_weasyprint(root, root / "dist" / "one" / "letters")
+    rows = [
+        (f"dunning run, 1 job ({letters} letters)", f"{one:.1f} s — {letters / one:.1f} letters/s"),
+        (f"dunning run, {cores} jobs", f"{many:.1f} s — {letters / many:.1f} letters/s, speed-up {one / many:.2f}×"),
+        ("bare WeasyPrint loop over the same HTML, 1 process", f"{bare:.1f} s — {printed / bare:.1f} letters/s"),
+        ("kit overhead (1 job / bare engine)", f"{one / bare:.2f}×"),
+    ]
+    print(f"{args.debtors} debtors, {date.today().isoformat()}, {platform.machine()}, {cores} cores, "
+          f"Python {platform.python_version()}")
+    print("| measure | figure |\n|---|---|")
+    for name, figure in rows:
+        print(f"| {name} | {figure} |")
+
+
+if __name__ == "__main__":
+    main()

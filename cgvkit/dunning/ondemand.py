@@ -1,0 +1,125 @@
+"""On-demand documents for one debtor of the ledger: payment plan (schedule given by the user),
+debt acknowledgement, court cover note (with the journal's steps).
+
+The debtor's figures come from the same plan as the daily run (overdue invoices, interest,
+indemnities on the given date); nothing is written to the journal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.french import NBSP, date_fr, money
+from cgvkit.documents.letterfiles import write_rendered
+from cgvkit.documents.letters import filled_context, render_stage
+from cgvkit.dunning import journal
+from cgvkit.dunning.ledger import load_ledger
+from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.law.rates import stopped_note
+from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
+
+CENT = Decimal("0.01")
+
+
+def parse_schedule(items: list[str], total: Decimal) -> list[tuple[date, Decimal]]:
+    """["2026-12-15:500", "2027-01-15"] → dated amounts; an item without amount takes the rest.
+    Dates must increase and the amounts add up to `total`. Raises ValueError with a French message."""
+    found, rest = [], None
+    for k, item in enumerate(items):
+        day_text, _, amount_text = item.partition(":")
+        try:
+            day = date.fromisoformat(day_text.strip())
+        except ValueError:
+            raise ValueError(f"échéance «{NBSP}{item}{NBSP}»{NBSP}: date attendue au format AAAA-MM-JJ") from None
+        if found and day <= found[-1][0]:
+            raise ValueError(f"échéance «{NBSP}{item}{NBSP}»{NBSP}: les dates doivent se suivre")
+        if not amount_text.strip():
+            if k != len(items) - 1:
+                raise ValueError(f"échéance «{NBSP}{item}{NBSP}»{NBSP}: seule la dernière peut omettre son montant")
+            rest = day
+            continue
+        try:
+            amount = Decimal(amount_text.strip().replace(" ", "").replace(",", "."))
+        except InvalidOperation:
+            raise ValueError(f"échéance «{NBSP}{item}{NBSP}»{NBSP}: montant illisible") from None
+        if amount <= 0 or amount != amount.quantize(CENT):
+            raise ValueError(f"échéance «{NBSP}{item}{NBSP}»{NBSP}: montant positif au centime attendu")
+        found.append((day, amount))
+    paid = sum((a for _, a in found), Decimal(0))
+    if rest is not None:
+        if paid >= total:
+            raise ValueError(f"les échéances données font déjà {money(paid)} sur {money(total)}{NBSP}: "
+                             "rien ne reste pour la dernière")
+        found.append((rest, total - paid))
+    elif paid != total:
+        raise ValueError(f"le total des échéances ({money(paid)}) doit égaler la somme due ({money(total)}) ; "
+                         "laissez le montant de la dernière vide pour qu’elle prenne le reste")
+    return found
+
+
+def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
+    """The debtor's confirmed steps, one line per date and stage (invoices joined)."""
+    if not path.exists():
+        return []
+    con = journal.connect(path, slug)
+    try:
+        steps = journal.steps(con, debtor_id)
+    finally:
+        con.close()
+    lines: dict = {}
+    for step in steps:
+        key = (step.day, step.stage)
+        if key not in lines:
+            lines[key] = {"date": date_fr(step.day), "title": step.stage_title, "invoices": [],
+                          "channel": " + ".join(CHANNEL_NAMES.get(c, c) for c in step.channel.split("+")),
+                          "by": step.confirmed_by}
+        lines[key]["invoices"].append(step.invoice_number)
+    return [{**line, "invoices": ", ".join(line["invoices"])} for line in lines.values()]
+
+
+def write_document(project, company, ledger_path: Path, debtor_id: str, kind: str, run_date: date, out: Path,
+                   journal_path: Path, schedule: list[str]) -> list[Path]:
+    ladder = ladder_for(company, project.root)
+    ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
+    stage = next((d for d in ladder.documents if d.id == kind), None)
+    if stage is None:
+        names = ", ".join(d.id for d in ladder.documents)
+        raise KitError([Problem(ledger.file, 1, 1, "", f"document «{NBSP}{kind}{NBSP}» inconnu (documents de "
+                                f"l’échelle{NBSP}: {names})", "document-kind")])
+    debtors = plan(company, ladder, ledger, project.table, run_date, journal.history(journal_path, company.slug))
+    debtor = next((d for d in debtors if d.debtor_id == debtor_id), None)
+    if debtor is None:
+        raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur «{NBSP}{debtor_id}{NBSP}» absent du "
+                                "registre", "document-debtor")])
+    debtor = replace(debtor, stage=stage)
+    if not debtor.claimed:
+        raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur {debtor_id}{NBSP}: aucune facture "
+                                "échue et impayée à cette date", "document-debtor")])
+    extra = {}
+    if kind == "payment_plan":
+        total = debtor.totals(debtor.claimed)["total"]
+        try:
+            extra["schedule"] = [{"date": date_fr(d), "amount": money(a)} for d, a in parse_schedule(schedule, total)]
+        except ValueError as exc:
+            raise KitError([Problem(ledger.file, 1, 1, "", str(exc), "document-schedule")]) from None
+    if kind == "court_cover_note":
+        extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
+    table = project.table
+    rates = table.last if run_date > table.last.end else table.for_date(run_date)
+    until = interest_until(table, run_date)
+    note = stopped_note(until) if until < run_date else ""
+    first = debtor.rows[0]
+    where = ledger.problem(first, "debtor_name", "", "")
+    outputs = render_stage(project.root, stage, lambda html: filled_context(company, debtor, stage, run_date, rates,
+                                                                           html, note, extra), where)
+    stem = out / f"{_slug(debtor_id)}-{kind}-{run_date.isoformat()}"
+    return write_rendered(project, outputs, stem, run_date)[1]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "debiteur"

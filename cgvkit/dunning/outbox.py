@@ -1,0 +1,85 @@
+"""What leaves the office after a run: ready-to-send e-mails (.eml), the SMS list with numbers, and
+one PDF of every printed letter for the mail room, in plan order.
+
+Everything is deterministic: an e-mail's Date is the run date, its Message-ID and MIME boundary
+are derived from its content; the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+
+MAIL_ROOM = "courrier.pdf"
+SMS_LIST = "sms.csv"
+
+
+def _subject_and_body(text: str) -> tuple[str, str]:
+    """The first line « Objet : … » is the subject; the rest (blank lines trimmed) the body."""
+    first, _, rest = text.partition("\n")
+    return first.partition(":")[2].strip(), rest.strip() + "\n"
+
+
+def email_message(sender: dict, to: str, text: str, run_date: date, attachments: list[Path]) -> bytes:
+    subject, body = _subject_and_body(text)
+    message = EmailMessage()
+    message["From"] = f"{sender['name']} <{sender['email']}>"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime(run_date.year, run_date.month, run_date.day, 9, 0,
+                                               tzinfo=UTC))
+    digest = hashlib.sha256()
+    digest.update("\0".join([sender["email"], to, text]).encode("utf-8"))
+    for path in attachments:
+        digest.update(path.read_bytes())
+    key = digest.hexdigest()
+    domain = sender["email"].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = f"<{key[:32]}@{domain}>"
+    message.set_content(body)
+    for path in attachments:
+        message.add_attachment(path.read_bytes(), maintype="application", subtype="pdf", filename=path.name)
+    if attachments:
+        message.set_boundary(f"=_{key[32:56]}")
+    return message.as_bytes()
+
+
+def write_email(folder: Path, stem: str, sender: dict, to: str, text: str, run_date: date,
+                attachments: list[Path]) -> Path:
+    target = folder / "courriels" / f"{stem}.eml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(email_message(sender, to, text, run_date, attachments))
+    return target
+
+
+def sms_list(rows: list[tuple[str, str, str]]) -> str:
+    """(number, debtor, message) rows as a French Excel CSV, like plan.csv."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(("Numéro", "Débiteur", "Message"))
+    for number, name, text in rows:
+        writer.writerow([_text_cell(number), _text_cell(name), _text_cell(text)])
+    return "\ufeff" + buffer.getvalue()
+
+
+def _text_cell(text: str) -> str:
+    # A number such as +33 6… must stay text, and no cell may start a formula.
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def merge_pdfs(paths: list[Path], target: Path) -> int:
+    """One PDF of the given PDFs, in order; returns the page count (no dates, no random identifier:
+    same letters, same bytes)."""
+    writer = PdfWriter()
+    for path in paths:
+        writer.append(PdfReader(path))
+    writer.add_metadata({"/Title": "Courrier à poster", "/Producer": "cgvkit"})
+    with target.open("wb") as handle:
+        writer.write(handle)
+    return len(writer.pages)

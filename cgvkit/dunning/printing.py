@@ -1,0 +1,59 @@
+"""Printing a run's letters: HTML rendered in the main process, PDFs printed in parallel.
+
+Letters are handed to the worker processes as soon as they are rendered, so rendering and
+printing overlap. Each worker keeps WeasyPrint's font configuration for all its letters (see
+documents/pdf.py). With one job, or a single letter, nothing is forked. The bytes are the same
+whatever the job count: each PDF's identifier is derived from its HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+
+from cgvkit.documents.pdf import write_pdf
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def _print_one(html_path: str, target: str, root: str, when: str) -> int:
+    html = Path(html_path).read_text(encoding="utf-8")
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
+    return write_pdf(html, Path(target), Path(root), date.fromisoformat(when), identifier).pages
+
+
+class Printer:
+    """`with Printer(root, when, jobs, expected) as printer: printer.submit(html, pdf)`; every PDF
+    is written when the block ends (an error in a worker is raised there)."""
+
+    def __init__(self, root: Path, when: date, jobs: int | None, expected: int):
+        self.args = (str(root), when.isoformat())
+        self.jobs = min(jobs or default_jobs(), expected)
+        self.pool = None
+        self.futures: list = []
+        self.pages = 0
+
+    def __enter__(self) -> Printer:
+        if self.jobs > 1:
+            self.pool = ProcessPoolExecutor(self.jobs)
+        return self
+
+    def submit(self, html: Path, pdf: Path) -> None:
+        if self.pool is None:
+            self.pages += _print_one(str(html), str(pdf), *self.args)
+        else:
+            self.futures.append(self.pool.submit(_print_one, str(html), str(pdf), *self.args))
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.pool is None:
+            return
+        try:
+            if kind is None:
+                self.pages += sum(f.result() for f in self.futures)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=kind is not None)

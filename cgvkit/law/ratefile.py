@@ -1,0 +1,92 @@
+"""Adding a half-year to data/rates.yaml: checked figures, appended as text so comments stay.
+
+The new row is appended to the file's text (the rest of the file is kept byte for byte), then
+the whole table is loaded again; on any problem the file is put back as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from cgvkit.core.errors import KitError, Problem
+from cgvkit.core.french import NBSP
+from cgvkit.law.rates import RateTable, next_half_year
+
+# Sanity ranges (percent per year): wider than anything seen since the euro, narrow enough to
+# catch a rate typed per mille or a decimal comma lost (« 215 » for 2,15).
+RANGES = {"ecb": (Decimal(0), Decimal(15)), "legal_individual": (Decimal(0), Decimal(30)),
+          "legal_other": (Decimal(0), Decimal(30))}
+OPTIONS = {"ecb": "--ecb", "legal_individual": "--legal-consumer", "legal_other": "--legal-other"}
+
+
+def parse_rate(text: str) -> Decimal | None:
+    """« 2.15 » or « 2,15 » → Decimal("2.15"); None when unreadable or with more than 2 decimals."""
+    try:
+        value = Decimal(text.strip().replace(",", ".").replace("%", "").strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        return None
+    return value
+
+
+def add_row(path: Path, root: Path, label: str, figures: dict, sources: list[str]) -> RateTable:
+    """Append the row `label` to the table at `path`; raises KitError (file untouched) on any problem."""
+    table = RateTable.load(path, root)
+    file = table.file
+    line = table.anchor[0]
+
+    def problem(key: str, message: str, rule: str) -> Problem:
+        return Problem(file, line, 1, key, message, rule)
+
+    problems = []
+    expected = next_half_year(table.last.half_year)
+    if table.get(label) is not None:
+        problems.append(problem("half_year", f"le semestre {label} figure déjà dans la table", "rates-duplicate"))
+    elif label != expected:
+        problems.append(problem("half_year", f"la prochaine ligne attendue est {expected} (la table s’arrête "
+                                f"à {table.last.half_year}){NBSP}: {label} ne peut pas être ajouté", "rates-gap"))
+    values = {}
+    for key, text in figures.items():
+        value = parse_rate(text)
+        low, high = RANGES[key]
+        if value is None:
+            problems.append(problem(key, f"{OPTIONS[key]} {text}{NBSP}: taux illisible (un nombre à deux "
+                                    "décimales au plus, en % l’an, par exemple 2.15)", "rates-value"))
+        elif not low <= value <= high:
+            problems.append(problem(key, f"{OPTIONS[key]} {text}{NBSP}: taux hors de la plage plausible "
+                                    f"({low} à {high} % l’an)", "rates-range"))
+        values[key] = value
+    if not sources:
+        problems.append(problem("source", "au moins une source --source https://… est exigée", "rates-source"))
+    for source in sources:
+        if not source.startswith("https://") or len(source) < 12 or any(c.isspace() for c in source):
+            problems.append(problem("source", f"source «{NBSP}{source}{NBSP}»{NBSP}: une adresse https:// "
+                                    "complète est attendue (arrêté au Journal officiel, page de la BCE)",
+                                    "rates-source"))
+    if problems:
+        raise KitError(problems)
+    before = path.read_bytes()
+    text = before.decode("utf-8")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += (f"  - half_year: {label}\n    ecb: {values['ecb']:.2f}\n"
+             f"    legal_individual: {values['legal_individual']:.2f}\n"
+             f"    legal_other: {values['legal_other']:.2f}\n"
+             f"    source: {json.dumps(' ; '.join(sources), ensure_ascii=False)}\n")
+    _write(path, text.encode("utf-8"))
+    try:
+        return RateTable.load(path, root)
+    except BaseException:
+        _write(path, before)
+        raise
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Replace the file in one rename: a killed run leaves either the old or the new table."""
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
