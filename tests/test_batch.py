@@ -126,7 +126,9 @@ def test_one_failing_pack_does_not_spoil_the_others(project, no_pdf):
     result, rendered, reused, failed = build(project, jobs="2")  # forked workers keep the stub
     assert result.returncode == 1
     assert failed == 2 and rendered == 2
-    assert "companies/en-panne.yaml" in result.stderr and "[pack-failed]" in result.stderr
+    # The render failure is now caught when the profile is validated, located in the clause text.
+    assert "le texte ne peut pas être rendu pour en-panne" in result.stderr.replace("\u00a0", " ")
+    assert "[clause-text-render]" in result.stderr
     assert "companies/mal-saisie.yaml" in result.stderr
     assert "Traceback" not in result.stderr
     for slug in ("atelier-lyonnais", "boutique-en-ligne"):

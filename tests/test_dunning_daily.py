@@ -219,6 +219,7 @@ def test_rates_add_restores_the_file_when_the_reloaded_table_is_broken(project, 
     assert path.read_bytes() == before
 
 
+@pytest.mark.real_today
 def test_validate_warns_when_todays_half_year_is_missing(project):
     # A table that stopped long ago: whatever today is, its half-year is missing.
     old = ("rates:\n" + "".join(

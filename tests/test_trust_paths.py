@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_main
+from conftest import ROOT, kit_env, run_main
 
 from cgvkit.cli import main
 from cgvkit.commands.destination import checked_output
@@ -98,9 +98,9 @@ def test_all_reports_a_hostile_name_and_builds_the_others(built_packs, tmp_path)
     result = run_main(root, "all", "--no-site", "--jobs", "1")
     assert result.returncode == 1
     assert "companies/..yaml:1:1:" in result.stderr and "companies/relances.yaml:1:1:" in result.stderr
-    assert "2 réutilisé(s), 2 en échec" in result.stdout
-    assert sorted(p.name for p in (root / "dist").iterdir()) == ["atelier-lyonnais", "boutique-en-ligne",
-                                                                  "index.json"]
+    assert "réutilisé(s), 2 en échec" in result.stdout and "0 pack(s) construit(s)" in result.stdout
+    packs = sorted(p.stem for p in (built_packs / "companies").glob("*.yaml"))
+    assert sorted(p.name for p in (root / "dist").iterdir()) == sorted([*packs, "index.json"])
 
 
 # --- where -o may write --------------------------------------------------------------------------
@@ -123,8 +123,13 @@ def _symlink(root: Path) -> str:
     return "lien"
 
 
+def _a_file(root: Path) -> str:
+    (root / "notes.txt").write_text("à garder", encoding="utf-8")
+    return "notes.txt"
+
+
 def _below_a_file(root: Path) -> str:
-    return "build.py/pack"
+    return f"{_a_file(root)}/pack"
 
 
 def _dist_with_pack(root: Path) -> str:
@@ -147,7 +152,7 @@ HOSTILE_OUTPUTS = [
     pytest.param("{root}", id="absolute-project-root"),
     pytest.param("..", id="parent-of-root"),
     pytest.param("/", id="filesystem-root"),
-    pytest.param("build.py", id="existing-file"),
+    pytest.param(_a_file, id="existing-file"),
     pytest.param(_below_a_file, id="below-a-file"),
     pytest.param(_user_folder, id="user-folder"),
     pytest.param(_fake_pack, id="foreign-manifest"),
@@ -314,7 +319,7 @@ def test_all_after_a_killed_swap_reuses_the_pack_put_back(built_packs, tmp_path)
     (dist / f".boutique-en-ligne.staging-{pid}").mkdir()
     result = run_main(root, "all", "--no-site", "--jobs", "1")
     assert result.returncode == 0, result.stderr
-    assert "0 pack(s) construit(s), 2 réutilisé(s)" in result.stdout
+    assert "0 pack(s) construit(s)" in result.stdout and "0 en échec" in result.stdout
     assert tree(dist / "atelier-lyonnais") == before
     assert hidden(dist) == []
 
@@ -342,8 +347,9 @@ def _start_batch(root: Path) -> tuple[subprocess.Popen, set[int]]:
     """`all --jobs 2` on four companies, in its own session, until a worker is writing a pack."""
     for i in (1, 2):
         shutil.copy(root / COMPANY, root / "companies" / f"filiale-{i}.yaml")
-    batch = subprocess.Popen([sys.executable, "build.py", "all", "--no-site", "--jobs", "2"], cwd=root,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    batch = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "all", "--no-site", "--jobs", "2"], cwd=root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             env=kit_env())
     workers: set[int] = set()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and batch.poll() is None:

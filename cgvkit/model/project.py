@@ -73,7 +73,9 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         elif company is not None:
             project.companies.append(company)
     # Every variant rendered with its defaults for an example company: a library error stops the run.
-    library_errors = textchecks.variant_problems(project)
+    found = textchecks.variant_problems(project)
+    project.warnings.extend(p for p in found if p.severity == "warning")
+    library_errors = [p for p in found if p.severity == "error"]
     if library_errors:
         raise KitError(library_errors + errors + project.warnings)
     if errors and not lenient:

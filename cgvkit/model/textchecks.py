@@ -96,5 +96,8 @@ def _defaults_against_the_law(example, family, variant) -> list[Problem]:
         else:
             continue
         message = problem.message.split(" — ")[0]
-        found.append(variant.source.problem(where, f"valeur par défaut contraire à la loi : {message}", problem.rule))
+        # A rate floor moves every half-year: a warning for the variant, an error for each company.
+        severity = "warning" if problem.rule.startswith("penalty-") else "error"
+        found.append(variant.source.problem(where, f"valeur par défaut contraire à la loi : {message}", problem.rule,
+                                            severity))
     return found
