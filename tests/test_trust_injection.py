@@ -151,7 +151,7 @@ def test_readme_lists_the_filters_a_clause_text_may_use():
     from cgvkit.core.templating import CLAUSE_ENV
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    listed = re.search(r"filters? a clause text may use: (.+?)\.\s", readme, re.S)
+    listed = re.search(r"filtres permis à un texte de clause\s*:\s*(.+?)\.\s", readme, re.S)
     assert listed, "README: the list of clause-text filters is missing"
     assert set(re.findall(r"`(\w+)`", listed.group(1))) == set(CLAUSE_ENV.filters)
 

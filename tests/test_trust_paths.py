@@ -100,7 +100,8 @@ def test_all_reports_a_hostile_name_and_builds_the_others(built_packs, tmp_path)
     assert "companies/..yaml:1:1:" in result.stderr and "companies/relances.yaml:1:1:" in result.stderr
     assert "réutilisé(s), 2 en échec" in result.stdout and "0 pack(s) construit(s)" in result.stdout
     packs = sorted(p.stem for p in (built_packs / "companies").glob("*.yaml"))
-    assert sorted(p.name for p in (root / "dist").iterdir()) == sorted([*packs, "index.json"])
+    built = sorted(p.name for p in (root / "dist").iterdir() if (p / "manifest.json").is_file())
+    assert built == packs and not (root / "dist" / "relances.yaml").exists()
 
 
 # --- where -o may write --------------------------------------------------------------------------
