@@ -24,9 +24,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PYTEST) -n 2 --dist loadgroup
 
-# The fast part: no PDF printed, no site built, no browser (under 30 s).
+# The fast part: no PDF printed, no site built, no browser, in two processes.
 check: $(STAMP)
-	$(PYTEST) -m "not slow and not browser"
+	$(PYTEST) -n 2 -m "not slow and not browser"
 
 # Every test, with the kit's subprocesses (build.py, python -m cgvkit, build workers) measured too.
 coverage: $(STAMP)
