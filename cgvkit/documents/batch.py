@@ -113,7 +113,8 @@ def _init_worker(root: str, paths: list[str], parent: int) -> None:
     from cgvkit.model.project import load_project
 
     _follow_parent(parent)
-    project = load_project(Path(root), [Path(p) for p in paths], lenient=True)
+    # The parent has checked and rendered the texts already: the worker only needs the objects.
+    project = load_project(Path(root), [Path(p) for p in paths], lenient=True, render_checks=False)
     _WORKER["project"] = project
     _WORKER["companies"] = {c.slug: c for c in project.companies}
 

@@ -35,11 +35,14 @@ def company_files(root: Path) -> list[Path]:
     return sorted((root / "companies").glob("*.yaml"))
 
 
-def load_project(root: Path, company_paths: list[Path] | None = None, lenient: bool = False) -> Project:
+def load_project(root: Path, company_paths: list[Path] | None = None, lenient: bool = False,
+                 render_checks: bool = True) -> Project:
     """Everything needed to build; raises KitError listing every error (warnings kept).
 
     With `lenient`, a company with errors is set aside in `failed` instead of stopping the
-    run, so one bad profile among thousands does not block the others' packs.
+    run, so one bad profile among thousands does not block the others' packs. Without
+    `render_checks`, the clause texts are not rendered for checking: a build worker loads a
+    project its parent has already checked whole.
     """
     problems = Problems()
     library = table = None
@@ -64,7 +67,8 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         company = load_company(path, root, library, table, found)
         if company is not None:
             found.extend(rules.check_company(company))
-            found.extend(textchecks.company_problems(company, found.items))
+            if render_checks:
+                found.extend(textchecks.company_problems(company, found.items))
         items = without_shadowed(found.items)
         project.warnings.extend(p for p in items if p.severity == "warning")
         if any(p.severity == "error" for p in items):
@@ -73,7 +77,7 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         elif company is not None:
             project.companies.append(company)
     # Every variant rendered with its defaults for an example company: a library error stops the run.
-    found = textchecks.variant_problems(project)
+    found = textchecks.variant_problems(project) if render_checks else []
     project.warnings.extend(p for p in found if p.severity == "warning")
     library_errors = [p for p in found if p.severity == "error"]
     if library_errors:

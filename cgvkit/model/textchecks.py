@@ -69,7 +69,7 @@ def _one_variant(project, family, variant, market: str) -> list[Problem]:
     texts[family.name] = text
     found = []
     for rule, blamed, message in check_texts(market, texts, _figures(example)):
-        if blamed == family.name and rule.family is not None or (rule.family is None and blamed == family.name):
+        if blamed == family.name:  # a mention another family must carry is that family's error
             found.append(variant.source.problem(("text",), f"{message} — avec les valeurs par défaut, CGV {label}",
                                                 rule.id))
     # Defaults are judged by today's law: the table's last half-year, whatever the example's date.
