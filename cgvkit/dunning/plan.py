@@ -247,17 +247,17 @@ def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
             limit = row.invoice_date + timedelta(days=days)
             limit = _month_end(limit) if eom else limit
             if row.due_date > limit:
-                found.append(f"le délai des CGV ({days} jours{' fin de mois' if eom else ''}, soit le {date_fr(limit)})")
+                found.append(f"du délai des CGV ({days} jours{' fin de mois' if eom else ''}, soit le {date_fr(limit)})")
         if debtor.kind == "b2b":
             cap = _month_end(row.invoice_date + timedelta(days=PAYMENT_TERM_EOM_MAX_DAYS)) if eom else \
                 row.invoice_date + timedelta(days=PAYMENT_TERM_MAX_DAYS)
             if row.due_date > cap:
                 rule = f"{PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois" if eom else f"{PAYMENT_TERM_MAX_DAYS} jours"
-                found.append(f"le plafond légal de {rule} (C. com. art. L441-10 I, soit le {date_fr(cap)})")
+                found.append(f"du plafond légal de {rule} (C. com. art. L441-10 I, soit le {date_fr(cap)})")
         if found:
             debtor.warnings.append(f"facture {row.invoice_number} : échéance le {date_fr(row.due_date)}, {late} jours "
-                                   f"après la facture du {date_fr(row.invoice_date)}, au-delà de "
-                                   f"{' et de '.join(found)} — vérifiez l’échéance saisie")
+                                   f"après la facture du {date_fr(row.invoice_date)}, au-delà "
+                                   f"{' et '.join(found)} — vérifiez l’échéance saisie")
 
 
 def _add_years(day: date, years: int) -> date:
