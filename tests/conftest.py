@@ -9,7 +9,6 @@
   by `python build.py all --jobs 2` (packs with their PDFs, then the site); tests read it (they
   may write only dist/run*/ and ledgers/bad*.csv in it).
 - `no_pdf`: PDF printing replaced by a stub file, for tests about builds rather than print.
-- In the test process each YAML text is parsed once (`parse_each_yaml_text_once`).
 
 Markers: `slow` (prints PDFs, builds several packs or the site; every test using `built_packs` gets
 it automatically) and `browser` (Chromium). `make check` runs `-m "not slow and not browser"`.
@@ -18,8 +17,6 @@ it automatically) and `browser` (Chromium). `make check` runs `-m "not slow and 
 from __future__ import annotations
 
 import contextlib
-import copy
-import functools
 import io
 import os
 import shutil
@@ -63,25 +60,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group("built_packs"))  # `-n 2 --dist loadgroup`: built once
 
 
-@pytest.fixture(autouse=True, scope="session")
-def parse_each_yaml_text_once():
-    """Tests load the same 70 library files hundreds of times; the pure-Python YAML parser makes that
-    most of a `validate`. The same text under the same file name always gives the same Source, so
-    in this process each one is parsed once and handed out as a deep copy (a text with errors raises
-    every time). Subprocesses, and tests/test_yamlsource.py (it imports the real function first),
-    parse for real."""
-    import cgvkit.sources.yamlsource as yamlsource
-
-    parsed = functools.lru_cache(maxsize=None)(yamlsource.load_text)
-
-    def load_text(text: str, file: str):
-        return copy.deepcopy(parsed(text, file))
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(yamlsource, "load_text", load_text)
-        yield
-
-
 @pytest.fixture
 def project(tmp_path) -> Path:
     """A fresh copy of the project in a temporary folder."""
@@ -102,10 +80,11 @@ def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def clear_caches() -> None:
-    """Forget what the kit cached per process (templates, schemas, tree hashes): tests edit files."""
+    """Forget what the kit cached per process by path (templates, schemas, tree hashes): tests edit
+    files. Caches keyed by content (compiled clause texts) stay: an edited text is a new key."""
     for module in [m for name, m in sys.modules.items() if name.startswith("cgvkit") and m]:
         for value in list(vars(module).values()):
-            if callable(getattr(value, "cache_clear", None)):
+            if callable(getattr(value, "cache_clear", None)) and not getattr(value, "keyed_by_content", False):
                 value.cache_clear()
 
 

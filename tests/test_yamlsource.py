@@ -48,3 +48,35 @@ def test_problem_format_matches_the_contract():
                              "payment-term-max")
     assert str(problem) == ("companies/acme.yaml:3:11: clauses.payment_term.days: "
                             "75 jours dépasse le plafond [payment-term-max]")
+
+
+@pytest.mark.parametrize("text, line, said", [
+    ("a: 1\nb: c: d\n", 2, "deux-points inattendu"),
+    ("a:\n\t- 1\n", 2, "tabulation interdite"),
+    ("a: 1\n\tb: 2\n", 2, "tabulation interdite"),
+    ("a: |\n\tx\n", 2, "tabulation interdite"),
+    ("a: @x\n", 1, "caractère « @ » interdit"),
+    ("a: [1, 2\n", 2, "« ] » attendu"),
+    ("a: {b: 1\n", 2, "« } » attendu"),
+    ("a: 'x\n", 2, "n’est pas refermé"),
+    ("a:\n  b: 1\n c: 2\n", 3, "vérifiez l’indentation"),
+    ("- a\nb: 1\n", 2, "vérifiez l’indentation"),
+    ('a: "\\q"\n', 1, "guillemets simples"),
+    ("a: 1\n---\nb: 2\n", 2, "un seul document"),
+    ("%YAML 1.3\n---\na: 1\n", 1, "version de YAML"),
+])
+def test_syntax_errors_are_said_in_french_at_their_line(text, line, said):
+    with pytest.raises(KitError) as exc:
+        load_text(text, "f.yaml")
+    (problem,) = exc.value.problems
+    assert (problem.line, problem.rule) == (line, "yaml-syntax")
+    assert said in problem.message
+    assert not any(word in problem.message for word in ("found", "expected", "allowed", "while"))
+
+
+def test_an_anchor_without_alias_is_plain_data_and_an_alias_is_refused_where_it_stands():
+    assert load_text("a: &x 1\nb: 2\n", "f.yaml").data == {"a": 1, "b": 2}
+    with pytest.raises(KitError) as exc:
+        load_text("a: &x [1, 2]\nb:\n  - *x\n", "f.yaml")
+    (problem,) = exc.value.problems
+    assert (problem.line, problem.column, problem.rule) == (3, 5, "yaml-alias")

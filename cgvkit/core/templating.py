@@ -18,11 +18,11 @@ import operator
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import FunctionType, MappingProxyType
 
-from jinja2 import FileSystemLoader, StrictUndefined, nodes, pass_eval_context, select_autoescape
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context, select_autoescape
 from jinja2.defaults import DEFAULT_FILTERS
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -261,6 +261,9 @@ def blocks(text: str) -> Markup:
     return Markup("\n".join(html))
 
 
+_LAYOUT = {"trim_blocks": True, "lstrip_blocks": True}  # how a document template's lines are read
+
+
 @cache
 def environment(templates: str) -> ImmutableSandboxedEnvironment:
     """One environment per templates folder, kept for the life of the process (template cache)."""
@@ -268,8 +271,7 @@ def environment(templates: str) -> ImmutableSandboxedEnvironment:
         loader=FileSystemLoader(templates),
         autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        **_LAYOUT,
     )
     env.filters.update(FILTERS)
     env.filters["blocks"] = blocks
@@ -278,3 +280,20 @@ def environment(templates: str) -> ImmutableSandboxedEnvironment:
 
 def render(root: Path, name: str, **context) -> str:
     return environment(str((root / "templates").resolve())).get_template(name).render(**context)
+
+
+_PARSER = ImmutableSandboxedEnvironment(**_LAYOUT)
+
+
+@lru_cache(maxsize=512)
+def template_syntax_error(text: str, name: str) -> TemplateSyntaxError | None:
+    """Why a document template does not parse, or None; worked out once per text (`validate` checks
+    every template at each run, and `serve` at each edit)."""
+    try:
+        _PARSER.parse(text, name=name)
+    except TemplateSyntaxError as exc:
+        return exc
+    return None
+
+
+template_syntax_error.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)

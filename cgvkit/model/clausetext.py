@@ -53,6 +53,9 @@ def _compiled(text: str):
     return CLAUSE_ENV.from_string(text)
 
 
+_compiled.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)
+
+
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

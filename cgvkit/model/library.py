@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import TemplateSyntaxError, meta
@@ -239,9 +240,7 @@ def _check_text(source: Source, text: str, params: set, problems: Problems, inde
     line, _ = source.where(("text",))
     first = line + 1 if text.count("\n") > 1 else line
     try:
-        tree = CLAUSE_ENV.parse(text)
-        forbidden = forbidden_constructs(tree)
-        names = set() if forbidden else meta.find_undeclared_variables(tree)  # compiles: needs known filters
+        tree, forbidden, names = _analysed(text)
     except TemplateSyntaxError as exc:
         problems.add(syntax_problem(source, text, first, exc, indent))
         return
@@ -253,7 +252,7 @@ def _check_text(source: Source, text: str, params: set, problems: Problems, inde
         return
     for lineno, message in forbidden:
         problems.add(Problem(source.file, first + lineno - 1, 1, "text", message, "clause-text-forbidden"))
-    problems.extend(name_problems(source, text, first, indent))
+    problems.extend(name_problems(source, text, first, indent, tree))
     for name in sorted(names - params - TEXT_GLOBALS):
         problems.add(source.problem(("text",), f"le texte utilise « {name} », qui n’est ni un paramètre "
                                     "déclaré ni une donnée de l’entreprise", "clause-text-unknown-name"))
@@ -274,3 +273,17 @@ def _check_defaults(family: Family, problems: Problems, broken: set = frozenset(
         if market not in family.default:
             problems.add(family.source.problem(("default",), f"aucune variante par défaut pour le "
                                                f"marché {market}", "family-default"))
+
+
+@lru_cache(maxsize=1024)
+def _analysed(text: str) -> tuple:
+    """A clause text's syntax tree, forbidden constructs and free names, worked out once per text:
+    parsing and compiling cost more than the rest of loading a clause, and `serve` reloads the
+    library on every edit. A text that does not parse raises (and is not kept)."""
+    tree = CLAUSE_ENV.parse(text)
+    forbidden = tuple(forbidden_constructs(tree))
+    names = frozenset() if forbidden else frozenset(meta.find_undeclared_variables(tree))  # compiles: needs known filters
+    return tree, forbidden, names
+
+
+_analysed.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)

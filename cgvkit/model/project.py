@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import TemplateSyntaxError
-
 from cgvkit.core.errors import KitError, Problem, Problems
-from cgvkit.core.templating import environment
+from cgvkit.core.templating import template_syntax_error
 from cgvkit.law import rules
 from cgvkit.law.rates import RateTable
 from cgvkit.model import textchecks
@@ -94,13 +92,11 @@ def without_shadowed(items: list[Problem]) -> list[Problem]:
 
 def check_templates(root: Path) -> list[Problem]:
     """Every Jinja template must compile; a syntax error names its file and line."""
-    env = environment(str((root / "templates").resolve()))
     problems = []
     for path in sorted(p for suffix in ("html", "txt", "md") for p in (root / "templates").rglob(f"*.{suffix}")):
         name = path.relative_to(root / "templates").as_posix()
-        try:
-            env.parse(path.read_text(encoding="utf-8"), name=name)
-        except TemplateSyntaxError as exc:
+        exc = template_syntax_error(path.read_text(encoding="utf-8"), name)
+        if exc is not None:
             problems.append(Problem(f"templates/{name}", exc.lineno or 1, 1, "",
                                     f"gabarit invalide : {exc.message}", "template-syntax"))
     return problems

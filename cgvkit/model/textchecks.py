@@ -49,14 +49,37 @@ def company_problems(company, known: list[Problem] = ()) -> list[Problem]:
 def variant_problems(project) -> list[Problem]:
     """Each variant rendered with its defaults for an example company of each of its markets."""
     problems: list[Problem] = []
+    others: dict = {}
     for family in project.library.ordered():
         for variant in sorted(family.variants.values(), key=lambda v: v.name):
             for market in variant.markets:
-                problems.extend(_one_variant(project, family, variant, market))
+                problems.extend(_one_variant(project, family, variant, market, others))
     return list(dict.fromkeys(problems))
 
 
-def _one_variant(project, family, variant, market: str) -> list[Problem]:
+def _other_texts(example, mine, memo: dict) -> dict:
+    """The texts of the example's clauses other than `mine`: the example company's own clauses,
+    numbered around the family swapped in. The same numbering gives the same texts, so each is
+    rendered once per market and numbering rather than once per variant (render errors are the
+    company's own, reported by `company_problems`)."""
+    layout = tuple((c.family.name, c.number) for c in example.clauses)
+    texts = {}
+    for clause in example.clauses:
+        if clause is mine:
+            texts[clause.family.name] = None  # its place in the CGV: the caller puts its text there
+            continue
+        key = (example.market, clause.family.name, layout)
+        if key not in memo:
+            try:
+                memo[key] = render_text(example, clause)
+            except ClauseRenderError:
+                memo[key] = None
+        if memo[key] is not None:
+            texts[clause.family.name] = memo[key]
+    return texts
+
+
+def _one_variant(project, family, variant, market: str, others: dict) -> list[Problem]:
     example, mine = sample_company(project, family, variant, market, keep_own=False)
     label = "entre professionnels" if market == "b2b" else "aux consommateurs"
     try:
@@ -65,7 +88,7 @@ def _one_variant(project, family, variant, market: str) -> list[Problem]:
         p = exc.problem
         message = p.message.replace(f"pour {example.slug}", f"avec les valeurs par défaut (CGV {label})")
         return [Problem(p.file, p.line, p.column, p.path, message, p.rule)]
-    texts, _ = rendered(example)
+    texts = _other_texts(example, mine, others)
     texts[family.name] = text
     found = []
     for rule, blamed, message in check_texts(market, texts, _figures(example)):

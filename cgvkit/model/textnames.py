@@ -30,12 +30,14 @@ def _where(text: str, lineno: int, needle: str, indent: int = 0) -> tuple[int, i
     return lineno - 1, indent + (column + 1 if column >= 0 else 1)
 
 
-def name_problems(source, text: str, first_line: int, indent: int = 0) -> list[Problem]:
-    """Unknown attributes of `company`/`rates` and unknown filters, located inside the text."""
-    try:
-        tree = CLAUSE_ENV.parse(text)
-    except TemplateSyntaxError:
-        return []  # reported as a syntax error by the caller
+def name_problems(source, text: str, first_line: int, indent: int = 0, tree=None) -> list[Problem]:
+    """Unknown attributes of `company`/`rates` and unknown filters, located inside the text
+    (`tree`: the text already parsed)."""
+    if tree is None:
+        try:
+            tree = CLAUSE_ENV.parse(text)
+        except TemplateSyntaxError:
+            return []  # reported as a syntax error by the caller
     problems = []
     for node in tree.find_all(nodes.Getattr):
         owner = node.node

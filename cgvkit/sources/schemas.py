@@ -92,10 +92,28 @@ def schema_errors(schema: dict, document: dict) -> list:
     English strings, and we need each error's rule, constraint, value and path.
     """
     _iso_dates(schema, document)
-    validator = KitValidator(schema)
-    if validator.validate(document):
+    validator = _validator(schema)
+    # No normalisation: the kit reads the document as written (defaults are applied by the code that
+    # reads it), and Cerberus' normalisation copies and re-checks the schema at every level.
+    if validator.validate(document, normalize=False):
         return []
     return list(_leaves(sorted(validator._errors)))
+
+
+_VALIDATORS: dict[str, KitValidator] = {}
+
+
+def _validator(schema: dict) -> KitValidator:
+    """One validator per schema content, reused: building one makes Cerberus check and hash the
+    whole schema, which cost more than validating the document. Keyed by content (its repr), so a
+    schema edited on disk gets a new validator and the same schema from another folder reuses it."""
+    key = repr(schema)
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        if len(_VALIDATORS) >= 512:  # parameter rules are small and many: bound the memory
+            _VALIDATORS.clear()
+        validator = _VALIDATORS[key] = KitValidator(schema)
+    return validator
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

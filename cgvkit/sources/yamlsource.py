@@ -59,21 +59,57 @@ class _Refused(yaml.MarkedYAMLError):
         self.rule = rule
 
 
-class _Loader(yaml.SafeLoader):
-    depth = 0
+class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
+    """libyaml's scanner and parser (C, thirty times faster than PyYAML's pure-Python ones) when
+    PyYAML was built with it; the nodes are composed by `_compose` below, never by the parser."""
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise _Refused(self.peek_event().start_mark, "alias YAML (« *nom ») interdit : recopiez la "
-                           "valeur à chaque endroit où elle sert", "yaml-alias")
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise _Refused(self.peek_event().start_mark, f"imbrication trop profonde (plus de {MAX_DEPTH} "
-                               "niveaux de blocs ou de listes)", "yaml-depth")
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+
+def _compose(loader) -> yaml.Node | None:
+    """The single document's node tree, built from the parser's events without recursion.
+
+    Done here rather than by the parser's own composer so that an alias is refused where it
+    stands (never expanded) and nesting is bounded before any node is built.
+    """
+    loader.get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
+        return None
+    loader.get_event()  # document start
+    stack: list = []  # open collections: [node, pending key node or None]
+    root = None
+    while root is None:
+        event = loader.get_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(event.start_mark, "alias YAML (« *nom ») interdit : recopiez la valeur à chaque "
+                           "endroit où elle sert", "yaml-alias")
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            node = stack.pop()[0]
+            node.end_mark = event.end_mark
+        elif isinstance(event, yaml.ScalarEvent):
+            tag = event.tag if event.tag not in (None, "!") else loader.resolve(yaml.ScalarNode, event.value,
+                                                                                 event.implicit)
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        else:
+            kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+            tag = event.tag if event.tag not in (None, "!") else loader.resolve(kind, None, event.implicit)
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(event.start_mark, f"imbrication trop profonde (plus de {MAX_DEPTH} niveaux de "
+                               "blocs ou de listes)", "yaml-depth")
+            stack.append([kind(tag, [], event.start_mark, None, flow_style=event.flow_style), None])
+            continue
+        if not stack:
+            root = node
+        elif isinstance(stack[-1][0], yaml.SequenceNode):
+            stack[-1][0].value.append(node)
+        elif stack[-1][1] is None:
+            stack[-1][1] = node
+        else:
+            stack[-1][0].value.append((stack[-1][1], node))
+            stack[-1][1] = None
+    loader.get_event()  # document end
+    if not loader.check_event(yaml.StreamEndEvent):
+        event = loader.get_event()
+        raise yaml.composer.ComposerError(None, None, "expected a single document in the stream", event.start_mark)
+    return root
 
 
 def _decimal(loader, node):
@@ -159,7 +195,7 @@ def load_text(text: str, file: str) -> Source:
                                 "le fichier n’est pas un texte YAML", "yaml-control")])
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        node = _compose(loader)
         marks: dict = {}
         data = _build(loader, node, (), marks, problems, file) if node is not None else None
     except yaml.MarkedYAMLError as exc:
@@ -168,10 +204,10 @@ def load_text(text: str, file: str) -> Source:
         reason = exc.problem or exc.context or "syntaxe invalide"
         if isinstance(exc, _Refused):
             raise KitError([Problem(file, line, col, "", reason, exc.rule)]) from None
-        raise KitError([Problem(file, line, col, "", f"YAML illisible : {_french(reason)}",
+        raise KitError([Problem(file, line, col, "", f"YAML illisible : {_french(reason, text, mark)}",
                                 "yaml-syntax")]) from None
     except yaml.YAMLError as exc:  # e.g. an unknown tag such as !!python/object
-        raise KitError([Problem(file, 1, 1, "", f"YAML refusé : {exc}", "yaml-syntax")]) from None
+        raise KitError([Problem(file, 1, 1, "", f"YAML refusé : {_french(str(exc))}", "yaml-syntax")]) from None
     finally:
         loader.dispose()
     if problems:
@@ -179,20 +215,48 @@ def load_text(text: str, file: str) -> Source:
     return Source(file, data, marks)
 
 
-def _french(reason: str) -> str:
-    known = {
-        "found character '\\t' that cannot start any token": "tabulation interdite (indentez avec des espaces)",
-        "mapping values are not allowed here": "deux-points inattendu (une valeur contenant « : » doit être entre guillemets)",
-        "found undefined alias": "alias inconnu",
-        "could not find expected ':'": "« : » attendu après la clé",
-        "found unhashable key": "clé invalide",
-    }
-    for english, french in known.items():
+_TAB = "tabulation interdite (indentez avec des espaces)"
+_COLON = "deux-points inattendu (une valeur contenant « : » doit être entre guillemets)"
+# The parser's messages (libyaml's, then PyYAML's own where they differ), by how they start.
+_KNOWN = {
+    "found a tab character": _TAB,
+    "found character '\\t' that cannot start any token": _TAB,
+    "mapping values are not allowed": _COLON,
+    "could not find expected ':'": "« : » attendu après la clé",
+    "found unexpected end of stream": "fin du fichier inattendue : un guillemet ou un crochet n’est pas refermé",
+    "found unknown escape character": "caractère inconnu après « \\ » entre guillemets doubles (mettez la valeur "
+                                      "entre guillemets simples)",
+    "did not find expected ',' or ']'": "« , » ou « ] » attendu : une liste entre crochets n’est pas refermée",
+    "expected ',' or ']'": "« , » ou « ] » attendu : une liste entre crochets n’est pas refermée",
+    "did not find expected ',' or '}'": "« , » ou « } » attendu : un bloc entre accolades n’est pas refermé",
+    "expected ',' or '}'": "« , » ou « } » attendu : un bloc entre accolades n’est pas refermé",
+    "did not find expected key": "clé attendue : vérifiez l’indentation de cette ligne",
+    "did not find expected '-' indicator": "élément de liste « - » attendu : vérifiez l’indentation de cette ligne",
+    "expected <block end>": "vérifiez l’indentation de cette ligne (elle ne s’aligne sur aucun bloc)",
+    "block sequence entries are not allowed": "« - » inattendu : vérifiez l’indentation de cette ligne",
+    "did not find expected node content": "valeur attendue",
+    "expected the node content": "valeur attendue",
+    "found incompatible YAML document": "version de YAML non prise en charge (retirez la ligne « %YAML »)",
+    "found undefined tag handle": "étiquette YAML interdite (seul le YAML simple est accepté)",
+    "expected a single document": "un seul document par fichier (retirez la ligne « --- » et ce qui la suit)",
+    "found undefined alias": "alias inconnu",
+    "found unhashable key": "clé invalide",
+}
+
+
+def _french(reason: str, text: str = "", mark=None) -> str:
+    """The parser's English reason said in French (its own words kept only for the rarest ones)."""
+    if reason.startswith("found character") and reason.endswith("that cannot start any token"):
+        found = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
+        if found == "\t":
+            return _TAB
+        return f"caractère « {found} » interdit au début d’une valeur (mettez la valeur entre guillemets)"
+    for english, french in _KNOWN.items():
         if reason.startswith(english):
             return french
     if "could not determine a constructor for the tag" in reason:
         return "étiquette YAML interdite (seul le YAML simple est accepté)"
-    return reason
+    return f"syntaxe invalide ({reason})"
 
 
 def load_file(path: Path, root: Path) -> Source:
