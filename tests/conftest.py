@@ -20,6 +20,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -64,6 +65,14 @@ def pytest_collection_modifyitems(items):
 def project(tmp_path) -> Path:
     """A fresh copy of the project in a temporary folder."""
     return copy_project(tmp_path / "project")
+
+
+def default_ctrl_c() -> None:
+    """`preexec_fn` of a child the test stops with Ctrl-C: it gets SIGINT and SIGQUIT as a terminal
+    user's command does, whatever this process ignores at the moment (while any thread of it waits
+    in C's system(), the whole process ignores both, and a child started then would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 def kit_env() -> dict:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, edit, kit_env
+from conftest import ROOT, default_ctrl_c, edit, kit_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -47,7 +47,8 @@ def test_a_clause_edit_shows_in_the_open_page(project, built_packs):
     port = free_port()
     process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--address", f"127.0.0.1:{port}"],
                                cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**kit_env(), "PYTHONUNBUFFERED": "1"})
+                               env={**kit_env(), "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},
+                               preexec_fn=default_ctrl_c)
     try:
         wait_for_line(process, "site servi sur", 120)
         with sync_playwright() as p:
@@ -67,7 +68,12 @@ def test_a_clause_edit_shows_in_the_open_page(project, built_packs):
         wait_for_line(process, "page(s) générée(s) modifiée(s)", 20)
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack, then the end
+            output, _ = process.communicate()
+            pytest.fail(f"serve ne s’est pas arrêté sur Ctrl-C ; sortie : {output}")
     assert process.returncode == 0, output
     assert "serveur arrêté" in output and "Traceback" not in output
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, kit_env, run_main
+from conftest import ROOT, default_ctrl_c, kit_env, run_main
 
 from cgvkit.cli import main
 from cgvkit.commands.destination import checked_output
@@ -345,12 +345,13 @@ def _running(pid: int) -> bool:
 
 
 def _start_batch(root: Path) -> tuple[subprocess.Popen, set[int]]:
-    """`all --jobs 2` on four companies, in its own session, until a worker is writing a pack."""
-    for i in (1, 2):
+    """`all --jobs 2` on six companies (enough that it is still running when the test sees the
+    first pack being written, even on a busy machine), in its own session."""
+    for i in (1, 2, 3, 4):
         shutil.copy(root / COMPANY, root / "companies" / f"filiale-{i}.yaml")
     batch = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "all", "--no-site", "--jobs", "2"], cwd=root,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                             env=kit_env())
+                             env=kit_env(), preexec_fn=default_ctrl_c)
     workers: set[int] = set()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and batch.poll() is None:

@@ -9,7 +9,6 @@ with a decimal point or a decimal comma, dates as YYYY-MM-DD or DD/MM/YYYY. A pr
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +29,7 @@ ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal(10) ** 11  # 100 billion euros: no invoice is larger
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a million of them in a big ledger: no per-row dict
 class Row:
     line: int
     debtor_id: str
@@ -51,7 +50,7 @@ class Row:
 
     @property
     def outstanding(self) -> Decimal:
-        return self.amount - self.paid_amount
+        return self.amount - self.paid_amount if self.paid_amount else self.amount  # no new object for most
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
                                 "à cette ligne : ce n’est pas un registre CSV en texte", "ledger-control")])
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     problems = Problems()
     header = next(_records(reader, file, problems), None)
     problems.raise_if_errors()
@@ -114,7 +113,7 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
                                  "l’en-tête", "ledger-missing-column"))
     problems.raise_if_errors()
     ledger = Ledger(file, columns, ())
-    parser = _RowParser(ledger, market, frozenset(stages), problems)
+    parser = _RowParser(ledger, market, stages, problems)
     rows, start = [], 2
     for record in _records(reader, file, problems):
         line, start = start, reader.line_num + 1
@@ -126,6 +125,20 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     _check_debtors(ledger, rows, problems)
     problems.raise_if_errors()
     return Ledger(file, columns, tuple(rows))
+
+
+def _lines(text: str):
+    """The text's lines with their ends, one at a time: an io.StringIO would hold the whole text
+    again at four bytes a character, and str.splitlines also splits at characters (U+2028, U+0085)
+    that may stand inside a debtor's name."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
 
 
 def _records(reader, file: str, problems: Problems):
@@ -142,14 +155,29 @@ def _records(reader, file: str, problems: Problems):
             return
 
 
-class _RowParser:
-    """Turns one CSV record into a Row, adding a located problem for each bad cell."""
+# The cells a Row is made of, in the order `_RowParser.parse` reads them.
+_CELLS = ("debtor_id", "debtor_name", "debtor_kind", "debtor_email", "debtor_phone", "debtor_address",
+          "invoice_number", "invoice_date", "due_date", "amount", "paid_amount", "status", "promise_date",
+          "formal_notice_date", "last_stage")
+_UNSEEN = object()
 
-    def __init__(self, ledger: Ledger, market: str, stages: frozenset, problems: Problems):
-        self.ledger, self.market, self.stages, self.problems = ledger, market, stages, problems
-        self.index = {name: i - 1 for name, i in ledger.columns.items()}
+
+class _RowParser:
+    """Turns one CSV record into a Row, adding a located problem for each bad cell.
+
+    Written for a million rows: cells are read by position, a date text is parsed once (a ledger
+    has a few hundred distinct dates, and the rows then share them), and a debtor's texts repeated
+    on consecutive rows are kept once.
+    """
+
+    def __init__(self, ledger: Ledger, market: str, stages, problems: Problems):
+        self.ledger, self.market, self.problems = ledger, market, problems
+        self.stages = {stage: stage for stage in stages}
+        self.positions = tuple(ledger.columns.get(name, 0) - 1 for name in _CELLS)  # -1: no such column
         self.invoices: dict = {}
         self.flagged: set = set()  # (line, column) of every bad cell, looked up in constant time
+        self.dates: dict = {}
+        self.previous: tuple = ()
 
     def add(self, line: int, column: str, message: str, rule: str) -> None:
         self.flagged.add((line, column))
@@ -159,32 +187,36 @@ class _RowParser:
     def parse(self, line: int, record: list) -> Row | None:
         before = len(self.problems.items)
         size = len(record)
-        cells = {name: record[i].strip() for name, i in self.index.items() if i < size}
-        get = lambda name: cells.get(name, "")  # noqa: E731
-        values = {}
-        for name in ("debtor_id", "debtor_name", "invoice_number"):
-            values[name] = get(name)
-            if not values[name]:
+        cells = [record[i].strip() if 0 <= i < size else "" for i in self.positions]
+        if self.previous and cells[:6] == self.previous[:6]:
+            cells[:6] = self.previous[:6]  # the same debtor as the row above: share its texts
+        self.previous = cells
+        (debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date, amount, paid,
+         status, promise_date, notice_date, last_stage) = cells
+        for name, value in (("debtor_id", debtor_id), ("debtor_name", debtor_name), ("invoice_number", number)):
+            if not value:
                 self.add(line, name, f"valeur obligatoire manquante dans « {name} »", "ledger-required")
-        for name in ("invoice_date", "due_date", "promise_date", "formal_notice_date"):
-            values[name] = self.date(line, name, get(name), required=name in REQUIRED)
-        values["amount"] = self.money(line, "amount", get("amount"), required=True)
-        values["paid_amount"] = self.money(line, "paid_amount", get("paid_amount"), required=False)
-        values["debtor_kind"] = self.choice(line, "debtor_kind", get("debtor_kind").lower() or self.market, KINDS,
-                                            "ledger-kind", "type de débiteur inconnu")
-        values["status"] = self.choice(line, "status", get("status").lower() or "open", STATUSES,
-                                       "ledger-status", "statut inconnu")
-        values["last_stage"] = get("last_stage")
-        if values["last_stage"] and values["last_stage"] not in self.stages:
-            self.add(line, "last_stage", f"étape inconnue « {values['last_stage']} » (étapes de l’échelle : "
+        values = {"invoice_number": number,
+                  "invoice_date": self.date(line, "invoice_date", invoice_date, required=True),
+                  "due_date": self.date(line, "due_date", due_date, required=True),
+                  "promise_date": self.date(line, "promise_date", promise_date, required=False),
+                  "formal_notice_date": self.date(line, "formal_notice_date", notice_date, required=False),
+                  "amount": self.money(line, "amount", amount, required=True),
+                  "paid_amount": self.money(line, "paid_amount", paid, required=False),
+                  "debtor_kind": self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS,
+                                             "ledger-kind", "type de débiteur inconnu"),
+                  "status": self.choice(line, "status", status.lower() or "open", STATUSES,
+                                        "ledger-status", "statut inconnu")}
+        last_stage = self.stages.get(last_stage, last_stage)  # the ladder's own string, shared by the rows
+        if last_stage and last_stage not in self.stages:
+            self.add(line, "last_stage", f"étape inconnue « {last_stage} » (étapes de l’échelle : "
                      f"{', '.join(sorted(self.stages))})", "ledger-stage")
         self.coherence(line, values)
         if len(self.problems.items) > before:
             return None
-        return Row(line, values["debtor_id"], values["debtor_name"], values["debtor_kind"], get("debtor_email"),
-                   get("debtor_phone"), get("debtor_address"), values["invoice_number"], values["invoice_date"],
-                   values["due_date"], values["amount"], values["paid_amount"], values["status"],
-                   values["promise_date"], values["formal_notice_date"], values["last_stage"])
+        return Row(line, debtor_id, debtor_name, values["debtor_kind"], email, phone, address, number,
+                   values["invoice_date"], values["due_date"], values["amount"], values["paid_amount"],
+                   values["status"], values["promise_date"], values["formal_notice_date"], last_stage)
 
     def coherence(self, line: int, v: dict) -> None:
         number = v["invoice_number"]
@@ -211,7 +243,11 @@ class _RowParser:
             if required:
                 self.add(line, name, f"date obligatoire manquante dans « {name} »", "ledger-required")
             return None
-        value = parse_date(text)
+        value = self.dates.get(text, _UNSEEN)
+        if value is _UNSEEN:
+            value = parse_date(text)
+            if len(self.dates) < 100_000:  # a hostile ledger of distinct dates costs no more memory
+                self.dates[text] = value
         if value is None:
             self.add(line, name, f"date illisible « {_cut(text)} » (formats acceptés : AAAA-MM-JJ ou JJ/MM/AAAA)",
                      "ledger-date")
@@ -244,7 +280,7 @@ class _RowParser:
         if value not in allowed:
             self.add(line, name, f"{what} « {value} » (valeurs possibles : {', '.join(allowed)})", rule)
             return None
-        return value
+        return allowed[allowed.index(value)]  # the constant, not this row's copy of it
 
 
 def _cut(text: str) -> str:
@@ -271,8 +307,13 @@ def parse_date(text: str) -> date | None:
 _AMOUNT = re.compile(r"^-?\d+(?:[.,]\d{1,2})?$")
 
 
+_PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:[.,]\d{1,2})?")  # what most cells hold: « 1234,56 »
+
+
 def parse_amount(text: str) -> Decimal | None:
     """« 1234.56 », « 1 234,56 », « 1.234,56 », « 1,234.56 », « 1234 € » → Decimal; None if unreadable."""
+    if _PLAIN_AMOUNT.fullmatch(text):
+        return Decimal(text.replace(",", ".")).quantize(CENT)
     cleaned = text.replace("€", "").replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if "," in cleaned and "." in cleaned:
         decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."

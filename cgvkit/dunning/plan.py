@@ -1,7 +1,7 @@
 """Ledger → per-debtor plan: the stage due on the run date, interest, indemnity, warnings.
 
 Pure computation, no files: `plan(...)` is what the benchmark times. The interest arithmetic
-is `law.interest.late_interest` (the kit's stated convention); this module only decides who owes what from when.
+is `law.interest` (the kit's stated convention); this module only decides who owes what from when.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cgvkit.law.figures import (
     SMALL_CLAIM,
     STATUTORY_ECB_MARGIN,
 )
-from cgvkit.law.interest import RateRule, late_interest, periods
+from cgvkit.law.interest import RateRule, interest_on, periods, rate_days
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 
 ZERO = Decimal("0.00")
@@ -103,11 +103,12 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     rules = {"b2b": rate_rule(company) or STATUTORY, "b2c": LEGAL}
     indemnity = indemnity_amount(company)
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
-    spans: dict = {}  # (start, until, rule) → periods: many invoices share a due date
+    spans: dict = {}  # (start, until, rule) → (periods, Σ rate × days): many invoices share a due date
+    until = interest_until(table, run_date)
     for debtor in debtors.values():
-        debtor.invoices = [_invoice(row, run_date, rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO,
-                                    table, ledger, problems, spans)
-                           for row in debtor.rows if row.outstanding > 0]
+        rule, owed = rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO
+        debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans)
+                           for row in debtor.rows if row.amount > row.paid_amount]
         _choose(debtor, ladders[debtor.kind], run_date, history, reply)
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms(debtor, term)
@@ -115,28 +116,28 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     return list(debtors.values())
 
 
-def _invoice(row, run_date: date, rule, indemnity: Decimal, table, ledger, problems, spans: dict) -> InvoicePlan:
+def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
+             spans: dict) -> InvoicePlan:
     days = max(0, (run_date - row.due_date).days)
     item = InvoicePlan(row, days, row.outstanding)
     if days == 0:
         return item
     start = row.due_date if row.debtor_kind == "b2b" else row.formal_notice_date
     item.indemnity = indemnity
-    until = interest_until(table, run_date)
     if start is None or start >= until:
         return item
-    try:
-        key = (start, until, rule)
-        found = spans.get(key)
-        if found is None:
-            found = spans[key] = periods(start, until, rule, table)
-        result = late_interest(row.outstanding, start, until, rule, table, found)
-    except KitError as exc:
-        column = "due_date" if row.debtor_kind == "b2b" else "formal_notice_date"
-        for p in exc.problems:
-            problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
-        return item
-    item.interest, item.periods, item.interest_from = result.interest, tuple(result.periods), start
+    key = (start, until, rule)
+    found = spans.get(key)
+    if found is None:
+        try:
+            split = periods(start, until, rule, table)
+        except KitError as exc:
+            column = "due_date" if row.debtor_kind == "b2b" else "formal_notice_date"
+            for p in exc.problems:
+                problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
+            return item
+        found = spans[key] = (tuple(split), rate_days(split))
+    item.interest, item.periods, item.interest_from = interest_on(item.outstanding, found[1]), found[0], start
     item.interest_until = until
     return item
 
@@ -239,18 +240,24 @@ def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
     """An invoice due later than the company's own payment term, or than the legal cap between
     professionals (C. com. art. L441-10 I: 60 days from the invoice, or 45 days end of month)."""
     days, eom = term.get("days"), bool(term.get("end_of_month"))
+    own = timedelta(days=days) if days and term.get("when") not in ("commande", "livraison") else None
+    legal = timedelta(days=PAYMENT_TERM_EOM_MAX_DAYS if eom else PAYMENT_TERM_MAX_DAYS)
+    # Neither limit comes before the invoice date plus its days (end of month only adds days):
+    # the due dates within that, nearly all of them, need no more.
+    shortest = min(own, legal) if own is not None and debtor.kind == "b2b" else own if own is not None else legal
     for item in debtor.invoices:
         row = item.row
+        if row.due_date <= row.invoice_date + shortest:
+            continue
         late = (row.due_date - row.invoice_date).days
         found = []
-        if days and term.get("when") not in ("commande", "livraison"):
-            limit = row.invoice_date + timedelta(days=days)
+        if own is not None:
+            limit = row.invoice_date + own
             limit = _month_end(limit) if eom else limit
             if row.due_date > limit:
                 found.append(f"du délai des CGV ({days} jours{' fin de mois' if eom else ''}, soit le {date_fr(limit)})")
         if debtor.kind == "b2b":
-            cap = _month_end(row.invoice_date + timedelta(days=PAYMENT_TERM_EOM_MAX_DAYS)) if eom else \
-                row.invoice_date + timedelta(days=PAYMENT_TERM_MAX_DAYS)
+            cap = _month_end(row.invoice_date + legal) if eom else row.invoice_date + legal
             if row.due_date > cap:
                 rule = f"{PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois" if eom else f"{PAYMENT_TERM_MAX_DAYS} jours"
                 found.append(f"du plafond légal de {rule} (C. com. art. L441-10 I, soit le {date_fr(cap)})")
@@ -269,10 +276,15 @@ def _add_years(day: date, years: int) -> date:
 
 def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
     years, article = PRESCRIPTION_YEARS[debtor.kind]
+    # Due after this date, an invoice is prescribed more than PRESCRIPTION_SOON days from now
+    # (3 days spare for 29 February both ways): most invoices, with no date arithmetic.
+    recent = _add_years(run_date + timedelta(days=PRESCRIPTION_SOON), -years) + timedelta(days=3)
     for item in debtor.invoices:
         row = item.row
-        limit = _add_years(row.due_date, years)
-        if limit <= run_date:
+        limit = _add_years(row.due_date, years) if row.due_date <= recent else None
+        if limit is None:
+            pass
+        elif limit <= run_date:
             debtor.warnings.append(f"facture {row.invoice_number} : créance prescrite depuis le {date_fr(limit)} "
                                    f"({years} ans, {article}) sauf interruption (reconnaissance, action en justice)")
         elif (limit - run_date).days <= PRESCRIPTION_SOON:

@@ -85,10 +85,18 @@ def late_interest(amount: Decimal, start_after: date, until: date, rule: RateRul
     periods already computed for the same dates and rule (a ledger has many invoices per due date).
     """
     found = periods(start_after, until, rule, table) if found is None else found
-    # Sum the exact numerators and divide once, so no intermediate rounding can move the cent.
-    numerator = sum((amount * p.rate * p.days for p in found), Decimal(0))
-    interest = (numerator / (100 * DAYS_PER_YEAR)).quantize(CENT, ROUND_HALF_UP)
-    return InterestResult(max((until - start_after).days, 0), interest, found)
+    return InterestResult(max((until - start_after).days, 0), interest_on(amount, rate_days(found)), found)
+
+
+def rate_days(found: list[Period]) -> Decimal:
+    """Σ rate × days over the periods: the same for every invoice that shares the dates and rule."""
+    return sum((p.rate * p.days for p in found), Decimal(0))
+
+
+def interest_on(amount: Decimal, weight: Decimal) -> Decimal:
+    """amount × Σ rate × days / (100 × 365), rounded once: the exact numerator (Decimal products of
+    a few digits) is divided once, so no intermediate rounding can move the cent."""
+    return (amount * weight / (100 * DAYS_PER_YEAR)).quantize(CENT, ROUND_HALF_UP)
 
 
 def indemnity(kind: str, late: bool) -> Decimal:

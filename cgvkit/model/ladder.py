@@ -54,7 +54,11 @@ class Ladder:
                       tuple(d for d in self.documents if market in d.markets))
 
     def index(self, stage_id: str) -> int:
-        return next(i for i, s in enumerate(self.stages) if s.id == stage_id)
+        return self._positions[stage_id]
+
+    @cached_property
+    def _positions(self) -> dict:  # the plan asks for a stage's rank once per invoice
+        return {s.id: i for i, s in enumerate(self.stages)}
 
     def get(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages + self.documents if s.id == stage_id), None)
