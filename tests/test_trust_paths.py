@@ -412,3 +412,18 @@ def test_ctrl_c_in_a_one_job_run_says_what_was_kept(project, monkeypatch):
     assert result.stderr.strip() == ("interrompu\u00a0: 1 pack(s) terminé(s) conservé(s), les autres sont "
                                      "inchangés")
     assert not (project / "dist" / "index.json").exists()
+
+
+def test_an_index_file_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    target = tmp_path / "index.json"
+    files.replace_file(target, "{}\n")
+    # A run that dies while writing (here: the rename fails) leaves the previous index and no leftover.
+    monkeypatch.setattr(files.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left")))
+    with pytest.raises(OSError):
+        files.replace_file(target, '{"packs": {}}\n')
+    monkeypatch.undo()
+    assert target.read_text() == "{}\n" and sorted(p.name for p in tmp_path.iterdir()) == ["index.json"]
+    # What a killed run (a dead process) left beside it is removed by the next write.
+    (tmp_path / ".index.json.staging-999999999").write_text("half")
+    files.replace_file(target, '{"packs": {}}\n')
+    assert target.read_text() == '{"packs": {}}\n' and sorted(p.name for p in tmp_path.iterdir()) == ["index.json"]

@@ -80,3 +80,21 @@ def test_an_anchor_without_alias_is_plain_data_and_an_alias_is_refused_where_it_
         load_text("a: &x [1, 2]\nb:\n  - *x\n", "f.yaml")
     (problem,) = exc.value.problems
     assert (problem.line, problem.column, problem.rule) == (3, 5, "yaml-alias")
+
+
+def test_numbers_are_decimal_or_text_never_octal_or_base_sixty():
+    data = load_text("postal_code: 01000\ncapital: 190:20:30\ncode: 0x1F\nbig: 1_000\nrate: 12.50\nnone: -0\n",
+                     "f.yaml").data
+    assert data == {"postal_code": "01000", "capital": "190:20:30", "code": "0x1F", "big": 1000,
+                    "rate": Decimal("12.50"), "none": 0}
+
+
+def test_a_postal_code_without_quotes_is_the_code_written(project):
+    from conftest import edit, run_main
+
+    edit(project / "companies" / "atelier-lyonnais.yaml", 'postal_code: "69002"', "postal_code: 01000")
+    edit(project / "companies" / "atelier-lyonnais.yaml", "capital: 150000", "capital: 41:40:00")  # 150 000 in base 60
+    result = run_main(project, "validate")
+    assert result.returncode == 1
+    assert "company.capital: « 41:40:00 »" in result.stderr and "n’est pas un nombre" in result.stderr
+    assert "postal_code" not in result.stderr and "512" not in result.stderr

@@ -56,6 +56,22 @@ def staged_dir(target: Path):
         _swap(staging, target)
 
 
+def replace_file(target: Path, text: str) -> None:
+    """Write a text file whole or not at all: it is written beside the target (`.name.staging-PID`)
+    and renamed over it, so a killed run leaves the previous file, and the next run removes what
+    it left (see `tidy`)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(target):
+        _recover(target)
+        staging = _aside(target, "staging")
+        try:
+            staging.write_text(text, encoding="utf-8")
+            os.replace(staging, target)
+        except BaseException:
+            _remove(staging)
+            raise
+
+
 def tidy(folder: Path) -> None:
     """Recover every output of `folder` a killed run left aside, and remove dead runs' leftovers.
 

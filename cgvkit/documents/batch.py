@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, os_reason
-from cgvkit.core.files import tidy
+from cgvkit.core.files import replace_file, tidy
 from cgvkit.documents.buildkey import pack_key
 
 _WORKER: dict = {}
@@ -247,8 +247,8 @@ def write_index(dist: Path, report: Report, shard=None) -> Path:
             entry.update({k: data[k] for k in ("effective_date", "market", "build_key") if k in data})
         entries[outcome.slug] = entry
     path = dist / name
-    path.write_text(json.dumps({"shard": list(shard) if shard else None, "packs": entries},
-                               ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    replace_file(path, json.dumps({"shard": list(shard) if shard else None, "packs": entries},
+                                  ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return path
 
 
@@ -288,8 +288,8 @@ def merge_indexes(dist: Path, root: Path | None = None) -> Path:
     if problems:
         raise KitError(problems)
     target = dist / "index.json"
-    target.write_text(json.dumps({"shard": None, "packs": packs}, ensure_ascii=False, indent=2,
-                                 sort_keys=True) + "\n", encoding="utf-8")
+    replace_file(target, json.dumps({"shard": None, "packs": packs}, ensure_ascii=False, indent=2,
+                                    sort_keys=True) + "\n")
     return target
 
 

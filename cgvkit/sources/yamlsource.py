@@ -64,6 +64,18 @@ class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
     PyYAML was built with it; the nodes are composed by `_compose` below, never by the parser."""
 
 
+# YAML 1.1 also reads `01000` as the octal number 512, `190:20:30` as 685 230 (base 60) and `0x1F`
+# as 31: a postal code or a mistyped amount would silently become another number. Here a number is
+# written in decimal or it is text.
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9_]*)$")
+_FLOAT = re.compile(r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, _INT if tag == "tag:yaml.org,2002:int" else _FLOAT if tag == "tag:yaml.org,2002:float"
+             else regexp) for tag, regexp in resolvers]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def _compose(loader) -> yaml.Node | None:
     """The single document's node tree, built from the parser's events without recursion.
 
