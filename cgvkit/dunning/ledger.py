@@ -177,7 +177,7 @@ class _RowParser:
         self.invoices: dict = {}
         self.flagged: set = set()  # (line, column) of every bad cell, looked up in constant time
         self.dates: dict = {}
-        self.previous: tuple = ()
+        self.previous: list = []  # the row above's cells
 
     def add(self, line: int, column: str, message: str, rule: str) -> None:
         self.flagged.add((line, column))
