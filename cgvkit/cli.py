@@ -8,6 +8,7 @@ printed); 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from datetime import date
@@ -20,6 +21,17 @@ from cgvkit.core.french import typography
 
 # A folder holding these is a project: clauses and companies are what a law firm keeps.
 PROJECT_MARKERS = ("clauses", "companies")
+
+
+def run(default_root: Path | None = None) -> None:
+    """The command line as a process of its own (build.py, `python -m cgvkit`, the `cgvkit` script):
+    `main`, then exit with its code."""
+    # WeasyPrint makes objects by the hundred thousand: fewer collections while a document is laid
+    # out, and none at exit over what is left (about 0.15 s of a 1.5 s CGV preview).
+    gc.set_threshold(50_000, 20, 20)
+    code = main(default_root=default_root)
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None, default_root: Path | None = None) -> int:
