@@ -20,8 +20,10 @@ import contextlib
 import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -100,6 +102,27 @@ def run_main(root: Path, *args: str) -> subprocess.CompletedProcess:
         except SystemExit as exc:  # argparse's wrong usage
             code = exc.code
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_line(process, text: str, seconds: float) -> str:
+    """What `process` printed up to the first line holding `text`; fails after `seconds` or if it ends.
+    (A line that never comes blocks the read: callers stop the process in a `finally`.)"""
+    seen = ""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen += line
+        if text in line:
+            return seen
+        if process.poll() is not None:
+            break
+    raise AssertionError(f"« {text} » jamais affiché ; sortie : {seen}")
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, edit, kit_env
+from conftest import ROOT, edit, free_port, kit_env, wait_for_line
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -19,25 +17,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--n
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent : installez le paquet "
                                  "Debian chromium (.ci/run le fait)")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_line(process, text: str, seconds: float) -> str:
-    seen = ""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        seen += line
-        if text in line:
-            return seen
-        if process.poll() is not None:
-            break
-    raise AssertionError(f"« {text} » jamais affiché ; sortie : {seen}")
 
 
 def test_a_clause_edit_shows_in_the_open_page(project, built_packs):
