@@ -7,7 +7,8 @@ In a private copy of the project, measures on this machine:
 - `python build.py pack companies/<slug>.yaml --only cgv` for each example company (best of 3,
   the whole command from a cold start, as a lawyer runs it);
 - `python build.py serve`: the time from saving a clause file to the served page showing the
-  change (best of 3 edits), polling the page the way the browser's live reload fetches it.
+  change (best of 3 edits, the first saved as soon as serve gives its address), polling the page
+  the way the browser's live reload fetches it; a change not shown within 60 s stops the run.
 """
 
 from __future__ import annotations
