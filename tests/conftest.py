@@ -21,8 +21,10 @@ import io
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +77,25 @@ def default_ctrl_c() -> None:
     signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
+def serve(root: Path, port: int) -> subprocess.Popen:
+    """`python build.py serve` on `root`, output unbuffered, stopped by `stop_with_ctrl_c`."""
+    return subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--address", f"127.0.0.1:{port}"],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**kit_env(), "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},
+                            preexec_fn=default_ctrl_c)
+
+
+def stop_with_ctrl_c(process: subprocess.Popen) -> str:
+    """Ctrl-C, then the process's whole output; a process that does not stop fails the test with
+    every thread's stack (PYTHONFAULTHANDLER prints them on SIGABRT) and is not left running."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        pytest.fail(f"le processus ne s’est pas arrêté sur Ctrl-C ; sortie : {process.communicate()[0]}")
+
+
 def kit_env() -> dict:
     """The environment of a subprocess that imports the kit from this checkout."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
@@ -109,6 +130,27 @@ def run_main(root: Path, *args: str) -> subprocess.CompletedProcess:
         except SystemExit as exc:  # argparse's wrong usage
             code = exc.code
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_line(process, text: str, seconds: float) -> str:
+    """What `process` printed up to the first line holding `text`; fails after `seconds` or if it ends.
+    (A line that never comes blocks the read: callers stop the process in a `finally`.)"""
+    seen = ""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen += line
+        if text in line:
+            return seen
+        if process.poll() is not None:
+            break
+    raise AssertionError(f"« {text} » jamais affiché ; sortie : {seen}")
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import edit, run_cli, run_main
+from conftest import ROOT, edit, run_cli, run_main
 
 LINE = re.compile(r"^(?P<file>[\w./-]+):(?P<line>\d+):(?P<col>\d+): (?P<path>[\w.\[\]]+): .+ \[(?P<rule>[a-z0-9-]+)\]$")
 
@@ -87,5 +87,23 @@ def test_schema_command_writes_editor_schemas(project):
     assert families["late_penalties"]["properties"]["variant"]["enum"]
     clause = json.loads((project / "out" / "clause.schema.json").read_text(encoding="utf-8"))
     assert set(clause["required"]) >= {"id", "family", "text", "legal_basis"}
-    for example in (project / "companies").glob("*.yaml"):
-        assert example.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=")
+
+
+MODELINE = "# yaml-language-server: $schema="
+# Each file the kit reads against a schema, and the JSON Schema an editor should use for it.
+EDITOR_SCHEMAS = {"clauses/*/_family.yaml": "family", "clauses/*/[!_]*.yaml": "clause",
+                  "companies/*.yaml": "company", "ladder/*.yaml": "ladder", "data/rates.yaml": "rates"}
+
+
+def test_every_source_file_points_its_editor_at_the_schema_written_for_it(project):
+    assert run_main(project, "schema").returncode == 0  # writes schemas/json/ in the copy
+    for pattern, kind in EDITOR_SCHEMAS.items():
+        paths = sorted(ROOT.glob(pattern))  # the repository's own files: the copy's rates are the tests'
+        assert paths, pattern
+        for path in paths:
+            first = path.read_text(encoding="utf-8").splitlines()[0]
+            assert first.startswith(MODELINE), f"{path.relative_to(ROOT)}: no schema line"
+            target = (path.parent / first.removeprefix(MODELINE)).resolve()
+            assert target == ROOT / "schemas" / "json" / f"{kind}.schema.json", path.relative_to(ROOT)
+            written = project / target.relative_to(ROOT)  # where `schema` wrote it in the copy
+            assert json.loads(written.read_text(encoding="utf-8"))["title"] == kind

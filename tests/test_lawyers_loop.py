@@ -35,6 +35,33 @@ def test_only_cgv_prints_the_cgv_alone_apart_from_the_pack(project):
     assert not (project / "dist" / "boutique-en-ligne").exists()
 
 
+def test_only_cgv_leaves_the_letters_checks_to_the_whole_pack(project, no_pdf):
+    replace(project / "ladder" / "default.yaml", "channel: sms", "channel: pigeon")
+    letter = project / "templates" / "letters" / "formal_notice.html"
+    letter.write_text(letter.read_text(encoding="utf-8") + "{% if %}\n", encoding="utf-8")
+    preview = run_main(project, "pack", "companies/boutique-en-ligne.yaml", "--only", "cgv")
+    assert preview.returncode == 0, preview.stderr
+    assert (project / "dist" / "apercu" / "boutique-en-ligne" / "cgv.html").is_file()
+    whole = run_main(project, "pack", "companies/boutique-en-ligne.yaml")
+    assert whole.returncode == 1
+    assert [f for f, *_ in located(whole, "template-syntax")] == ["templates/letters/formal_notice.html"]
+    assert [f for f, *_ in located(whole, "ladder-allowed")] == ["ladder/default.yaml"]
+
+
+def test_only_cgv_still_checks_the_cgv_template_and_the_company_texts(project, no_pdf):
+    template = project / "templates" / "cgv.html"
+    original = template.read_text(encoding="utf-8")
+    template.write_text(original.replace("{% endfor %}", "", 1), encoding="utf-8")
+    broken = run_main(project, "pack", "companies/boutique-en-ligne.yaml", "--only", "cgv")
+    assert [f for f, *_ in located(broken, "template-syntax")] == ["templates/cgv.html"]
+    template.write_text(original, encoding="utf-8")
+    CASES["no-mediator-site"][0](project)
+    unlawful = run_main(project, "pack", "companies/boutique-en-ligne.yaml", "--only", "cgv")
+    assert unlawful.returncode == 1
+    assert "companies/boutique-en-ligne.yaml" in [f for f, *_ in located(unlawful, "cgv-mediator-text")]
+    assert not (project / "dist" / "apercu" / "boutique-en-ligne").exists()
+
+
 # --- validate catches what a lawyer gets wrong -------------------------------------------------
 
 ENGLISH = ("unexpected", "undefined", "attribute", "expected token", "No filter", "Encountered")

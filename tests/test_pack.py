@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -108,6 +109,31 @@ def cgv_html_only(root: Path, slug: str) -> str:
     project = load_project(root, [root / "companies" / f"{slug}.yaml"])
     (company,) = project.companies
     return cgv_html(project, company, articles(company))
+
+
+def toc_columns(html: str) -> list[list[int]]:
+    nav = html.split('<nav class="toc">', 1)[1].split("</nav>", 1)[0]
+    return [[int(n) for n in re.findall(r">Article (\d+) —", ol)] for ol in nav.split("<ol")[1:]]
+
+
+def test_table_of_contents_is_two_lists_of_even_height(project):
+    # Article 2's title takes two lines in a column: the first column stops at 6 entries, 7 lines.
+    assert toc_columns(cgv_html_only(project, "boutique-en-ligne")) == [list(range(1, 7)), list(range(7, 14))]
+    # Here article 13's title takes two lines too: 7 entries and 8 lines, then 6 entries and 7 lines.
+    assert toc_columns(cgv_html_only(project, "atelier-lyonnais")) == [list(range(1, 8)), list(range(8, 14))]
+
+
+def test_table_of_contents_split_counts_lines_not_entries():
+    from cgvkit.documents.pack import Article, toc_split
+
+    def entries(*titles):
+        return [Article(n, "f", f"f/v{n}", "1.0.0", t, "", False, "") for n, t in enumerate(titles, 1)]
+
+    assert toc_split(entries("Prix", "Garanties", "Force majeure", "Responsabilité")) == 2
+    assert toc_split(entries("Prix", "Garanties", "Force majeure")) == 2  # the first column is the taller
+    long = "Droit applicable, juridiction compétente, règlement amiable des litiges et médiation de la consommation"
+    assert toc_split(entries(long, "Prix", "Garanties", "Force majeure")) == 1
+    assert toc_split(entries("Prix")) == 1 and toc_split([]) == 0
 
 
 def test_company_data_is_printed_as_data(built_packs):

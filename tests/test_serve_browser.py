@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, default_ctrl_c, edit, kit_env
+from conftest import edit, free_port, serve, stop_with_ctrl_c, wait_for_line
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -21,34 +16,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
                                  "Debian chromium (.ci/run le fait)")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_line(process, text: str, seconds: float) -> str:
-    seen = ""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        seen += line
-        if text in line:
-            return seen
-        if process.poll() is not None:
-            break
-    raise AssertionError(f"« {text} » jamais affiché ; sortie : {seen}")
-
-
 def test_a_clause_edit_shows_in_the_open_page(project, built_packs):
     from playwright.sync_api import sync_playwright
 
     shutil.copytree(built_packs / "dist", project / "dist")  # packs to show; serve reprints none after start
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--address", f"127.0.0.1:{port}"],
-                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**kit_env(), "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},
-                               preexec_fn=default_ctrl_c)
+    process = serve(project, port)
     try:
         wait_for_line(process, "site servi sur", 120)
         with sync_playwright() as p:
@@ -67,13 +40,7 @@ def test_a_clause_edit_shows_in_the_open_page(project, built_packs):
         assert outside == []
         wait_for_line(process, "page(s) générée(s) modifiée(s)", 20)
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            output, _ = process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack, then the end
-            output, _ = process.communicate()
-            pytest.fail(f"serve ne s’est pas arrêté sur Ctrl-C ; sortie : {output}")
+        output = stop_with_ctrl_c(process)
     assert process.returncode == 0, output
     assert "serveur arrêté" in output and "Traceback" not in output
 

@@ -34,7 +34,7 @@ def library_warnings(project) -> list:
 
 def cmd_pack(args) -> int:
     chosen = args.output and checked_output(args.output, args.root, "pack")
-    project = load_project(args.root, [user_file(args.company, args.root)])
+    project = load_project(args.root, [user_file(args.company, args.root)], cgv_only=args.only == "cgv")
     report(project.warnings)
     company = project.companies[0]
     if args.only == "cgv":  # a quick preview, kept apart from the pack

@@ -59,7 +59,21 @@ def logo_data_uri(company, root: Path) -> str | None:
 def cgv_html(project, company, arts: list[Article]) -> str:
     return render(project.root, "cgv.html", company=company.identity, market=company.market,
                   effective_date=company.effective_date, articles=arts, version=versions_fr(arts),
-                  logo=logo_data_uri(company, project.root), kit_version=__version__)
+                  toc_split=toc_split(arts), logo=logo_data_uri(company, project.root), kit_version=__version__)
+
+
+# Characters on a line of a table of contents column (cgv.css: two columns of Lato 9.6 pt, about
+# 220 pt wide), counting the entry, a few dots of leader and the page number.
+TOC_LINE = 52
+
+
+def toc_split(arts: list) -> int:
+    """How many entries the first column of the table of contents lists: the fewest that make it at
+    least as tall as the second, as CSS columns balance them. Lines are estimated from the entries'
+    lengths: with CSS columns WeasyPrint lays the list out over and over to balance it, and the
+    first page is laid out three times (its page numbers are only known after the last page)."""
+    lines = [-(-(len(f"Article {a.number} — {a.title}") + 4) // TOC_LINE) for a in arts]
+    return next(k for k in range(len(lines) + 1) if sum(lines[:k]) >= sum(lines[k:]))
 
 
 def versions_fr(arts: list) -> str:

@@ -13,9 +13,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from cgvkit.documents.engine import HTML, FontConfiguration, URLFetcher
 
 
 class ProjectFetcher(URLFetcher):

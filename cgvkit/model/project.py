@@ -17,6 +17,7 @@ from cgvkit.model.library import Library, load_library
 # Problems of these kinds give way to a rule of law reported at the same key path:
 # a lawyer wants the article, not "unknown field", for one and the same mistake.
 GENERIC = ("schema-", "parameter-", "clause-market")
+CGV_TEMPLATES = ("cgv.html",)  # what a CGV preview renders (documents/pack.py)
 
 
 @dataclass
@@ -34,13 +35,16 @@ def company_files(root: Path) -> list[Path]:
 
 
 def load_project(root: Path, company_paths: list[Path] | None = None, lenient: bool = False,
-                 render_checks: bool = True) -> Project:
+                 render_checks: bool = True, cgv_only: bool = False) -> Project:
     """Everything needed to build; raises KitError listing every error (warnings kept).
 
     With `lenient`, a company with errors is set aside in `failed` instead of stopping the
     run, so one bad profile among thousands does not block the others' packs. Without
     `render_checks`, the clause texts are not rendered for checking: a build worker loads a
-    project its parent has already checked whole.
+    project its parent has already checked whole. With `cgv_only` (the quick CGV preview), only
+    what the CGV are made of is checked: the library's files, the rates, the companies and their
+    CGV texts, and the CGV template; not the dunning ladder, the letters' and the site's templates,
+    nor each variant on its own with its defaults (`validate` and the other commands check those).
     """
     problems = Problems()
     library = table = None
@@ -53,8 +57,9 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         table = RateTable.load(root / "data" / "rates.yaml", root)
     except KitError as exc:
         problems.extend(exc.problems)
-    problems.extend(check_templates(root))
-    problems.extend(check_ladder(root))
+    problems.extend(check_templates(root, CGV_TEMPLATES if cgv_only else None))
+    if not cgv_only:
+        problems.extend(check_ladder(root))
     shared = without_shadowed(problems.items)
     if any(p.severity == "error" for p in shared):
         raise KitError(shared)
@@ -75,7 +80,7 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         elif company is not None:
             project.companies.append(company)
     # Every variant rendered with its defaults for an example company: a library error stops the run.
-    found = textchecks.variant_problems(project) if render_checks else []
+    found = textchecks.variant_problems(project) if render_checks and not cgv_only else []
     project.warnings.extend(p for p in found if p.severity == "warning")
     library_errors = [p for p in found if p.severity == "error"]
     if library_errors:
@@ -90,11 +95,14 @@ def without_shadowed(items: list[Problem]) -> list[Problem]:
     return [p for p in items if not (p.rule.startswith(GENERIC) and (p.file, p.path) in ruled)]
 
 
-def check_templates(root: Path) -> list[Problem]:
-    """Every Jinja template must compile; a syntax error names its file and line."""
+def check_templates(root: Path, names: tuple[str, ...] | None = None) -> list[Problem]:
+    """Every Jinja template (or those `names`, relative to templates/) must compile; a syntax error
+    names its file and line."""
     problems = []
     for path in sorted(p for suffix in ("html", "txt", "md") for p in (root / "templates").rglob(f"*.{suffix}")):
         name = path.relative_to(root / "templates").as_posix()
+        if names is not None and name not in names:
+            continue
         exc = template_syntax_error(path.read_text(encoding="utf-8"), name)
         if exc is not None:
             problems.append(Problem(f"templates/{name}", exc.lineno or 1, 1, "",

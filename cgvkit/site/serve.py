@@ -99,11 +99,23 @@ class Server:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/"
 
+    def ready(self) -> None:
+        self.say_line(f"site servi sur {self.url} (rechargé à chaque modification) ; Ctrl-C pour arrêter")
+
     def run(self) -> None:
         from mkdocs.livereload import LiveReloadServer
 
+        class Announced(LiveReloadServer):
+            """Says where the site is once it is there: MkDocs starts serving only after binding the
+            address and taking its first snapshot of the watched files. Said earlier, a file saved
+            at once was in that snapshot: no change seen, the page never updated."""
+
+            def serve_forever(server, poll_interval: float = 0.5) -> None:
+                self.ready()
+                super().serve_forever(poll_interval)
+
         logging.getLogger("mkdocs").setLevel(logging.ERROR)  # our own French lines instead
-        server = LiveReloadServer(builder=self.build, host=self.host, port=self.port, root=str(self.site_dir))
+        server = Announced(builder=self.build, host=self.host, port=self.port, root=str(self.site_dir))
         try:
             self.build()
             docs = self.root / "docs"
@@ -114,7 +126,6 @@ class Server:
                 if (self.root / name).is_dir():
                     server.watch(str(self.root / name))
             server.watch(str(self.root / "mkdocs.yml"), recursive=False)
-            self.say_line(f"site servi sur {self.url} (rechargé à chaque modification) ; Ctrl-C pour arrêter")
             try:
                 server.serve()
             except KeyboardInterrupt:
