@@ -49,7 +49,8 @@ def ledger(path: Path, debtors: int, seed: int = 11) -> None:
 
 def run(root: Path, jobs: int, out: str) -> float:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "build.py", "dunning", "companies/atelier-lyonnais.yaml", "--ledger",
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--root", str(root), "dunning",
+                             "companies/atelier-lyonnais.yaml", "--ledger",
                              "ledgers/bench.csv", "--date", RUN_DATE.isoformat(), "--jobs", str(jobs), "-o", out,
                              "--journal", str(root / "bench.sqlite")],
                             cwd=root, capture_output=True, text=True)
