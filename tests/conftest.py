@@ -46,12 +46,27 @@ def copy_project(target: Path, parts=PROJECT_PARTS) -> Path:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(
-                "__pycache__", "generated", "entreprises", "json"))
+                "__pycache__", "generated", "entreprises", "json"), copy_function=_copy_or_link)
         elif source.exists():
             shutil.copy2(source, target / name)
     if (target / "data").is_dir():
         shutil.copy2(TEST_RATES, target / "data" / "rates.yaml")
     return target
+
+
+FONTS = ROOT / "templates" / "fonts"
+
+
+def _copy_or_link(source: str, target: str) -> None:
+    """Fonts (two thirds of the project's bytes, only ever read) are hard-linked, the rest copied:
+    a test may rewrite any other file of its copy."""
+    if Path(source).parent == FONTS:
+        try:
+            os.link(source, target)
+            return
+        except OSError:  # another file system
+            pass
+    shutil.copy2(source, target)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects

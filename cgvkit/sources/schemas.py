@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import cerberus
@@ -17,7 +17,7 @@ from cerberus import TypeDefinition
 
 from cgvkit.core.errors import Problem
 from cgvkit.core.french import number
-from cgvkit.sources.yamlsource import Source, load_file
+from cgvkit.sources.yamlsource import Source, load_file, load_text
 
 TYPE_NAMES = {
     "string": "un texte", "integer": "un nombre entier", "decimal": "un nombre",
@@ -61,15 +61,23 @@ class KitValidator(cerberus.Validator):
 DECIMALS = cerberus.errors.ErrorDefinition(0x4F, "decimals")  # a value error, like min and max (0x4_)
 
 
-@cache
-def _schema_source(path: str) -> dict:
-    root = Path(path).parent.parent
-    return load_file(Path(path), root).data
-
-
 def schema_file(root: Path, name: str) -> dict:
-    """The Cerberus schema `schemas/<name>.yaml` of the project at `root`."""
-    return _schema_source(str((root / "schemas" / f"{name}.yaml").resolve()))
+    """The Cerberus schema `schemas/<name>.yaml` of the project at `root` (shared: never change it)."""
+    path = root / "schemas" / f"{name}.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return load_file(path, root).data  # raises the located French error
+    return _schema_from_text(text, f"schemas/{name}.yaml")
+
+
+@lru_cache(maxsize=64)
+def _schema_from_text(text: str, file: str) -> dict:
+    """Each schema text parsed once per process, whichever project folder it is read from."""
+    return load_text(text, file).data
+
+
+_schema_from_text.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)
 
 
 def validate(source: Source, schema: dict, base: tuple = (), document=None,
