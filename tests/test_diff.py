@@ -98,3 +98,30 @@ def test_clause_pages_show_their_history(history):
     assert "Bibliothèque initiale" in page and "Avocate" in page
     purpose = next(v for v in library_pages.family_views(project) if v["family"].name == "purpose")
     assert purpose["variants"][0]["history"][0]["subject"] == "Bibliothèque initiale"
+
+
+def test_a_text_changed_without_a_new_version_is_a_warning_at_validate(history):
+    clause = history / "clauses" / "contestation_period" / "standard.yaml"
+    result = run_main(history, "validate")
+    assert result.returncode == 0 and "[clause-version-unchanged]" not in result.stderr  # nothing changed yet
+    edit(clause, "text: |", "text: |\n  Précision ajoutée.")
+    result = run_main(history, "validate")
+    assert result.returncode == 0
+    line = next(line for line in result.stderr.splitlines() if "[clause-version-unchanged]" in line)
+    assert line.startswith("clauses/contestation_period/standard.yaml:") and "le texte a changé" in line
+    # A new version is the answer: the warning goes.
+    version = next(line for line in clause.read_text(encoding="utf-8").splitlines() if line.startswith("version:"))
+    edit(clause, version, "version: 9.0.0")
+    assert "[clause-version-unchanged]" not in run_main(history, "validate").stderr
+
+
+def test_a_variant_past_its_end_date_names_the_companies_that_use_it(project):
+    result = run_main(project, "validate")
+    assert "[clause-expired]" not in result.stderr
+    edit(project / "clauses" / "retention_of_title" / "extended.yaml", "valid_from: ",
+         "valid_to: 2026-06-30\nvalid_from: ")  # after the companies' 1 January 2026
+    result = run_main(project, "validate")
+    assert result.returncode == 0  # a warning: the lawyer decides
+    line = next(line for line in result.stderr.splitlines() if "[clause-expired]" in line)
+    assert line.startswith("clauses/retention_of_title/extended.yaml:")
+    assert "n’est plus en vigueur depuis le 30 juin 2026" in line and "encore utilisée par : atelier-lyonnais" in line
