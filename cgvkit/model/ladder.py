@@ -8,12 +8,12 @@ and every problem is located in the file the stage came from.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.sources.schemas import schema_file, validate
-from cgvkit.sources.yamlsource import Source, load_file
+from cgvkit.sources.yamlsource import Source, load_file, load_text
 
 DEFAULT = Path("ladder") / "default.yaml"
 LETTER_CHANNELS = ("letter", "registered_letter")
@@ -69,13 +69,25 @@ class Ladder:
 
 
 def load_default(root: Path) -> Ladder:
-    return _load_default(str(root.resolve()))
+    """The project's ladder/default.yaml, built once per process for the same text and schema."""
+    try:
+        text = (root / DEFAULT).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        source = load_file(root / DEFAULT, root)  # raises the located French error
+        return _build(source, (), source.data, schema_file(root, "ladder"))
+    return _default_from(text, schema_file(root, "ladder"))
 
 
-@cache
-def _load_default(root: str) -> Ladder:
-    source = load_file(Path(root) / DEFAULT, Path(root))
-    return _build(source, (), source.data, Path(root))
+_DEFAULTS: dict = {}
+
+
+def _default_from(text: str, schema: dict) -> Ladder:
+    key = (text, id(schema))  # schema_file hands out one dict per schema text
+    if key not in _DEFAULTS or _DEFAULTS[key][0] is not schema:
+        source = load_text(text, DEFAULT.as_posix())
+        _DEFAULTS.clear()  # one project's ladder at a time is what a process needs
+        _DEFAULTS[key] = (schema, _build(source, (), source.data, schema))
+    return _DEFAULTS[key][1]
 
 
 def ladder_for(company, root: Path) -> Ladder:
@@ -87,15 +99,14 @@ def ladder_for(company, root: Path) -> Ladder:
     if "documents" not in own:
         default = load_default(root)
         own = {**own, "documents": []}
-        ladder = _build(company.source, base, own, root)
+        ladder = _build(company.source, base, own, schema_file(root, "ladder"))
         return Ladder(ladder.stages, default.documents)
-    return _build(company.source, base, own, root)
+    return _build(company.source, base, own, schema_file(root, "ladder"))
 
 
-def _build(source: Source, base: tuple, data, root: Path) -> Ladder:
+def _build(source: Source, base: tuple, data, schema: dict) -> Ladder:
     problems = Problems()
-    problems.extend(validate(source, schema_file(root, "ladder"), base=base, document=data,
-                             rule_prefix="ladder"))
+    problems.extend(validate(source, schema, base=base, document=data, rule_prefix="ladder"))
     problems.raise_if_errors()
     stages = [_stage(source, base + ("stages", i), entry) for i, entry in enumerate(data["stages"])]
     documents = [_stage(source, base + ("documents", i), entry) for i, entry in enumerate(data["documents"])]
