@@ -18,7 +18,7 @@ import operator
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from types import FunctionType, MappingProxyType
 
@@ -29,6 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from cgvkit.core.french import FILTERS, typography
+from cgvkit.core.memo import by_text
 
 MAX_TEXT = 50_000  # characters: any string or list a clause text builds, and a rendered clause
 MAX_INT_BITS = 4_096  # an integer a clause text computes (about 1 200 digits)
@@ -285,7 +286,7 @@ def render(root: Path, name: str, **context) -> str:
 _PARSER = ImmutableSandboxedEnvironment(**_LAYOUT)
 
 
-@lru_cache(maxsize=512)
+@by_text(maxsize=512)
 def template_syntax_error(text: str, name: str) -> TemplateSyntaxError | None:
     """Why a document template does not parse, or None; worked out once per text (`validate` checks
     every template at each run, and `serve` at each edit)."""
@@ -295,5 +296,3 @@ def template_syntax_error(text: str, name: str) -> TemplateSyntaxError | None:
         return exc
     return None
 
-
-template_syntax_error.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)

@@ -242,9 +242,12 @@ def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
     days, eom = term.get("days"), bool(term.get("end_of_month"))
     own = timedelta(days=days) if days and term.get("when") not in ("commande", "livraison") else None
     legal = timedelta(days=PAYMENT_TERM_EOM_MAX_DAYS if eom else PAYMENT_TERM_MAX_DAYS)
+    limits = [d for d in (own, legal if debtor.kind == "b2b" else None) if d is not None]
+    if not limits:
+        return
     # Neither limit comes before the invoice date plus its days (end of month only adds days):
     # the due dates within that, nearly all of them, need no more.
-    shortest = min(own, legal) if own is not None and debtor.kind == "b2b" else own if own is not None else legal
+    shortest = min(limits)
     for item in debtor.invoices:
         row = item.row
         if row.due_date <= row.invoice_date + shortest:
@@ -282,12 +285,10 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
     for item in debtor.invoices:
         row = item.row
         limit = _add_years(row.due_date, years) if row.due_date <= recent else None
-        if limit is None:
-            pass
-        elif limit <= run_date:
+        if limit is not None and limit <= run_date:
             debtor.warnings.append(f"facture {row.invoice_number} : créance prescrite depuis le {date_fr(limit)} "
                                    f"({years} ans, {article}) sauf interruption (reconnaissance, action en justice)")
-        elif (limit - run_date).days <= PRESCRIPTION_SOON:
+        elif limit is not None and (limit - run_date).days <= PRESCRIPTION_SOON:
             debtor.warnings.append(f"facture {row.invoice_number} : prescription le {date_fr(limit)} ({years} ans, "
                                    f"{article}) — faites reconnaître la dette ou saisissez le juge avant")
         if row.status == "promised" and row.promise_date < run_date:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 
 from jinja2 import UndefinedError
 
 from cgvkit.core.errors import Problem
 from cgvkit.core.french import typography
+from cgvkit.core.memo import by_text
 from cgvkit.core.templating import CLAUSE_ENV, MAX_TEXT, frozen
 from cgvkit.model.textnames import french
 
@@ -47,13 +47,11 @@ def render_text(company, clause) -> str:
     return typography(text.strip())
 
 
-@lru_cache(maxsize=1024)
+@by_text()
 def _compiled(text: str):
     """Each clause text compiled once per process: validate renders every variant many times."""
     return CLAUSE_ENV.from_string(text)
 
-
-_compiled.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)
 
 
 def text_sha256(text: str) -> str:

@@ -12,7 +12,8 @@ from functools import cached_property
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
-from cgvkit.sources.schemas import schema_file, validate
+from cgvkit.core.memo import by_text
+from cgvkit.sources.schemas import schema_file, schema_from_text, validate
 from cgvkit.sources.yamlsource import Source, load_file, load_text
 
 DEFAULT = Path("ladder") / "default.yaml"
@@ -72,22 +73,17 @@ def load_default(root: Path) -> Ladder:
     """The project's ladder/default.yaml, built once per process for the same text and schema."""
     try:
         text = (root / DEFAULT).read_text(encoding="utf-8")
+        schema = (root / "schemas" / "ladder.yaml").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         source = load_file(root / DEFAULT, root)  # raises the located French error
         return _build(source, (), source.data, schema_file(root, "ladder"))
-    return _default_from(text, schema_file(root, "ladder"))
+    return _default_from(text, schema)
 
 
-_DEFAULTS: dict = {}
-
-
-def _default_from(text: str, schema: dict) -> Ladder:
-    key = (text, id(schema))  # schema_file hands out one dict per schema text
-    if key not in _DEFAULTS or _DEFAULTS[key][0] is not schema:
-        source = load_text(text, DEFAULT.as_posix())
-        _DEFAULTS.clear()  # one project's ladder at a time is what a process needs
-        _DEFAULTS[key] = (schema, _build(source, (), source.data, schema))
-    return _DEFAULTS[key][1]
+@by_text(maxsize=8)
+def _default_from(text: str, schema: str) -> Ladder:
+    source = load_text(text, DEFAULT.as_posix())
+    return _build(source, (), source.data, schema_from_text(schema, "schemas/ladder.yaml"))
 
 
 def ladder_for(company, root: Path) -> Ladder:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import TemplateSyntaxError, meta
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.french import typography
+from cgvkit.core.memo import by_text
 from cgvkit.core.templating import CLAUSE_ENV, forbidden_constructs
 from cgvkit.model.textnames import name_problems, syntax_problem
 from cgvkit.sources.schemas import french_message, schema_errors, schema_file, validate
@@ -275,7 +275,7 @@ def _check_defaults(family: Family, problems: Problems, broken: set = frozenset(
                                                f"marché {market}", "family-default"))
 
 
-@lru_cache(maxsize=1024)
+@by_text()
 def _analysed(text: str) -> tuple:
     """A clause text's syntax tree, forbidden constructs and free names, worked out once per text:
     parsing and compiling cost more than the rest of loading a clause, and `serve` reloads the
@@ -285,5 +285,3 @@ def _analysed(text: str) -> tuple:
     names = frozenset() if forbidden else frozenset(meta.find_undeclared_variables(tree))  # compiles: needs known filters
     return tree, forbidden, names
 
-
-_analysed.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)

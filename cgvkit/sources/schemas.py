@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 
 import cerberus
@@ -17,6 +16,7 @@ from cerberus import TypeDefinition
 
 from cgvkit.core.errors import Problem
 from cgvkit.core.french import number
+from cgvkit.core.memo import by_text
 from cgvkit.sources.yamlsource import Source, load_file, load_text
 
 TYPE_NAMES = {
@@ -68,16 +68,14 @@ def schema_file(root: Path, name: str) -> dict:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return load_file(path, root).data  # raises the located French error
-    return _schema_from_text(text, f"schemas/{name}.yaml")
+    return schema_from_text(text, f"schemas/{name}.yaml")
 
 
-@lru_cache(maxsize=64)
-def _schema_from_text(text: str, file: str) -> dict:
+@by_text(maxsize=64)
+def schema_from_text(text: str, file: str) -> dict:
     """Each schema text parsed once per process, whichever project folder it is read from."""
     return load_text(text, file).data
 
-
-_schema_from_text.keyed_by_content = True  # tests keep it between runs (see tests/conftest.py)
 
 
 def validate(source: Source, schema: dict, base: tuple = (), document=None,
