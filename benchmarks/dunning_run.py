@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from bare import bare_weasyprint  # noqa: E402
 from conftest import copy_project  # noqa: E402  (one way to copy the project, shared with tests)
 
 RUN_DATE = date(2026, 6, 15)
@@ -59,25 +60,6 @@ def run(root: Path, jobs: int, out: str) -> float:
     return time.perf_counter() - started
 
 
-def bare_weasyprint(root: Path, folder: Path) -> tuple[float, int]:
-    code = f"""
-import time
-from pathlib import Path
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-fonts = FontConfiguration()
-count = 0
-started = time.perf_counter()
-for html in sorted(Path({str(folder)!r}).glob('*.html')):
-    HTML(filename=str(html), base_url={str(root / 'templates')!r} + '/').render(font_config=fonts).write_pdf('/dev/null')
-    count += 1
-print(time.perf_counter() - started, count)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, count = out.stdout.split()
-    return float(seconds), int(count)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--debtors", type=int, default=300)
@@ -93,7 +75,7 @@ def main() -> None:
             # Interleaved, so that a slow spell of a shared machine weighs on all three alike.
             ones.append(run(root, 1, f"dist/one-{round_}"))
             manys.append(run(root, cores, f"dist/many-{round_}"))
-            seconds, printed = bare_weasyprint(root, root / "dist" / "one-0" / "letters")
+            seconds, printed, _ = bare_weasyprint(root / "dist" / "one-0" / "letters", root / "templates")
             bares.append(seconds)
         letters = len(list((root / "dist" / "one-0" / "letters").glob("*.pdf")))
     one, many, bare = min(ones), min(manys), min(bares)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from bare import bare_weasyprint  # noqa: E402
 from conftest import copy_project  # noqa: E402  (one way to copy the project, shared with tests)
 
 B2B_TERMS = ["{days: 30, end_of_month: false}", "{days: 45, end_of_month: false}",
@@ -57,32 +58,11 @@ def _replace_line(text: str, key: str, line: str) -> str:
 
 def run_build(root: Path, *args: str) -> tuple[float, str]:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "build.py", "all", "--no-site", *args], cwd=root,
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "--root", str(root), "all", "--no-site", *args],
+                            cwd=root, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"build failed:\n{result.stderr[-3000:]}")
     return time.perf_counter() - started, result.stdout.strip().splitlines()[-1]
-
-
-def bare_weasyprint(root: Path) -> tuple[float, int]:
-    """Print every HTML document of dist/ with a plain WeasyPrint loop, one process."""
-    code = f"""
-import sys, time
-from pathlib import Path
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-fonts = FontConfiguration()
-pages = 0
-started = time.perf_counter()
-for html in sorted(Path({str(root / 'dist')!r}).rglob('*.html')):
-    doc = HTML(filename=str(html), base_url={str(root / 'templates')!r} + '/').render(font_config=fonts)
-    doc.write_pdf('/dev/null')
-    pages += len(doc.pages)
-print(time.perf_counter() - started, pages)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, pages = out.stdout.split()
-    return float(seconds), int(pages)
 
 
 def main() -> None:
@@ -95,7 +75,7 @@ def main() -> None:
         synthetic_profiles(root, args.companies)
         one_job, line1 = run_build(root, "--jobs", "1", "--force")
         pages = int(line1.split(",")[3].split()[0])
-        bare_seconds, bare_pages = bare_weasyprint(root)
+        bare_seconds, _, bare_pages = bare_weasyprint(root / "dist", root / "templates")
         all_jobs, _ = run_build(root, "--jobs", str(cores), "--force")
         nochange, line_nc = run_build(root)
         variant = root / "clauses" / "late_penalties" / "fixed_rate.yaml"
