@@ -92,12 +92,21 @@ def default_ctrl_c() -> None:
     signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
-def serve(root: Path, port: int) -> subprocess.Popen:
-    """`python build.py serve` on `root`, output unbuffered, stopped by `stop_with_ctrl_c`."""
-    return subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--address", f"127.0.0.1:{port}"],
-                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**kit_env(), "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},
-                            preexec_fn=default_ctrl_c)
+def serve(root: Path, built: Path) -> tuple[subprocess.Popen, str]:
+    """`python build.py serve` on `root` with the packs of `built` (serve prints none after its
+    start), once it says where the site is: the process, stopped by `stop_with_ctrl_c`, and the URL."""
+    shutil.copytree(built / "dist", root / "dist")
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--address", f"127.0.0.1:{port}"],
+                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**kit_env(), "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"},
+                               preexec_fn=default_ctrl_c)
+    try:
+        wait_for_line(process, "site servi sur", 120)
+    except BaseException:
+        stop_with_ctrl_c(process)
+        raise
+    return process, f"http://127.0.0.1:{port}/"
 
 
 def stop_with_ctrl_c(process: subprocess.Popen) -> str:

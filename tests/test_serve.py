@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 import urllib.request
 
-from conftest import edit, free_port, serve, stop_with_ctrl_c, wait_for_line
+from conftest import edit, serve, stop_with_ctrl_c
 
 PAGE = "generated/clauses/payment_term.html"
 
 
 def test_a_clause_saved_as_soon_as_the_address_shows_reaches_the_served_page(project, built_packs):
-    shutil.copytree(built_packs / "dist", project / "dist")  # packs to show; serve reprints none after start
-    port = free_port()
-    process = serve(project, port)
+    process, site = serve(project, built_packs)
     try:
-        wait_for_line(process, "site servi sur", 120)
         # Saved at once, as a script (or a quick lawyer) does: no request first, no pause.
         edit(project / "clauses" / "payment_term" / "legal_default.yaml", "title: Délai supplétif",
              "title: Délai supplétif modifié")
-        page = f"http://127.0.0.1:{port}/{PAGE}"
+        page = site + PAGE
         deadline = time.monotonic() + 30
         while "Délai supplétif modifié" not in urllib.request.urlopen(page, timeout=30).read().decode("utf-8"):
             assert time.monotonic() < deadline, "the saved clause never reached the served page"

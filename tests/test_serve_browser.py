@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import edit, free_port, serve, stop_with_ctrl_c, wait_for_line
+from conftest import edit, serve, stop_with_ctrl_c, wait_for_line
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -19,24 +18,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 def test_a_clause_edit_shows_in_the_open_page(project, built_packs):
     from playwright.sync_api import sync_playwright
 
-    shutil.copytree(built_packs / "dist", project / "dist")  # packs to show; serve reprints none after start
-    port = free_port()
-    process = serve(project, port)
+    process, site = serve(project, built_packs)
     try:
-        wait_for_line(process, "site servi sur", 120)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             page = browser.new_page()
             requests = []
             page.on("request", lambda request: requests.append(request.url))
-            page.goto(f"http://127.0.0.1:{port}/generated/clauses/payment_term.html")
+            page.goto(site + "generated/clauses/payment_term.html")
             assert "Délai supplétif modifié" not in page.content()
             edit(project / "clauses" / "payment_term" / "legal_default.yaml", "title: Délai supplétif",
                  "title: Délai supplétif modifié")
             # No reload from the test: the page reloads itself (MkDocs' live reload).
             page.wait_for_function("document.body.innerText.includes('Délai supplétif modifié')", timeout=20000)
             browser.close()
-        outside = [u for u in requests if not u.startswith((f"http://127.0.0.1:{port}/", "data:", "blob:"))]
+        outside = [u for u in requests if not u.startswith((site, "data:", "blob:"))]
         assert outside == []
         wait_for_line(process, "page(s) générée(s) modifiée(s)", 20)
     finally:
