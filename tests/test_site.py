@@ -164,6 +164,8 @@ def test_every_company_has_its_page_and_pack(site, built, loaded):
             assert clause.variant.id in html.content and clause.variant.version in html.content
         manifest = json.loads((built / "dist" / company.slug / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["company_file"]["sha256"][:16] in html.content
+    # The IBAN grouped by four, as the letters print it.
+    assert "FR76 3000 6000 0112 3456 7890 189" in page(site, "generated/entreprises/atelier-lyonnais.html").content
 
 
 def test_rate_table_shows_sources_and_last_row(site, loaded):

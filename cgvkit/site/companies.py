@@ -11,7 +11,7 @@ from pathlib import Path
 from cgvkit.documents.batch import build_one
 from cgvkit.documents.pack import versions_fr
 from cgvkit.core.errors import KitError
-from cgvkit.core.french import date_fr, money
+from cgvkit.core.french import date_fr, iban, money
 from cgvkit.site.library import MARKETS, value_fr
 from cgvkit.site.rates import half_year_label
 
@@ -84,7 +84,8 @@ def identity_rows(identity: dict) -> list[tuple[str, str]]:
             ("Courriel", identity["email"]), ("Téléphone", identity["phone"])]
     optional = (("vat_number", "TVA intracommunautaire"), ("website", "Site internet"), ("iban", "IBAN"),
                 ("bic", "BIC"))
-    rows += [(label, identity[key]) for key, label in optional if identity.get(key)]
+    rows += [(label, iban(identity[key]) if key == "iban" else identity[key]) for key, label in optional
+             if identity.get(key)]
     return rows
 
 
