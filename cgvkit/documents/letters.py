@@ -17,7 +17,6 @@ from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
-import segno.helpers
 from jinja2 import TemplateError
 from markupsafe import Markup
 
@@ -25,6 +24,7 @@ from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import date_fr, money, percent, typography
 from cgvkit.core.sms import outside_alphabet, plain, too_long
 from cgvkit.core.templating import render
+from cgvkit.documents.epcqr import epc_qr
 from cgvkit.law.figures import SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
 from cgvkit.law.interest import RateRule
@@ -108,16 +108,6 @@ def address_lines(text: str) -> list:
     if len(parts) == 1:
         parts = [p.strip() for p in text.split(",")]
     return [p for p in parts if p]
-
-
-def epc_qr(company, amount: Decimal, text: str) -> str | None:
-    """EPC (SEPA credit transfer) QR code as an SVG data URI, or None without IBAN or amount."""
-    iban = company.identity.get("iban", "").replace(" ", "")
-    if not iban or not (Decimal("0.01") <= amount <= Decimal("999999999.99")):
-        return None
-    qr = segno.helpers.make_epc_qr(name=company.identity["name"][:70], iban=iban, amount=amount,
-                                   text=text[:140], bic=company.identity.get("bic", "").replace(" ", "") or None)
-    return qr.svg_data_uri(scale=3, border=2)
 
 
 def payment(company, amount, reference: str, qr: str | None) -> dict:
