@@ -42,8 +42,8 @@ def _import_weasyprint() -> None:
 
 _import_weasyprint()
 
-from weasyprint import HTML  # noqa: E402
+from weasyprint import CSS, HTML  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher  # noqa: E402
 
-__all__ = ["HTML", "FontConfiguration", "URLFetcher"]
+__all__ = ["CSS", "HTML", "FontConfiguration", "URLFetcher"]

@@ -11,32 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
-from cgvkit.documents.engine import HTML, FontConfiguration, URLFetcher
-
-
-class ProjectFetcher(URLFetcher):
-    """Serves `file:` URLs inside the allowed folders and `data:` URLs; refuses everything else.
-
-    Refused URLs are recorded so tests (and callers) can prove nothing left the project.
-    """
-
-    def __init__(self, allowed: list[Path]):
-        super().__init__(allowed_protocols={"file", "data"})
-        self.allowed = [p.resolve() for p in allowed]
-        self.refused: list[str] = []
-
-    def fetch(self, url, headers=None):
-        parsed = urlparse(url)
-        if parsed.scheme == "data":
-            return super().fetch(url, headers)
-        if parsed.scheme == "file":
-            target = Path(unquote(parsed.path)).resolve()
-            if any(target.is_relative_to(folder) for folder in self.allowed) and target.is_file():
-                return super().fetch(url, headers)
-        self.refused.append(url)
-        raise ValueError(f"ressource hors du projet refusée : {url}")
+from cgvkit.documents.engine import HTML, FontConfiguration
+from cgvkit.documents.fetcher import ProjectFetcher
+from cgvkit.documents.stylesheets import reusable_sheets
 
 
 def write_document(project, html: str, stem: Path, when) -> int:
@@ -50,7 +28,7 @@ def write_document(project, html: str, stem: Path, when) -> int:
     return write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier).pages
 
 
-_FONTS = FontConfiguration()  # shared: parsed @font-face rules are reused across documents
+_FONTS = FontConfiguration()  # shared: fonts registered once serve every document (stylesheets.py)
 
 
 def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
@@ -63,11 +41,12 @@ def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
     templates = root / "templates"
     fetcher = ProjectFetcher([templates, *extra_allowed])
     stamp = f"{when.isoformat()}T00:00:00+00:00"
+    html, sheets, refused = reusable_sheets(html, templates, _FONTS) or (html, [], ())
     document = HTML(string=_with_dates(html, stamp), base_url=str(templates) + "/", url_fetcher=fetcher)
-    rendered = document.render(font_config=_FONTS)
+    rendered = document.render(font_config=_FONTS, stylesheets=sheets)
     with _source_date(when):
         rendered.write_pdf(target, pdf_identifier=identifier.encode("ascii")[:32])
-    return Printed(len(rendered.pages), fetcher.refused)
+    return Printed(len(rendered.pages), [*refused, *fetcher.refused])
 
 
 # Without libharfbuzz-subset, WeasyPrint subsets fonts with fontTools, which stamps the current
