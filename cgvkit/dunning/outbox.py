@@ -73,9 +73,9 @@ def _text_cell(text: str) -> str:
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
-def merge_pdfs(paths: list[Path], target: Path) -> int:
-    """One PDF of the given PDFs, in order; returns the page count (no dates, no random identifier:
-    same letters, same bytes)."""
+def merge_pdfs(paths, target: Path) -> int:
+    """One PDF of the given PDFs (any iterable: each is read as it comes), in order; returns the page
+    count (no dates, no random identifier: same letters, same bytes)."""
     writer = PdfWriter()
     for path in paths:
         writer.append(PdfReader(path))

@@ -1,7 +1,7 @@
 """Printing a run's letters: HTML rendered in the main process, PDFs printed in parallel.
 
 Letters are handed to the worker processes as soon as they are rendered, so rendering and
-printing overlap. Each worker keeps WeasyPrint's font configuration for all its letters (see
+printing overlap, and so do printing and merging the mail room's PDF. Each worker keeps WeasyPrint's font configuration for all its letters (see
 documents/pdf.py). With one job, or a single letter, nothing is forked. The bytes are the same
 whatever the job count: each PDF's identifier is derived from its HTML.
 """
@@ -36,6 +36,7 @@ class Printer:
         self.jobs = min(jobs or default_jobs(), expected)
         self.pool = None
         self.futures: list = []
+        self.targets: list[Path] = []
         self.pages = 0
 
     def __enter__(self) -> Printer:
@@ -44,10 +45,19 @@ class Printer:
         return self
 
     def submit(self, html: Path, pdf: Path) -> None:
+        self.targets.append(pdf)
         if self.pool is None:
             self.pages += _print_one(str(html), str(pdf), *self.args)
         else:
             self.futures.append(self.pool.submit(_print_one, str(html), str(pdf), *self.args))
+
+    def printed(self):
+        """Every PDF submitted, in submission order, each as soon as it is written: what follows
+        (the mail room's merged PDF) is done while the workers still print."""
+        for n, target in enumerate(self.targets):
+            if self.pool is not None:
+                self.futures[n].result()
+            yield target
 
     def __exit__(self, kind, value, traceback) -> None:
         if self.pool is None:

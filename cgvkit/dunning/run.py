@@ -76,7 +76,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
         names: set = set()
-        letters, sms, emails, rendered = [], [], [], []
+        sms, emails, rendered = [], [], []
         expected = sum(d.action == "send" and d.stage.printed for d in debtors)
         with Printer(project.root, run_date, jobs, expected) as printer:
             for debtor in debtors:
@@ -85,18 +85,17 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
                                                             stage, names)))
                     for pdf in (p for p in rendered[-1][-1] if p.suffix == ".pdf"):
                         printer.submit(pdf.with_suffix(".html"), pdf)
+            mail_room = MAIL_ROOM if printer.targets else None
+            if mail_room:  # every printed letter, in plan order
+                merge_pdfs(printer.printed(), stage / mail_room)
         for debtor, slug, outputs, written in rendered:
             pdfs = [p for p in written if p.suffix == ".pdf"]
-            letters += pdfs
             emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms)
         data = plan_json(company, run_date, debtors, result.stopped)
-        data["outbox"] = {"emails": emails, "sms": None, "mail_room": None}
+        data["outbox"] = {"emails": emails, "sms": None, "mail_room": mail_room}
         if sms:
             (stage / SMS_LIST).write_text(sms_list(sms), encoding="utf-8")
             data["outbox"]["sms"] = SMS_LIST
-        if letters:
-            merge_pdfs(letters, stage / MAIL_ROOM)
-            data["outbox"]["mail_room"] = MAIL_ROOM
         write_report(project.root, company, run_date, debtors, stage, result.stopped,
                      journal.last_run(journal_path, company.slug), data["outbox"], shown_path(out, project.root))
         data["report"] = "report.html"
