@@ -1,9 +1,10 @@
 """Printing a run's letters: HTML rendered in the main process, PDFs printed in parallel.
 
 Letters are handed to the worker processes as soon as they are rendered, so rendering and
-printing overlap, and so do printing and merging the mail room's PDF. Each worker keeps WeasyPrint's font configuration for all its letters (see
-documents/pdf.py). With one job, or a single letter, nothing is forked. The bytes are the same
-whatever the job count: each PDF's identifier is derived from its HTML.
+printing overlap, and so do printing and merging the mail room's PDF. Each worker keeps
+WeasyPrint's fonts and the parsed stylesheets for all its letters (see documents/pdf.py). With one
+job, or a single letter, nothing is forked. The bytes are the same whatever the job count: each
+PDF's identifier is derived from its HTML.
 """
 
 from __future__ import annotations
