@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import zxingcpp
 from conftest import run_main
+from PIL import Image
 from pypdf import PdfReader
 
 from cgvkit.core.french import money, percent
@@ -122,7 +126,7 @@ def test_dunning_run_writes_plan_and_letters(dunning, built_packs):
         assert [r["Référence débiteur"] for r in csv.DictReader(handle, delimiter=";")][:-1] == list(debtors)
 
 
-def test_filled_formal_notice_shows_the_cgv_rate_and_a_payment_qr(dunning, built_packs):
+def test_filled_formal_notice_shows_the_cgv_rate_and_a_payment_qr(dunning, built_packs, tmp_path):
     co = company(built_packs, B2B)
     data = json.loads((dunning / "plan.json").read_text(encoding="utf-8"))
     notice = next(d for d in data["debtors"] if d["stage"] == "formal_notice")
@@ -135,6 +139,20 @@ def test_filled_formal_notice_shows_the_cgv_rate_and_a_payment_qr(dunning, built
     assert co.identity["iban"]  # the example company has one: the transfer details and the QR code follow
     assert 'src="data:image/svg+xml' in html and "IBAN" in text
     assert "http://" not in html and "https://" not in html.split("<footer")[0]
+    # The printed code scans, as a banking app reads it: an EPC credit transfer of the letter's total.
+    lines = scanned_qr(dunning / pdf, tmp_path).split("\n")
+    assert lines[:4] == ["BCD", "002", "2", "SCT"] and lines[4] == co.identity["bic"].replace(" ", "")
+    assert lines[5] == co.identity["name"] and lines[6] == co.identity["iban"].replace(" ", "")
+    assert Decimal(lines[7].removeprefix("EUR")) == Decimal(notice["totals"]["total"])
+    assert all(i["number"] in lines[-1] for i in notice["invoices"])
+
+
+def scanned_qr(pdf: Path, folder: Path) -> str:
+    """The text of the one QR code on the PDF's first page, printed at 200 dpi and read by ZXing."""
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                    str(folder / "page")], check=True)
+    (code,) = zxingcpp.read_barcodes(Image.open(folder / "page.png"), formats=zxingcpp.BarcodeFormat.QRCode)
+    return code.text
 
 
 def test_bad_ledger_exit_1_and_nothing_written(built_packs):
