@@ -9,6 +9,7 @@ with a decimal point or a decimal comma, dates as YYYY-MM-DD or DD/MM/YYYY. A pr
 from __future__ import annotations
 
 import csv
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -117,7 +118,7 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     rows, start = [], 2
     for record in _records(reader, file, problems):
         line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in record):
+        if not "".join(record).strip():  # a blank line, or only separators
             continue
         row = parser.parse(line, record)
         if row is not None:
@@ -173,7 +174,10 @@ class _RowParser:
     def __init__(self, ledger: Ledger, market: str, stages, problems: Problems):
         self.ledger, self.market, self.problems = ledger, market, problems
         self.stages = {stage: stage for stage in stages}
-        self.positions = tuple(ledger.columns.get(name, 0) - 1 for name in _CELLS)  # -1: no such column
+        positions = [ledger.columns.get(name, 0) - 1 for name in _CELLS]  # -1: no such column
+        self.width = max(positions) + 1  # a shorter record is padded with empty cells to this width
+        # Index -1 is the empty cell `parse` appends to every record: a missing column reads as empty.
+        self.cells = operator.itemgetter(*positions)
         self.invoices: dict = {}
         self.flagged: set = set()  # (line, column) of every bad cell, looked up in constant time
         self.dates: dict = {}
@@ -186,55 +190,61 @@ class _RowParser:
 
     def parse(self, line: int, record: list) -> Row | None:
         before = len(self.problems.items)
-        size = len(record)
-        cells = [record[i].strip() if 0 <= i < size else "" for i in self.positions]
+        if len(record) < self.width:
+            record += [""] * (self.width - len(record))
+        record.append("")
+        cells = list(map(str.strip, self.cells(record)))
         if self.previous and cells[:6] == self.previous[:6]:
             cells[:6] = self.previous[:6]  # the same debtor as the row above: share its texts
         self.previous = cells
         (debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date, amount, paid,
          status, promise_date, notice_date, last_stage) = cells
-        for name, value in (("debtor_id", debtor_id), ("debtor_name", debtor_name), ("invoice_number", number)):
-            if not value:
-                self.add(line, name, f"valeur obligatoire manquante dans « {name} »", "ledger-required")
-        values = {"invoice_number": number,
-                  "invoice_date": self.date(line, "invoice_date", invoice_date, required=True),
-                  "due_date": self.date(line, "due_date", due_date, required=True),
-                  "promise_date": self.date(line, "promise_date", promise_date, required=False),
-                  "formal_notice_date": self.date(line, "formal_notice_date", notice_date, required=False),
-                  "amount": self.money(line, "amount", amount, required=True),
-                  "paid_amount": self.money(line, "paid_amount", paid, required=False),
-                  "debtor_kind": self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS,
-                                             "ledger-kind", "type de débiteur inconnu"),
-                  "status": self.choice(line, "status", status.lower() or "open", STATUSES,
-                                        "ledger-status", "statut inconnu")}
+        if not debtor_id:
+            self.add(line, "debtor_id", "valeur obligatoire manquante dans « debtor_id »", "ledger-required")
+        if not debtor_name:
+            self.add(line, "debtor_name", "valeur obligatoire manquante dans « debtor_name »", "ledger-required")
+        if not number:
+            self.add(line, "invoice_number", "valeur obligatoire manquante dans « invoice_number »",
+                     "ledger-required")
+        dates = self.dates  # a date already read is looked up here; anything else goes through `date`
+        invoice_date = dates.get(invoice_date) or self.date(line, "invoice_date", invoice_date, required=True)
+        due_date = dates.get(due_date) or self.date(line, "due_date", due_date, required=True)
+        promise_date = (promise_date or None) and (dates.get(promise_date) or
+                                                   self.date(line, "promise_date", promise_date, required=False))
+        notice_date = (notice_date or None) and (dates.get(notice_date) or
+                                                 self.date(line, "formal_notice_date", notice_date, required=False))
+        amount = self.money(line, "amount", amount, required=True)
+        paid = self.money(line, "paid_amount", paid, required=False) if paid else ZERO
+        kind = self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS, "ledger-kind",
+                           "type de débiteur inconnu")
+        status = self.choice(line, "status", status.lower() or "open", STATUSES, "ledger-status", "statut inconnu")
         last_stage = self.stages.get(last_stage, last_stage)  # the ladder's own string, shared by the rows
         if last_stage and last_stage not in self.stages:
             self.add(line, "last_stage", f"étape inconnue « {last_stage} » (étapes de l’échelle : "
                      f"{', '.join(sorted(self.stages))})", "ledger-stage")
-        self.coherence(line, values)
+        self.coherence(line, number, invoice_date, due_date, amount, paid, kind, status, promise_date)
         if len(self.problems.items) > before:
             return None
-        return Row(line, debtor_id, debtor_name, values["debtor_kind"], email, phone, address, number,
-                   values["invoice_date"], values["due_date"], values["amount"], values["paid_amount"],
-                   values["status"], values["promise_date"], values["formal_notice_date"], last_stage)
+        return Row(line, debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date,
+                   amount, paid, status, promise_date, notice_date, last_stage)
 
-    def coherence(self, line: int, v: dict) -> None:
-        number = v["invoice_number"]
+    def coherence(self, line: int, number: str, invoice_date, due_date, amount, paid, kind, status,
+                  promise_date) -> None:
         if number:
             if number in self.invoices:
                 self.add(line, "invoice_number", f"la facture « {number} » figure déjà ligne "
                          f"{self.invoices[number]}", "ledger-duplicate-invoice")
             else:
                 self.invoices[number] = line
-        if v["invoice_date"] and v["due_date"] and v["due_date"] < v["invoice_date"]:
-            self.add(line, "due_date", f"l’échéance ({v['due_date'].isoformat()}) précède la date de facture "
-                     f"({v['invoice_date'].isoformat()})", "ledger-due-before-invoice")
-        if v["amount"] is not None and v["paid_amount"] is not None and v["paid_amount"] > v["amount"]:
+        if invoice_date and due_date and due_date < invoice_date:
+            self.add(line, "due_date", f"l’échéance ({due_date.isoformat()}) précède la date de facture "
+                     f"({invoice_date.isoformat()})", "ledger-due-before-invoice")
+        if amount is not None and paid is not None and paid > amount:
             self.add(line, "paid_amount", "le montant réglé dépasse le montant de la facture", "ledger-paid-exceeds")
-        if self.market == "b2c" and v["debtor_kind"] == "b2b":
+        if self.market == "b2c" and kind == "b2b":
             self.add(line, "debtor_kind", "les CGV de cette entreprise sont destinées aux consommateurs : "
                      "elles ne fixent ni pénalités ni indemnité pour un débiteur professionnel", "ledger-kind-market")
-        if v["status"] == "promised" and v["promise_date"] is None and (line, "promise_date") not in self.flagged:
+        if status == "promised" and promise_date is None and (line, "promise_date") not in self.flagged:
             self.add(line, "promise_date", "une promesse de paiement (status promised) doit avoir sa date "
                      "dans « promise_date »", "ledger-promise-date")
 
