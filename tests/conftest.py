@@ -184,7 +184,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def stub_pdf(html, target, root, when, identifier, extra_allowed=()):
+def stub_pdf(html, target, root, when, identifier):
     """Stands in for `write_pdf`: a small file derived from the HTML's identifier, one page."""
     from cgvkit.documents.pdf import Printed
 

@@ -62,6 +62,15 @@ def test_any_other_document_is_printed_as_it_is(head):
     assert reusable_sheets(HEAD.format(head), ROOT / "templates", pdf._FONTS) is None
 
 
+@pytest.mark.parametrize("rule", ["@import url(print.css);", "@counter-style puce { system: cyclic; symbols: '–' }",
+                                  "@layer base;"])
+def test_a_sheet_that_acts_on_the_document_is_left_to_weasyprint(tmp_path, rule):
+    root = copy_project(tmp_path / "project", parts=("templates",))
+    (root / "templates" / "more.css").write_text(rule + "\np { margin: 0 }\n", encoding="utf-8")
+    html = HEAD.format('<link rel="stylesheet" href="print.css">\n<link rel="stylesheet" href="more.css">\n')
+    assert reusable_sheets(html, root / "templates", pdf._FONTS) is None
+
+
 def test_a_style_attribute_keeps_the_authors_cascade():
     html = HEAD.format(LINKS).replace("<p>", '<p style="color: red">')
     assert reusable_sheets(html, ROOT / "templates", pdf._FONTS) is None

@@ -31,15 +31,14 @@ def write_document(project, html: str, stem: Path, when) -> int:
 _FONTS = FontConfiguration()  # shared: fonts registered once serve every document (stylesheets.py)
 
 
-def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str,
-              extra_allowed: tuple[Path, ...] = ()) -> Printed:
+def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str) -> Printed:
     """Print `html` to `target`; returns its page count and the URLs that were refused.
 
     Metadata dates and the PDF identifier are fixed by the caller so that the same inputs
     give the same bytes.
     """
     templates = root / "templates"
-    fetcher = ProjectFetcher([templates, *extra_allowed])
+    fetcher = ProjectFetcher([templates])
     stamp = f"{when.isoformat()}T00:00:00+00:00"
     html, sheets, refused = reusable_sheets(html, templates, _FONTS) or (html, [], ())
     document = HTML(string=_with_dates(html, stamp), base_url=str(templates) + "/", url_fetcher=fetcher)
