@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from cgvkit.core.french import percent
 from cgvkit.law import textrules
@@ -27,6 +28,8 @@ class Rule:
     summary: str  # French: what the rule checks, for the README and the site
     check: Callable  # (company) -> Iterable[(key path, French message)]
     scope: str = "company"  # "company" or "library"
+    since: date | None = None  # the day the rule takes effect (None: before any CGV the kit prints)
+    until: date | None = None  # the last day it applies (None: still in force)
 
 
 def _payment_term(company) -> tuple:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from cgvkit.law.figures import B2B, B2C, INDEMNITY
 
@@ -27,6 +28,8 @@ class TextRule:
     article: str
     summary: str
     check: Callable[[dict, dict], Iterable[tuple[str, str]]]  # (texts, figures) → (family, message)
+    since: date | None = None  # the day the rule takes effect (None: before any CGV the kit prints)
+    until: date | None = None  # the last day it applies (None: still in force)
 
 
 def _must_say(family: str, found: Callable[[str], bool], message: str):
