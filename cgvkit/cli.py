@@ -38,8 +38,11 @@ def run(default_root: Path | None = None) -> None:
 def main(argv: list[str] | None = None, default_root: Path | None = None) -> int:
     """Run one command; `default_root` is the project used when neither --root nor the
     current folder is one (build.py passes its own folder)."""
-    parser = _parser()
+    today = date.today()  # the run date, read once: every command is given it (or --date)
+    parser = _parser(today)
     args = parser.parse_args(_sub_commands(list(sys.argv[1:] if argv is None else argv)))
+    if getattr(args, "date", None) is None:
+        args.date = today
     try:
         args.root = project_root(getattr(args, "root", None), default_root)
         return args.run(args)
@@ -95,19 +98,23 @@ def project_root(given: Path | None, default: Path | None) -> Path:
     return default.resolve()
 
 
-def _parser() -> FrenchParser:
+def _parser(today: date) -> FrenchParser:
     root = FrenchParser(add_help=False)
     root.add_argument("--root", type=Path, default=argparse.SUPPRESS,
                       help="dossier du projet (défaut : le dossier courant, ou celui de build.py)")
     parser = FrenchParser(prog="build.py", description="Kit CGV et recouvrement.", parents=[root])
     sub = parser.add_subparsers(dest="command")
-    parser.set_defaults(run=_command("batch", "cmd_all"), jobs=None, shard=None, force=False, no_site=False)
+    parser.set_defaults(run=_command("batch", "cmd_all"), jobs=None, shard=None, force=False, no_site=False, date=today)
+    # validate, pack and all check the CGV against the law in force on this day as well as on their effective date.
+    law_day = FrenchParser(add_help=False)
+    law_day.add_argument("--date", type=_day, default=today,
+                         help="jour auquel la loi est appliquée, AAAA-MM-JJ (défaut : aujourd’hui)")
 
-    p = sub.add_parser("validate", parents=[root], help="valide clauses, entreprises, taux et gabarits")
+    p = sub.add_parser("validate", parents=[root, law_day], help="valide clauses, entreprises, taux et gabarits")
     p.add_argument("paths", nargs="*", type=Path)
     p.set_defaults(run=_command("project", "cmd_validate"))
 
-    p = sub.add_parser("pack", parents=[root], help="construit le pack d’une entreprise")
+    p = sub.add_parser("pack", parents=[root, law_day], help="construit le pack d’une entreprise")
     p.add_argument("company", type=Path)
     p.add_argument("-o", "--output", type=Path)
     p.add_argument("--only", choices=["cgv"], default=None,
@@ -118,7 +125,7 @@ def _parser() -> FrenchParser:
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : schemas/json/)")
     p.set_defaults(run=_command("project", "cmd_schema"))
 
-    p = sub.add_parser("all", parents=[root], help="valide, construit tous les packs et le site")
+    p = sub.add_parser("all", parents=[root, law_day], help="valide, construit tous les packs et le site")
     p.add_argument("--jobs", type=_positive, default=None, help="processus en parallèle (défaut : nombre de cœurs)")
     p.add_argument("--shard", type=_shard, default=None, metavar="I/N", help="ne construit que le lot I sur N")
     p.add_argument("--force", action="store_true", help="reconstruit même les packs à jour")
@@ -136,7 +143,7 @@ def _parser() -> FrenchParser:
                               "DÉBITEUR DOCUMENT (échéancier, reconnaissance de dette, note de saisine).")
     p.add_argument("company", type=Path)
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
-    p.add_argument("--date", type=_day, default=date.today(), help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
+    p.add_argument("--date", type=_day, default=today, help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
     p.add_argument("--confirm", action="store_true", help="inscrit aussitôt la relance au journal")
@@ -172,7 +179,7 @@ def _parser() -> FrenchParser:
     p.add_argument("debtor", metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
     p.add_argument("kind", metavar="DOCUMENT", help="payment_plan, debt_acknowledgement ou court_cover_note")
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
-    p.add_argument("--date", type=_day, default=date.today(), help="date du document (défaut : aujourd’hui)")
+    p.add_argument("--date", type=_day, default=today, help="date du document (défaut : aujourd’hui)")
     p.add_argument("--schedule", action="append", default=[], metavar="AAAA-MM-JJ:MONTANT",
                    help="une échéance de l’échéancier (répétable ; la dernière sans montant prend le reste)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")

@@ -239,7 +239,7 @@ def rate_table(tmp_path_factory):
 
 
 class _InTheTable(date):
-    """Today, as the stale-table warning sees it in tests: a day the tests' rate table covers."""
+    """Today, as the command line reads it in tests: a day the tests' rate table covers."""
 
     @classmethod
     def today(cls):
@@ -248,10 +248,11 @@ class _InTheTable(date):
 
 @pytest.fixture(autouse=True)
 def today_in_the_rate_table(request, monkeypatch):
-    """`validate` and `all` warn when today's half-year is missing from the rate table; tests use
-    their own frozen table, so their output must not depend on the day they run. Opt out with
-    `@pytest.mark.real_today`."""
+    """The command line reads today's date once; `validate` and `all` warn when its half-year is missing
+    from the rate table, and check the CGV against the law of that day. Tests use their own frozen
+    table, so their output must not depend on the day they run: the command line's today is
+    2026-06-15 unless a test passes `--date`. Opt out with `@pytest.mark.real_today`."""
     if request.node.get_closest_marker("real_today") is None:
-        import cgvkit.commands.rates as rates_command
+        import cgvkit.cli as cli
 
-        monkeypatch.setattr(rates_command, "date", _InTheTable)
+        monkeypatch.setattr(cli, "date", _InTheTable)

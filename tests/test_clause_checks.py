@@ -86,8 +86,8 @@ COMPANY_MISTAKES = {
     "max": ("contestation_period: {days: 15}", "contestation_period: {days: 91}"),
     "allowed": ("end_of_month: false}", "end_of_month: false, eom_method: chaque_mois}"),
     "unknown": ("contestation_period: {days: 15}", "contestation_period: {dayz: 15}"),
-    "required": ("jurisdiction: {court: Tribunal de commerce de Lyon}", "jurisdiction: {}"),
-    "empty": ("jurisdiction: {court: Tribunal de commerce de Lyon}", "jurisdiction: {court: ''}"),
+    "required": ("jurisdiction: {court: Tribunal des activités économiques de Lyon}", "jurisdiction: {}"),
+    "empty": ("jurisdiction: {court: Tribunal des activités économiques de Lyon}", "jurisdiction: {court: ''}"),
 }
 
 COMPANY_RULES = [

@@ -120,7 +120,8 @@ def test_a_variant_past_its_end_date_names_the_companies_that_use_it(project):
     assert "[clause-expired]" not in result.stderr
     edit(project / "clauses" / "retention_of_title" / "extended.yaml", "valid_from: ",
          "valid_to: 2026-06-30\nvalid_from: ")  # after the companies' 1 January 2026
-    result = run_main(project, "validate")
+    assert "[clause-expired]" not in run_main(project, "validate", "--date", "2026-06-30").stderr  # its last day
+    result = run_main(project, "validate", "--date", "2026-07-01")
     assert result.returncode == 0  # a warning: the lawyer decides
     line = next(line for line in result.stderr.splitlines() if "[clause-expired]" in line)
     assert line.startswith("clauses/retention_of_title/extended.yaml:")

@@ -45,7 +45,7 @@ def test_b2b_cgv_pdf_states_the_figures_a_lawyer_checks(built_packs):
     assert "Conditions générales de vente" in text
     assert "45 jours" in text
     assert "40,00 €" in text
-    assert "Tribunal de commerce de Lyon" in text
+    assert "Tribunal des activités économiques de Lyon" in text
     assert "réserve de propriété" in text.lower()
     assert "page 1 / " in text
 

@@ -97,9 +97,9 @@ def test_payment_term_caps_refuse_one_day_more(cases, days, end_of_month, rule):
 
 
 @pytest.mark.parametrize("days,expected", [(30, False), (31, True)])
-def test_transport_sector_cap_is_a_warning(cases, days, expected):
+def test_transport_sector_cap_is_an_error(cases, days, expected):
     found = problems(cases, B2B, clause("payment_term", variant="transport", days=days))
-    assert ("payment-term-sector-cap" in rules_of(found, "warning")) is expected
+    assert ("payment-term-sector-cap" in rules_of(found, "error")) is expected
 
 
 # 2026-H1: legal rate (other cases) 2.62 → floor 3 × 2.62 = 7.86 %.
@@ -176,7 +176,7 @@ def test_link_to_closed_odr_platform(cases):
 
 def test_retention_of_title_without_acceptance_before_delivery(cases):
     found = problems(cases, B2B, clause("orders", accepted_before_delivery=False))
-    assert "retention-acceptance" in rules_of(found, "warning")
+    assert "retention-acceptance" in rules_of(found, "error")
     found = problems(cases, B2B, clause("orders", accepted_before_delivery=True))
     assert "retention-acceptance" not in rules_of(found)
 
@@ -190,8 +190,13 @@ def test_effective_date_without_rates_names_the_row_to_add(cases):
 
 def test_clause_citing_l441_6_warns_and_is_an_error_in_the_printed_text(project):
     path = project / "clauses" / "late_penalties" / "fixed_rate.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("text: |\n", "text: |\n  Article L441-6 du Code de commerce.\n", 1),
+    original = path.read_text(encoding="utf-8")
+    # The number alone, about something else than late payment, is not the outdated citation.
+    path.write_text(original.replace("text: |\n", "text: |\n  Voir l’article L441-6 du Code de commerce.\n", 1),
                     encoding="utf-8")
+    assert not [p for p in load_project(project, []).warnings if "l441-6" in p.rule]
+    path.write_text(original.replace("text: |\n", "text: |\n  Pénalités de retard : article L441-6 du Code de "
+                                     "commerce.\n", 1), encoding="utf-8")
     with pytest.raises(KitError) as exc:
         load_project(project, [])
     found = exc.value.problems
@@ -238,8 +243,17 @@ def test_strict_load_raises_with_every_error(cases):
     assert any(p.rule == "payment-term-max" for p in exc.value.problems)
 
 
-def test_every_rule_is_listed_in_the_readme():
+def readme_rules_table() -> str:
+    """The README's table of rules, as the code lists them (with the dates they apply from)."""
+    severity = {"error": "erreur", "warning": "avertissement"}
+    rows = ["| rule | severity | article | in force | what it checks |", "|---|---|---|---|---|"]
+    rows += [f"| `{rid}` | {severity[sev]} | {article} | {in_force or '—'} | {summary} |"
+             for rid, sev, article, summary, in_force in listing()]
+    return "\n".join(rows)
+
+
+def test_every_rule_is_listed_in_the_readme_with_its_dates():
     from pathlib import Path
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    for rule_id, _, _article, _ in listing():
-        assert f"`{rule_id}`" in readme, rule_id
+    table = readme.split("<!-- rules:start -->\n", 1)[1].split("\n<!-- rules:end -->", 1)[0]
+    assert table == readme_rules_table(), "README.md, table des règles attendue :\n" + readme_rules_table()

@@ -119,7 +119,7 @@ def test_every_rule_has_its_entry(site):
     from cgvkit.law import rules
 
     html = page(site, "generated/regles.html")
-    for rule_id, _severity, _article, summary in rules.listing():
+    for rule_id, _severity, _article, summary, _in_force in rules.listing():
         assert rule_id in html.ids, f"règle sans ancre : {rule_id}"
         assert " ".join(summary.split()) in html.content
         assert ("a", "href", f"#{rule_id}") in html.refs

@@ -21,20 +21,21 @@ def _company_paths(paths: list[Path], root: Path) -> list[Path] | None:
 
 def cmd_validate(args) -> int:
     paths = [user_file(p, args.root) for p in args.paths]
-    project = load_project(args.root, _company_paths(paths, args.root))
-    report(project.warnings + library_warnings(project))
-    warn_stale_table(project)
+    project = load_project(args.root, _company_paths(paths, args.root), today=args.date)
+    report(project.warnings + library_warnings(project, args.date))
+    warn_stale_table(project, args.date)
     return 0
 
 
-def library_warnings(project) -> list:
+def library_warnings(project, today: date) -> list:
     """Warnings only a lawyer's review needs (validate and all): versions, expired variants."""
-    return unchanged_versions(project) + expired_variants(project, date.today())
+    return unchanged_versions(project) + expired_variants(project, today)
 
 
 def cmd_pack(args) -> int:
     chosen = args.output and checked_output(args.output, args.root, "pack")
-    project = load_project(args.root, [user_file(args.company, args.root)], cgv_only=args.only == "cgv")
+    project = load_project(args.root, [user_file(args.company, args.root)], cgv_only=args.only == "cgv",
+                           today=args.date)
     report(project.warnings)
     company = project.companies[0]
     if args.only == "cgv":  # a quick preview, kept apart from the pack

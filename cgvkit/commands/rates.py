@@ -19,9 +19,8 @@ def cmd_rates_add(args) -> int:
     return 0
 
 
-def warn_stale_table(project, today: date | None = None) -> None:
-    """One warning when today's half-year (or an earlier one) is missing from the table."""
-    today = today or date.today()
+def warn_stale_table(project, today: date) -> None:
+    """One warning when the run date's half-year (or an earlier one) is missing from the table."""
     problem = project.table.stale_warning(today, f"aujourd’hui ({today.isoformat()})")
     if problem is not None:
         report([problem])

@@ -13,6 +13,9 @@ MARKETS = (B2B, B2C)
 PAYMENT_TERM_MAX_DAYS = 60  # from the invoice date
 PAYMENT_TERM_EOM_MAX_DAYS = 45  # "45 jours fin de mois"
 
+# Code de commerce, art. L441-11 II: road haulage, vehicle hire, freight forwarding… (public policy).
+TRANSPORT_MAX_DAYS = 30  # from the invoice's date of issue
+
 # Code de commerce, art. L441-10 II: penalties floor and the statutory rate when the CGV are silent.
 PENALTY_FLOOR_MULTIPLIER = Decimal(3)  # × the legal interest rate
 STATUTORY_ECB_MARGIN = Decimal(10)  # ECB main refinancing rate + 10 points

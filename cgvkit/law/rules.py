@@ -6,18 +6,21 @@ The README and the site list them from RULES, so the list cannot drift from the 
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from cgvkit.core.french import percent
-from cgvkit.law import textrules
-from cgvkit.law.figures import INDEMNITY, PAYMENT_TERM_EOM_MAX_DAYS, PAYMENT_TERM_MAX_DAYS
+from cgvkit.core.french import date_fr, money, percent
+from cgvkit.law import dated, textrules
+from cgvkit.law.figures import INDEMNITY, PAYMENT_TERM_EOM_MAX_DAYS, PAYMENT_TERM_MAX_DAYS, TRANSPORT_MAX_DAYS
 from cgvkit.law.interest import floor_rate
 from cgvkit.law.penalties import indemnity_amount, rate_rule
+from cgvkit.law.rates import half_year_of
 
 ODR_MARKERS = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
-L441_6 = ("L441-6", "L. 441-6", "L.441-6")
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,10 @@ def check_term_eom(company) -> Iterable:
 
 def check_transport_cap(company) -> Iterable:
     clause, days = _payment_term(company)
-    if clause and clause.variant.name == "transport" and days > 30:
-        yield ("clauses", "payment_term", "days"), f"{days} jours dépasse le plafond sectoriel de 30 jours (transport, location de véhicules, commission de transport)"
+    if clause and clause.variant.name == "transport" and days > TRANSPORT_MAX_DAYS:
+        yield ("clauses", "payment_term", "days"), (f"{days} jours dépasse le plafond de {TRANSPORT_MAX_DAYS} jours à compter de la date d’émission de la "
+                                                    "facture, d’ordre public pour le transport, la location de véhicules et la commission de "
+                                                    "transport")
 
 
 def _penalty_rate(company):
@@ -85,8 +90,16 @@ def check_ecb10_floor(company) -> Iterable:
 
 
 def check_b2b_indemnity(company) -> Iterable:
-    if company.market == "b2b" and indemnity_amount(company) < INDEMNITY:
+    if company.market != "b2b" or rate_rule(company) is None:
+        return
+    amount = indemnity_amount(company)
+    if amount == 0:
         yield ("clauses", "late_penalties"), "les CGV entre professionnels doivent prévoir l’indemnité forfaitaire de 40 € par facture payée en retard"
+    elif amount != INDEMNITY:
+        yield ("clauses", "late_penalties", "indemnity"), (
+            f"l’indemnité forfaitaire pour frais de recouvrement est fixée à 40 € par le décret, ni plus ni moins "
+            f"({money(amount)} stipulés) ; des frais supérieurs se réclament, sur justification, au titre d’une "
+            "indemnité complémentaire")
 
 
 def check_b2c_jurisdiction(company) -> Iterable:
@@ -123,8 +136,56 @@ def check_odr(item) -> Iterable:
 
 def check_l441_6(variant) -> Iterable:
     for path, text in _strings(variant.source.data):
-        if any(marker in text for marker in L441_6):
-            yield path, "l’article L441-6 est cité : depuis le 26 avril 2019, les pénalités relèvent des articles L441-10, L441-9 et L441-16"
+        if textrules.cites_l441_6_for_penalties(text):
+            yield path, "l’article L441-6 est cité pour les pénalités de retard : depuis le 26 avril 2019, elles relèvent des articles L441-10, L441-9 et L441-16"
+
+
+# Loi n° 2023-1059 du 20 novembre 2023, art. 26, and arrêté du 5 juillet 2024: from 1 January 2025 these
+# twelve commercial courts are « tribunaux des activités économiques ».
+TAE_SINCE = date(2025, 1, 1)
+TAE_CITIES = ("Avignon", "Auxerre", "Le Havre", "Le Mans", "Limoges", "Lyon", "Marseille", "Nancy", "Nanterre",
+              "Paris", "Saint-Brieuc", "Versailles")
+
+
+def _folded(text: str) -> str:
+    """Case, accents, hyphens and spaces folded: « saint brieuc » and « Saint-Brieuc » are one city."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[\s\-’'.]+", " ", plain).strip().casefold()
+
+
+def _of(city: str) -> str:
+    """« de Lyon », « du Havre »."""
+    return f"du {city[3:]}" if city.startswith("Le ") else f"de {city}"
+
+
+_OLD_COURTS = {_folded(f"tribunal de commerce {_of(city)}"): city for city in TAE_CITIES}
+
+
+def check_tae_court(company) -> Iterable:
+    clause = company.clause("jurisdiction")
+    city = _OLD_COURTS.get(_folded(str(clause.params.get("court") or ""))) if clause else None
+    if city:
+        yield ("clauses", "jurisdiction", "court"), (
+            f"depuis le {date_fr(TAE_SINCE)}, le tribunal de commerce {_of(city)} est le « Tribunal des activités "
+            f"économiques {_of(city)} » : désignez-le sous ce nom")
+
+
+# The shortest contestation or claim period the kit accepts: a few days after an invoice or a delivery leave
+# a buyer no real chance to check, which a court may hold a significant imbalance.
+MIN_CLAIM_DAYS = 8
+_PERIODS = (("contestation_period", "days", "le délai de contestation des factures"),
+            ("warranties", "claim_days", "le délai de réclamation pour les manquants et vices apparents"))
+
+
+def check_min_periods(company) -> Iterable:
+    if company.market != "b2b":
+        return
+    for family, key, what in _PERIODS:
+        clause = company.clause(family)
+        days = clause.params.get(key) if clause else None
+        if isinstance(days, int) and days < MIN_CLAIM_DAYS:
+            yield ("clauses", family, key), (f"{what} est de {days} jour(s) : au moins {MIN_CLAIM_DAYS} jours, faute "
+                                              "de quoi l’acheteur n’a pas le temps de vérifier")
 
 
 def check_retention_acceptance(company) -> Iterable:
@@ -132,7 +193,10 @@ def check_retention_acceptance(company) -> Iterable:
         return
     orders = company.clause("orders")
     if orders is None or not orders.params.get("accepted_before_delivery"):
-        yield ("clauses", "retention_of_title"), "la réserve de propriété n’est opposable que si les CGV sont acceptées par écrit au plus tard à la livraison : indiquez-le dans la clause des commandes (accepted_before_delivery: true)"
+        yield ("clauses", "retention_of_title"), (
+            "la clause de réserve de propriété affirme un accord écrit que la clause des commandes n’organise pas : "
+            "elle n’est opposable que si les CGV sont acceptées par écrit au plus tard à la livraison ; faites-les "
+            "accepter à la commande (orders: {accepted_before_delivery: true}) ou retirez la réserve de propriété")
 
 
 RULES: tuple[Rule, ...] = (
@@ -140,17 +204,19 @@ RULES: tuple[Rule, ...] = (
          "Délai de paiement de plus de 60 jours à compter de la date de facture.", check_term_max),
     Rule("payment-term-eom-max", "error", "Code de commerce, art. L441-10 I",
          "Délai « fin de mois » de plus de 45 jours fin de mois.", check_term_eom),
-    Rule("payment-term-sector-cap", "warning", "Code de commerce, art. L441-11 II (numérotation à vérifier)",
-         "Délai de plus de 30 jours pour le transport routier, la location de véhicules ou la commission de transport.",
-         check_transport_cap),
+    Rule("payment-term-sector-cap", "error", "Code de commerce, art. L441-11 II",
+         "Délai de plus de 30 jours pour le transport routier, la location de véhicules ou la commission de "
+         "transport : plafond d’ordre public.", check_transport_cap),
     Rule("penalty-rate-floor", "error", "Code de commerce, art. L441-10 II",
-         "Taux de pénalités stipulé inférieur à 3 fois le taux d’intérêt légal du semestre de la date d’effet.",
+         "Taux de pénalités stipulé inférieur à 3 fois le taux d’intérêt légal du semestre de la date d’effet "
+         "ou du jour de la vérification.",
          check_rate_floor),
     Rule("penalty-ecb10-below-floor", "warning", "Code de commerce, art. L441-10 II",
          "« BCE + 10 points » inférieur à 3 fois le taux d’intérêt légal pour le semestre de la date d’effet (cas de 2024).",
          check_ecb10_floor),
     Rule("b2b-indemnity", "error", "Code de commerce, art. L441-10 II et D441-5",
-         "CGV entre professionnels sans l’indemnité forfaitaire de 40 € pour frais de recouvrement.",
+         "CGV entre professionnels sans l’indemnité forfaitaire de 40 € pour frais de recouvrement, ou avec un autre "
+         "montant : le décret la fixe à 40 €.",
          check_b2b_indemnity),
     Rule("b2c-jurisdiction", "error", "Code de procédure civile, art. 48",
          "Clause attributive de juridiction dans des CGV destinées aux consommateurs.", check_b2c_jurisdiction),
@@ -161,8 +227,15 @@ RULES: tuple[Rule, ...] = (
       for scope in ("company", "library")),
     Rule("outdated-l441-6", "warning", "Code de commerce, art. L441-10 (ancien L441-6)",
          "Clause qui cite l’article L441-6, abrogé pour les pénalités depuis le 26 avril 2019.", check_l441_6, "library"),
-    Rule("retention-acceptance", "warning", "Code de commerce, art. L624-16 ; Code civil, art. 2367",
-         "Réserve de propriété alors que les CGV ne disent pas être acceptées avant la livraison.",
+    Rule("jurisdiction-tae", "error", "Loi n° 2023-1059 du 20 novembre 2023, art. 26 ; arrêté du 5 juillet 2024",
+         "Clause attributive qui désigne sous son ancien nom l’un des douze tribunaux de commerce devenus "
+         "tribunaux des activités économiques le 1er janvier 2025.", check_tae_court, since=TAE_SINCE),
+    Rule("claim-period-min", "error", "Code de commerce, art. L442-1 I 2°",
+         f"Délai de contestation des factures ou de réclamation à la livraison de moins de {MIN_CLAIM_DAYS} jours "
+         "(seuil du kit : plus court, il risque d’être jugé créer un déséquilibre significatif).",
+         check_min_periods),
+    Rule("retention-acceptance", "error", "Code de commerce, art. L624-16 ; Code civil, art. 2368",
+         "Réserve de propriété alors que les CGV ne disent pas être acceptées par écrit au plus tard à la livraison.",
          check_retention_acceptance),
 )
 
@@ -176,30 +249,52 @@ DOCUMENTED: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def listing() -> list[tuple[str, str, str, str]]:
-    """(id, severity, article, summary) of every rule, each id once."""
+def listing() -> list[tuple[str, str, str, str, str]]:
+    """(id, severity, article, summary, when it applies in French) of every rule, each id once."""
     seen, rows = set(), []
     for rule in RULES:
         if rule.id not in seen:
             seen.add(rule.id)
-            rows.append((rule.id, rule.severity, rule.article, rule.summary))
-    return rows + textrules.listing() + list(DOCUMENTED)
+            rows.append((rule.id, rule.severity, rule.article, rule.summary, dated.period_fr(rule)))
+    return rows + textrules.listing() + [(*row, "") for row in DOCUMENTED]
 
 
-def check_company(company) -> list:
-    problems = []
+def check_company(company, today: date | None = None, table=None) -> list:
+    """The company's rules of law, on the CGV's effective date and, given `today` (the run date), on
+    that day too: a rule that came into force since the CGV took effect is an error now, and its
+    message says since when. `table` gives the rates of `today`'s half-year (the 3× floor moves)."""
+    views = [(company.effective_date, company)]
+    if today is not None and today != company.effective_date:
+        views.append((today, _as_of(company, today, table)))
+    problems, seen = [], set()
     for rule in RULES:
-        if rule.scope == "company":
-            for path, message in rule.check(company):
-                problems.append(company.source.problem(path, f"{message} ({rule.article})", rule.id, rule.severity))
+        if rule.scope != "company":
+            continue
+        for day, view in views:
+            if not dated.in_force(rule, day):
+                continue
+            for path, message in rule.check(view):
+                if (rule.id, path, message) in seen:  # the same breach on both days: said once
+                    continue
+                seen.add((rule.id, path, message))
+                note = dated.since_note(rule, company.effective_date, day)
+                problems.append(company.source.problem(path, f"{message} ({rule.article}{note})", rule.id,
+                                                       rule.severity))
     return problems
 
 
-def check_library(library) -> list:
+def _as_of(company, day: date, table):
+    """The company as the law sees it on `day`: the rates of that half-year (None when the table
+    does not have them yet: the stale-table warning says so, and no rate is guessed)."""
+    rates = table.get(half_year_of(day)) if table is not None else None
+    return dataclasses.replace(company, rates=rates)
+
+
+def check_library(library, today: date | None = None) -> list:
     problems = []
     for variant in library.all_variants():
         for rule in RULES:
-            if rule.scope == "library":
+            if rule.scope == "library" and (today is None or dated.in_force(rule, today)):
                 for path, message in rule.check(variant):
                     problems.append(variant.source.problem(path, f"{message} ({rule.article})", rule.id, rule.severity))
     return problems

@@ -11,12 +11,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from cgvkit.law import dated
 from cgvkit.law.figures import B2B, B2C, INDEMNITY
 
 _SPACES = r"[\s\u00a0\u202f]*"
 _EUROS = re.compile(rf"\b{int(INDEMNITY)}(?:,00)?{_SPACES}(?:€|euros)")
 _RATE = re.compile(rf"\d+(?:,\d+)?{_SPACES}%|taux d[’']intérêt légal|Banque centrale européenne|taux BCE", re.I)
 _L441_6 = re.compile(r"\bL\.?\s?441-6\b")
+_PENALTY_WORDS = re.compile(r"pénalit|retard|indemnit|intérêts?\b|frais de recouvrement", re.IGNORECASE)
+
+
+def cites_l441_6_for_penalties(text: str) -> bool:
+    """L441-6 cited in a sentence about late payment: penalties, interest or the indemnity moved to
+    L441-10 on 26 April 2019; the number itself (renumbered) is not an error elsewhere."""
+    for sentence in re.split(r"(?<=[.;!?])\s+|\n+", text):
+        if _L441_6.search(sentence) and _PENALTY_WORDS.search(sentence):
+            return True
+    return False
 _ODR = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
 
 
@@ -81,9 +92,9 @@ TEXT_RULES: tuple[TextRule, ...] = (
              _must_say("withdrawal", _withdrawal, "le texte des CGV ne décrit pas le droit de rétractation et "
                        "son formulaire (ou ne dit pas qu’il ne s’applique pas)")),
     TextRule("cgv-l441-6-text", None, None, "Code de commerce, art. L441-10 (ancien L441-6)",
-             "Le texte des CGV ne cite pas l’article L441-6, abrogé pour les pénalités depuis le 26 avril 2019.",
-             _nowhere(lambda t: bool(_L441_6.search(t)), "le texte des CGV cite l’article L441-6, qui ne régit "
-                      "plus les pénalités de retard depuis le 26 avril 2019 : citez l’article L441-10")),
+             "Le texte des CGV ne cite pas l’article L441-6 pour les pénalités de retard (article L441-10 depuis le 26 avril 2019).",
+             _nowhere(cites_l441_6_for_penalties, "le texte des CGV cite l’article L441-6 pour les pénalités de "
+                      "retard, qu’il ne régit plus depuis le 26 avril 2019 : citez l’article L441-10")),
     TextRule("cgv-odr-text", None, None, "Règlement (UE) 2024/3228",
              "Le texte des CGV ne renvoie pas à la plateforme européenne de règlement en ligne des litiges, fermée.",
              _nowhere(lambda t: any(m in t for m in _ODR), "le texte des CGV renvoie à la plateforme européenne "
@@ -91,15 +102,21 @@ TEXT_RULES: tuple[TextRule, ...] = (
 )
 
 
-def check_texts(market: str, texts: dict, figures: dict) -> list[tuple[TextRule, str, str]]:
-    """(rule, family, French message with its article) for every rule the rendered CGV break."""
+def check_texts(market: str, texts: dict, figures: dict, days: tuple[date, ...] = (),
+                effective: date | None = None) -> list[tuple[TextRule, str, str]]:
+    """(rule, family, French message with its article) for every rule the rendered CGV break.
+
+    Only the rules in force on one of `days` (the CGV's effective date, the run date) apply; none
+    given: every rule. A rule that came into force after `effective` says since when."""
     found = []
     for rule in TEXT_RULES:
-        if rule.market in (None, market):
-            for family, message in rule.check(texts, figures):
-                found.append((rule, family, f"{message} ({rule.article})"))
+        if rule.market not in (None, market) or (days and not dated.in_force_on_any(rule, days)):
+            continue
+        note = max((dated.since_note(rule, effective, day) for day in days), default="")
+        for family, message in rule.check(texts, figures):
+            found.append((rule, family, f"{message} ({rule.article}{note})"))
     return found
 
 
-def listing() -> list[tuple[str, str, str, str]]:
-    return [(r.id, "error", r.article, r.summary) for r in TEXT_RULES]
+def listing() -> list[tuple[str, str, str, str, str]]:
+    return [(r.id, "error", r.article, r.summary, dated.period_fr(r)) for r in TEXT_RULES]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
@@ -28,6 +29,7 @@ class Project:
     companies: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
     failed: dict = field(default_factory=dict)  # company file → its errors (lenient loads only)
+    today: date | None = None  # the run date: the law is checked as it stands that day too
 
 
 def company_files(root: Path) -> list[Path]:
@@ -35,7 +37,7 @@ def company_files(root: Path) -> list[Path]:
 
 
 def load_project(root: Path, company_paths: list[Path] | None = None, lenient: bool = False,
-                 render_checks: bool = True, cgv_only: bool = False) -> Project:
+                 render_checks: bool = True, cgv_only: bool = False, today: date | None = None) -> Project:
     """Everything needed to build; raises KitError listing every error (warnings kept).
 
     With `lenient`, a company with errors is set aside in `failed` instead of stopping the
@@ -45,12 +47,14 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     what the CGV are made of is checked: the library's files, the rates, the companies and their
     CGV texts, and the CGV template; not the dunning ladder, the letters' and the site's templates,
     nor each variant on its own with its defaults (`validate` and the other commands check those).
+    `today` is the run date, read once by the command line: each company's CGV are checked against
+    the law on their effective date and on that day (without it, on their effective date only).
     """
     problems = Problems()
     library = table = None
     try:
         library = load_library(root)
-        problems.extend(rules.check_library(library))
+        problems.extend(rules.check_library(library, today))
     except KitError as exc:
         problems.extend(exc.problems)
     try:
@@ -63,15 +67,15 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     shared = without_shadowed(problems.items)
     if any(p.severity == "error" for p in shared):
         raise KitError(shared)
-    project = Project(root, library, table, warnings=sorted(shared))
+    project = Project(root, library, table, warnings=sorted(shared), today=today)
     errors = []
     for path in company_files(root) if company_paths is None else company_paths:
         found = Problems()
         company = load_company(path, root, library, table, found)
         if company is not None:
-            found.extend(rules.check_company(company))
+            found.extend(rules.check_company(company, today, table))
             if render_checks:
-                found.extend(textchecks.company_problems(company, found.items))
+                found.extend(textchecks.company_problems(company, found.items, today))
         items = without_shadowed(found.items)
         project.warnings.extend(p for p in items if p.severity == "warning")
         if any(p.severity == "error" for p in items):

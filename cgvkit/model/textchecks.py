@@ -8,6 +8,7 @@ import dataclasses
 
 from cgvkit.core.errors import Problem
 from cgvkit.law import rules
+from cgvkit.law.rates import half_year_of
 from cgvkit.law.textrules import check_texts
 from cgvkit.model.clausetext import ClauseRenderError, render_text
 from cgvkit.model.preview import sample_company
@@ -29,8 +30,9 @@ def _figures(company) -> dict:
     return {"mediation": dict(mediation.params) if mediation else {}}
 
 
-def company_problems(company, known: list[Problem] = ()) -> list[Problem]:
-    """The company's CGV as its customers read them, checked against the rules on text.
+def company_problems(company, known: list[Problem] = (), today=None) -> list[Problem]:
+    """The company's CGV as its customers read them, checked against the rules on text in force on
+    their effective date or on `today` (the run date).
 
     Not while the profile has errors (in `known`): a clause left out by one of them would make
     the others fail to render, several messages for one mistake. They run once it is fixed.
@@ -38,7 +40,8 @@ def company_problems(company, known: list[Problem] = ()) -> list[Problem]:
     if any(p.severity == "error" for p in known):
         return []
     texts, problems = rendered(company)
-    for rule, family, message in check_texts(company.market, texts, _figures(company)):
+    days = (company.effective_date,) if today is None else (company.effective_date, today)
+    for rule, family, message in check_texts(company.market, texts, _figures(company), days, company.effective_date):
         clause = company.clause(family)
         where = ("clauses", family) if family in (company.source.data.get("clauses") or {}) else ("clauses",)
         shown = f" — variante {clause.variant.source.file}" if clause else ""
@@ -91,14 +94,17 @@ def _one_variant(project, family, variant, market: str, others: dict) -> list[Pr
     texts = _other_texts(example, mine, others)
     texts[family.name] = text
     found = []
-    for rule, blamed, message in check_texts(market, texts, _figures(example)):
+    # Defaults are judged by the law of the run date (else of the rate table's last half-year).
+    latest = project.table.last
+    day = project.today or (latest.start if latest else example.effective_date)
+    for rule, blamed, message in check_texts(market, texts, _figures(example), (day,)):
         if blamed == family.name:  # a mention another family must carry is that family's error
             found.append(variant.source.problem(("text",), f"{message} — avec les valeurs par défaut, CGV {label}",
                                                 rule.id))
-    # Defaults are judged by today's law: the table's last half-year, whatever the example's date.
-    latest = project.table.last
-    today = dataclasses.replace(example, rates=latest, effective_date=latest.start) if latest else example
-    found.extend(_defaults_against_the_law(today, family, variant))
+    # The rates too: the run date's half-year when the table has it, else its last one.
+    rates = (project.table.get(half_year_of(day)) if project.today else None) or latest
+    as_of = dataclasses.replace(example, rates=rates, effective_date=day) if latest else example
+    found.extend(_defaults_against_the_law(as_of, family, variant))
     return found
 
 

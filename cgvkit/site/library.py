@@ -58,8 +58,8 @@ def preview(project, family, variant) -> dict:
 
 
 def rule_rows() -> list[dict]:
-    return [{"id": rid, "severity": SEVERITIES.get(sev, sev), "article": article, "summary": summary}
-            for rid, sev, article, summary in rules.listing()]
+    return [{"id": rid, "severity": SEVERITIES.get(sev, sev), "article": article, "summary": summary,
+             "in_force": in_force} for rid, sev, article, summary, in_force in rules.listing()]
 
 
 def library_rules() -> list[dict]:

@@ -1,0 +1,41 @@
+"""When a rule of law applies: the dates it takes effect and ends, and how a message says so.
+
+A company's CGV are checked against the law on their effective date and on the day of the run:
+CGV lawful when they took effect may not be lawful today, and the message names the change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cgvkit.core.french import date_fr
+
+
+def in_force(rule, day: date) -> bool:
+    """True when `rule` (anything with `since` and `until`) applies on `day`."""
+    return (rule.since is None or rule.since <= day) and (rule.until is None or day <= rule.until)
+
+
+def in_force_on_any(rule, days: tuple[date, ...]) -> bool:
+    return any(in_force(rule, day) for day in days)
+
+
+def since_note(rule, effective: date | None, day: date) -> str:
+    """« ; en vigueur depuis le 19 juin 2026, après la date d’effet des CGV (1er janvier 2026) » when the
+    rule came into force after the CGV took effect and applies on `day`; else nothing."""
+    if rule.since is None or effective is None or not (effective < rule.since <= day):
+        return ""
+    return (f" ; règle en vigueur depuis le {date_fr(rule.since)}, après la date d’effet des CGV "
+            f"({date_fr(effective)}) : le texte doit être mis à jour")
+
+
+def period_fr(rule) -> str:
+    """When the rule applies, in French: « depuis le 1er janvier 2025 », « jusqu’au … », « du … au … »,
+    or « » for a rule older than any CGV the kit prints."""
+    if rule.since and rule.until:
+        return f"du {date_fr(rule.since)} au {date_fr(rule.until)}"
+    if rule.since:
+        return f"depuis le {date_fr(rule.since)}"
+    if rule.until:
+        return f"jusqu’au {date_fr(rule.until)}"
+    return ""
