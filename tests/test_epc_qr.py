@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 from types import SimpleNamespace
 
+import pytest
 import segno
 import segno.encoder
 
@@ -61,3 +62,46 @@ def test_no_payment_code_without_iban_or_with_an_amount_a_transfer_cannot_carry(
     assert epcqr.epc_qr(with_iban, Decimal("0.00"), "x") is None
     assert epcqr.epc_qr(with_iban, Decimal("1000000000.00"), "x") is None
     assert epcqr.epc_qr(with_iban, Decimal("0.01"), "x") is not None
+
+
+# The payload is built field by field (EPC069-12): what an ordinary letter carries is what segno's
+# own builder gives, and a hostile or oversized value cannot move a field.
+def test_an_ordinary_payload_is_the_one_segno_builds():
+    from segno.helpers import _make_epc_qr_data
+
+    for name, amount, text, bic in (("Atelier Lyonnais SARL", Decimal("1670.43"), "Facture F1 - client C1", "AGRIFRPP"),
+                                    ("Boutique Ésope", Decimal("12.50"), "Factures F1, F2 - client C2", ""),
+                                    ("Łódź Sp. z o.o.", Decimal("1000.00"), "Facture Ž-1 - client 7", "")):
+        ours = epcqr.epc_payload(name, "FR76 3000 6000 0112 3456 7890 189", amount, text, bic)
+        assert ours == _make_epc_qr_data(name, "FR7630006000011234567890189", amount, text, bic=bic or None)
+
+
+def test_a_line_break_in_a_name_cannot_rewrite_the_iban():
+    hostile = "Atelier\nFR7699999999999999999999999\nEUR1"
+    for value in (hostile, "A\u202eB", "A\u200bB", "A\rB", "A\u2028B"):
+        with pytest.raises(epcqr.EpcFieldError):
+            epcqr.epc_payload(value, "FR7630006000011234567890189", Decimal("10"), "x")
+        with pytest.raises(epcqr.EpcFieldError):
+            epcqr.epc_payload("A", "FR7630006000011234567890189", Decimal("10"), value)
+    company = SimpleNamespace(identity={"name": hostile, "iban": "FR7630006000011234567890189"})
+    assert epcqr.epc_qr(company, Decimal("10"), "x") is None  # the letter keeps its transfer details in words
+
+
+def test_a_long_invoice_list_is_cut_with_an_ellipsis_and_keeps_the_client():
+    numbers = [f"F2026-{n:05d}" for n in range(60)]
+    text = epcqr.remittance_text(numbers, "client C003")
+    assert len(text) <= epcqr.EPC_TEXT_MAX and text.endswith(", … - client C003")
+    assert text.startswith("Factures F2026-00000, F2026-00001")
+    company = SimpleNamespace(identity={"name": "Atelier", "iban": "FR7630006000011234567890189"})
+    assert epcqr.epc_qr(company, Decimal("10"), text).startswith("data:image/svg+xml")
+    assert epcqr.remittance_text(["F1"], "client C1") == "Facture F1 - client C1"
+    assert epcqr.remittance_text(["F" * 200], "client C1") == "Facture … - client C1"
+
+
+def test_a_payload_never_exceeds_331_bytes():
+    name, text = "Ω" * 70, "Ж" * 140  # two bytes a character in UTF-8: 420 bytes of text as given
+    data = epcqr.epc_payload(name, "FR7630006000011234567890189", Decimal("999999999.99"), text, "AGRIFRPPXXX")
+    assert len(data) <= epcqr.EPC_PAYLOAD_MAX
+    fields = data.decode("utf-8").split("\n")
+    assert fields[5] == name and fields[6] == "FR7630006000011234567890189" and fields[10].endswith("…")
+    assert len(fields) == 11

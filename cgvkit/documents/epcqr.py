@@ -11,11 +11,11 @@ returns exactly what segno's does.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 from functools import cache
 
 import segno.encoder
-import segno.helpers
 
 _SEGNO_BEST_MASK = segno.encoder.find_and_apply_best_mask
 # Five or more modules of one colour (N1), one colour at a time: a literal start is searched fast.
@@ -25,13 +25,92 @@ _TO_BITS = bytes.maketrans(b"\x00\x01", b"01")
 _FROM_BITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
+# EPC069-12 (« Quick Response Code: guidelines to enable data capture for the initiation of a SEPA credit
+# transfer », version 002): one field a line, each within its length, the whole within 331 bytes.
+EPC_NAME_MAX, EPC_TEXT_MAX, EPC_PAYLOAD_MAX = 70, 140, 331
+EPC_AMOUNT_MIN, EPC_AMOUNT_MAX = Decimal("0.01"), Decimal("999999999.99")
+# Character sets of the « character set » field, tried in this order (1 = UTF-8 always fits).
+_EPC_CHARSETS = ("iso-8859-1", "iso-8859-2", "iso-8859-4", "iso-8859-5", "iso-8859-7", "iso-8859-10", "iso-8859-15")
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+ELLIPSIS = "…"
+
+
+class EpcFieldError(ValueError):
+    """A value that cannot be one field of the payment code (the caller prints no code)."""
+
+
+def _one_line(value: str, what: str) -> str:
+    # A line break would shift every field after it (a name could rewrite the IBAN): refused, never cleaned.
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise EpcFieldError(f"{what} contient un caractère de contrôle")
+    return " ".join(value.split())
+
+
+def remittance_text(invoices: list[str], suffix: str = "") -> str:
+    """« Factures F1, F2 - client C3 » within the 140 characters of the field: invoices that do not fit
+    are cut with « … » (the letter lists them all)."""
+    label = "Facture" if len(invoices) == 1 else "Factures"
+    tail = f" - {suffix}" if suffix else ""
+    shown = list(invoices)
+    while shown:
+        more = ELLIPSIS if len(shown) < len(invoices) else ""
+        text = f"{label} {', '.join(shown)}{', ' + more if more else ''}{tail}"
+        if len(text) <= EPC_TEXT_MAX:
+            return text
+        shown.pop()
+    return (f"{label} {ELLIPSIS}{tail}" if invoices else tail.removeprefix(" - "))[:EPC_TEXT_MAX]
+
+
+def epc_payload(name: str, iban: str, amount: Decimal, text: str, bic: str = "") -> bytes:
+    """The payload, built field by field: each value checked for what its field holds, never joined
+    as it comes. Raises EpcFieldError when a value cannot be carried."""
+    iban = "".join(iban.split()).upper()
+    bic = "".join(bic.split()).upper()
+    if not _IBAN.fullmatch(iban):
+        raise EpcFieldError("IBAN illisible pour le code de paiement")
+    if bic and not _BIC.fullmatch(bic):
+        raise EpcFieldError("BIC illisible pour le code de paiement")
+    if not EPC_AMOUNT_MIN <= amount <= EPC_AMOUNT_MAX:
+        raise EpcFieldError("montant hors des bornes d’un virement SEPA")
+    name = _one_line(name, "le nom du bénéficiaire")
+    if not name:
+        raise EpcFieldError("nom du bénéficiaire vide")
+    name = name[:EPC_NAME_MAX]
+    text = _one_line(text, "le libellé")
+    if len(text) > EPC_TEXT_MAX:
+        text = text[:EPC_TEXT_MAX - 1] + ELLIPSIS
+    fields = ["BCD", "002", "", "SCT", bic, name, iban, f"EUR{amount.quantize(Decimal('0.01'))}".rstrip("0").rstrip("."),
+              "", "", text]
+    for number, charset in enumerate(_EPC_CHARSETS, start=2):
+        try:
+            fields[2] = str(number)
+            data = "\n".join(fields).encode(charset)
+            break
+        except UnicodeEncodeError:
+            continue
+    else:
+        fields[2] = "1"
+        data = "\n".join(fields).encode("utf-8")
+    while len(data) > EPC_PAYLOAD_MAX and fields[10]:  # long UTF-8 names and texts: the text gives way
+        fields[10] = fields[10][:-2] + ELLIPSIS if len(fields[10]) > 1 else ""
+        data = "\n".join(fields).encode("utf-8" if fields[2] == "1" else _EPC_CHARSETS[int(fields[2]) - 2])
+    if len(data) > EPC_PAYLOAD_MAX:
+        raise EpcFieldError("code de paiement trop long")
+    return data
+
+
 def epc_qr(company, amount: Decimal, text: str) -> str | None:
-    """EPC (SEPA credit transfer) QR code as an SVG data URI, or None without IBAN or amount."""
-    iban = company.identity.get("iban", "").replace(" ", "")
-    if not iban or not (Decimal("0.01") <= amount <= Decimal("999999999.99")):
+    """EPC (SEPA credit transfer) QR code as an SVG data URI, or None without IBAN or amount, or when a
+    value cannot be carried by the code (the letter keeps its transfer details in words)."""
+    iban = company.identity.get("iban", "")
+    if not iban:
         return None
-    qr = segno.helpers.make_epc_qr(name=company.identity["name"][:70], iban=iban, amount=amount,
-                                   text=text[:140], bic=company.identity.get("bic", "").replace(" ", "") or None)
+    try:
+        data = epc_payload(company.identity["name"], iban, amount, text, company.identity.get("bic", ""))
+    except EpcFieldError:
+        return None
+    qr = segno.make_qr(data, error="m", boost_error=False)
     return qr.svg_data_uri(scale=3, border=2)
 
 

@@ -24,7 +24,7 @@ from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import date_fr, money, percent, typography
 from cgvkit.core.sms import outside_alphabet, plain, too_long
 from cgvkit.core.templating import render
-from cgvkit.documents.epcqr import epc_qr
+from cgvkit.documents.epcqr import epc_qr, remittance_text
 from cgvkit.law.figures import SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
 from cgvkit.law.interest import RateRule
@@ -274,8 +274,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     totals = debtor.totals(claimed)
     reply = company.letters.get("reply_days", REPLY_DAYS)
     numbers = [i.row.invoice_number for i in claimed]
-    reference = f"Factures {', '.join(numbers)}" if len(numbers) > 1 else f"Facture {numbers[0]}" if numbers else ""
-    reference = f"{reference} - client {debtor.debtor_id}"
+    reference = remittance_text(numbers, f"client {debtor.debtor_id}")
     qr = epc_qr(company, totals["total"], reference) if html else None
     first = debtor.rows[0]
     notices = sorted({i.row.formal_notice_date for i in claimed if i.row.formal_notice_date})

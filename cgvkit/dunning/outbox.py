@@ -11,11 +11,14 @@ import csv
 import hashlib
 import io
 from datetime import UTC, date, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
+
+from cgvkit.law.identity import check_email, hidden_characters
 
 MAIL_ROOM = "courrier.pdf"
 SMS_LIST = "sms.csv"
@@ -27,12 +30,25 @@ def _subject_and_body(text: str) -> tuple[str, str]:
     return first.partition(":")[2].strip(), rest.strip() + "\n"
 
 
+def mailbox(address: str, name: str = "") -> Address:
+    """One mailbox, parsed by the e-mail library: an addr-spec alone (no display name, no second
+    address, no comment), without control characters. Raises ValueError otherwise."""
+    if hidden_characters(address) or hidden_characters(name) or check_email(address):
+        raise ValueError("une seule adresse nom@domaine est attendue, sans caractère de contrôle")
+    mailbox = Address(display_name=" ".join(name.split()), addr_spec=address.strip())
+    if mailbox.addr_spec != address.strip():
+        raise ValueError("une seule adresse nom@domaine est attendue")
+    return mailbox
+
+
 def email_message(sender: dict, to: str, text: str, run_date: date, attachments: list[Path]) -> bytes:
+    """The e-mail; every header through the library's header registry (a name with quotes or a line
+    break stays a name). Raises ValueError when `to` is not exactly one address."""
     subject, body = _subject_and_body(text)
     message = EmailMessage()
-    message["From"] = f"{sender['name']} <{sender['email']}>"
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = mailbox(sender["email"], sender["name"])
+    message["To"] = mailbox(to)
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = format_datetime(datetime(run_date.year, run_date.month, run_date.day, 9, 0,
                                                tzinfo=UTC))
     digest = hashlib.sha256()

@@ -153,8 +153,14 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
             if not first.debtor_email:
                 debtor.warnings.append("pas d’adresse électronique dans le registre : courriel à envoyer à la main")
                 continue
-            path = write_email(folder, f"{slug}-{debtor.stage.id}{out.suffix}", company.identity,
-                               first.debtor_email, out.text, run_date, pdfs)
+            try:
+                path = write_email(folder, f"{slug}-{debtor.stage.id}{out.suffix}", company.identity,
+                                   first.debtor_email, out.text, run_date, pdfs)
+            except ValueError:  # not exactly one address: this debtor's warning, the run goes on
+                shown = "".join(c if c.isprintable() else " " for c in first.debtor_email)
+                debtor.warnings.append(f"adresse électronique « {shown} » inutilisable (une seule adresse "
+                                       "nom@domaine est attendue) : courriel à envoyer à la main")
+                continue
             emails.append(path.relative_to(folder).as_posix())
         elif out.channel == "sms":
             if not first.debtor_phone:

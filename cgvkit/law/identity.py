@@ -6,14 +6,15 @@ The checks catch typing mistakes (check digits, lengths); they do not prove that
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from cgvkit.core.french import NBSP, NNBSP
 
 _EMAIL = re.compile(r"(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+(?<!\.)"
                     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
-_PHONE = re.compile(r"(?:\+33|0033|0)[1-9]\d{8}")
+_PHONE = re.compile(r"(?:\+33|0033|0)[1-9]\d{8}", re.ASCII)
 _BIC = re.compile(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
-_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")  # 15 to 34 characters in all
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", re.ASCII)  # 15 to 34 characters in all
 # Lengths of the IBANs a French company most often meets (ISO 13616 registry).
 IBAN_LENGTHS = {"FR": 27, "MC": 27, "DE": 22, "BE": 16, "ES": 24, "IT": 27, "LU": 20, "CH": 21, "NL": 18,
                 "PT": 25, "GB": 22, "IE": 22, "AT": 20}
@@ -25,7 +26,7 @@ def _quoted(value) -> str:
 
 
 def _compact(value) -> str:
-    return str(value).replace(" ", "").replace(NBSP, "")
+    return "".join(str(value).split())  # spaces of any kind (no-break, thin, tab) are only layout
 
 
 def luhn_ok(digits: str) -> bool:
@@ -37,7 +38,7 @@ def luhn_ok(digits: str) -> bool:
 
 
 def _digits_message(value, digits: int, label: str) -> str | None:
-    if not re.fullmatch(rf"\d{{{digits}}}", _compact(value)):
+    if not re.fullmatch(rf"\d{{{digits}}}", _compact(value), re.ASCII):
         return f"le {label} {_quoted(value)} doit compter exactement {digits} chiffres"
     return None
 
@@ -66,7 +67,7 @@ def vat_key(siren) -> str:
 
 def check_vat_fr(value, siren=None) -> str | None:
     vat = _compact(value).upper()
-    match = re.fullmatch(r"FR([0-9A-Z]{2})(\d{9})", vat)
+    match = re.fullmatch(r"FR([0-9A-Z]{2})(\d{9})", vat, re.ASCII)
     if not match:
         return (f"le numéro de TVA {_quoted(value)} doit avoir la forme FR + 2 caractères de clé "
                 "+ 9 chiffres du SIREN")
@@ -103,7 +104,7 @@ def check_bic(value) -> str | None:
 
 def check_postal_code_fr(value) -> str | None:
     code = str(value).strip()
-    if not re.fullmatch(r"\d{5}", code) or not "01000" <= code <= "98999":
+    if not re.fullmatch(r"\d{5}", code, re.ASCII) or not "01000" <= code <= "98999":
         return f"le code postal {_quoted(value)} doit compter 5 chiffres, entre 01000 et 98999"
     return None
 
@@ -115,8 +116,26 @@ def check_email(value) -> str | None:
 
 
 def check_phone_fr(value) -> str | None:
-    number = re.sub(r"[\s.\-]", "", str(value))  # spaces, dots and dashes are only layout
+    number = re.sub(r"[\s.\-]", "", str(value))  # spaces (of any kind), dots and dashes are only layout
     if not _PHONE.fullmatch(number):
         return (f"le numéro de téléphone {_quoted(value)} doit être un numéro français "
                 "(+33 ou 0 suivi de 9 chiffres)")
+    return None
+
+
+# Control characters (CR, LF, C1…), format characters (bidi overrides, zero-width) and line or paragraph
+# separators: invisible in a letter, and a way to rewrite an e-mail header or a payment code.
+_HIDDEN = ("Cc", "Cf", "Zl", "Zp")
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The control and invisible characters of `text`, as U+XXXX codes (each once, in order)."""
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in _HIDDEN))
+
+
+def check_one_line(value, what: str) -> str | None:
+    found = hidden_characters(str(value))
+    if found:
+        return (f"{what} contient des caractères invisibles ou de contrôle ({', '.join(found)}) : saut de ligne, "
+                "retour chariot, inversion de sens ou espace de largeur nulle sont refusés")
     return None

@@ -110,7 +110,29 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def _strings(value, path: tuple):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, path + (i,))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _check_one_line_fields(source: Source, problems: Problems) -> None:
+    """Names, addresses and the signatory print in letters, e-mail headers and payment codes: one line
+    each, without control or invisible characters."""
+    signatory = (source.data.get("letters") or {}).get("signatory")
+    for path, text in (*_strings(source.data["company"], ("company",)), *_strings(signatory, ("letters", "signatory"))):
+        message = identity.check_one_line(text, f"le champ {'.'.join(map(str, path))}")
+        if message:
+            problems.add(source.problem(path, message, "identity-control-character"))
+
+
 def _check_identity(source: Source, ident: dict, root: Path, problems: Problems) -> None:
+    _check_one_line_fields(source, problems)
     checks = [
         ("siren", identity.check_siren, "identity-siren"),
         ("email", identity.check_email, "identity-email"),
