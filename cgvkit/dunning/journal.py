@@ -8,7 +8,9 @@ migrated forward in a transaction when an older journal is opened.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -54,6 +56,7 @@ MIGRATIONS = (
     """,
 )
 VERSION = len(MIGRATIONS)
+BUSY_SECONDS = 30  # how long a command waits for another one's transaction before « journal occupé »
 
 
 @dataclass(frozen=True)
@@ -78,28 +81,83 @@ def _problem(shown: str, message: str, rule: str) -> KitError:
     return KitError([Problem(shown, 1, 1, "", message, rule)])
 
 
+class JournalConnection(sqlite3.Connection):
+    """A connection that knows how its file is shown in messages."""
+
+    shown = "journal"
+
+
+# What SQLite says → what the clerk reads. The journal is left as it was: every write is one transaction.
+_REASONS = (
+    (("locked", "busy"), "journal occupé par une autre commande (une confirmation en cours ?) : réessayez dans un "
+     "instant", "journal-busy"),
+    (("readonly", "read-only"), "journal en lecture seule : il faut pouvoir écrire le fichier et son dossier",
+     "journal-readonly"),
+    (("full",), "disque plein : libérez de la place, le journal est resté tel quel", "journal-full"),
+    (("no such table", "no such column"), "journal incomplet (tables manquantes) : restaurez-le depuis une "
+     "sauvegarde", "journal-damaged"),
+    (("unable to open", "cannot open"), "journal impossible à ouvrir (dossier absent ou inaccessible)",
+     "journal-file"),
+)
+
+
+def _reason(exc: sqlite3.Error) -> tuple[str, str]:
+    text = str(exc).lower()
+    for words, message, rule in _REASONS:
+        if any(word in text for word in words):
+            return message, rule
+    return "ce fichier n’est pas un journal de relance lisible (fichier endommagé ou d’un autre type)", "journal-file"
+
+
+@contextmanager
+def guarded(shown: str):
+    """SQLite errors as a located French error (exit 1), never a traceback. A step or run already
+    recorded (IntegrityError) is left to the caller, which says which."""
+    try:
+        yield
+    except sqlite3.IntegrityError:
+        raise
+    except sqlite3.Error as exc:
+        message, rule = _reason(exc)
+        raise _problem(shown, message, rule) from None
+
+
+def _on_connection(function):
+    """Run `function(con, …)` under `guarded`, named by the connection's file."""
+    @functools.wraps(function)
+    def run(con, *args, **kwargs):
+        with guarded(getattr(con, "shown", "journal")):
+            return function(con, *args, **kwargs)
+    return run
+
+
 def connect(path: Path, company: str, shown: str | None = None) -> sqlite3.Connection:
     """Open (creating and migrating if needed) the journal of `company`."""
     shown = shown or str(path)
+    if path.exists() and not path.is_file():
+        raise _problem(shown, "le journal doit être un fichier ordinaire", "journal-file")
     path.parent.mkdir(parents=True, exist_ok=True)
+    con = None
     try:
-        con = sqlite3.connect(path, isolation_level=None, timeout=30)
-        version = con.execute("PRAGMA user_version").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise _problem(shown, f"ce fichier n’est pas un journal de relance lisible ({exc})", "journal-file") from None
-    if version > VERSION:
-        con.close()
-        raise _problem(shown, f"journal au format {version}, plus récent que celui du kit ({VERSION}) : "
-                       "mettez le kit à jour", "journal-version")
-    if version < VERSION:
-        migrate(con, version)
-    owner = con.execute("SELECT value FROM meta WHERE key = 'company'").fetchone()
-    if owner is None:
-        con.execute("INSERT INTO meta (key, value) VALUES ('company', ?)", (company,))
-    elif owner[0] != company:
-        con.close()
-        raise _problem(shown, f"ce journal est celui de l’entreprise « {owner[0]} », pas de « {company} »",
-                       "journal-company")
+        with guarded(shown):
+            con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS, factory=JournalConnection)
+            con.shown = shown
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version > VERSION:
+                raise _problem(shown, f"journal au format {version}, plus récent que celui du kit ({VERSION}) : "
+                               "mettez le kit à jour", "journal-version")
+            if version < VERSION:
+                migrate(con, version)
+            owner = con.execute("SELECT value FROM meta WHERE key = 'company'").fetchone()
+            if owner is None:
+                con.execute("INSERT INTO meta (key, value) VALUES ('company', ?)", (company,))
+            elif owner[0] != company:
+                raise _problem(shown, f"ce journal est celui de l’entreprise « {owner[0]} », pas de « {company} »",
+                               "journal-company")
+    except BaseException:
+        if con is not None:
+            con.close()
+        raise
     return con
 
 
@@ -113,11 +171,13 @@ def migrate(con: sqlite3.Connection, version: int) -> None:
                     con.execute(statement)
         con.execute(f"PRAGMA user_version = {VERSION}")
     except BaseException:
-        con.execute("ROLLBACK")
+        if con.in_transaction:  # SQLite rolls back by itself on some errors (a full disk)
+            con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
 
 
+@_on_connection
 def steps(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Step]:
     """Every recorded step in date order (of one debtor when given), with its documents."""
     where, args = ("WHERE debtor_id = ?", (debtor_id,)) if debtor_id else ("", ())
@@ -127,16 +187,20 @@ def steps(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Step]:
     for row in rows.fetchall():
         docs = tuple(con.execute("SELECT path, sha256 FROM documents WHERE step_id = ? ORDER BY rowid",
                                  (row[0],)).fetchall())
-        found.append(Step(row[1], row[2], row[3], row[4], row[5], date.fromisoformat(row[6]), row[7], row[8],
-                          row[9], docs))
+        try:
+            day = date.fromisoformat(row[6])
+        except (TypeError, ValueError):  # written by something else than the kit
+            raise _problem(con.shown, f"le journal contient une date illisible (« {row[6]} », étape {row[0]}) : il a "
+                           "été modifié hors du kit ; restaurez-le depuis une sauvegarde", "journal-value") from None
+        found.append(Step(row[1], row[2], row[3], row[4], row[5], day, row[7], row[8], row[9], docs))
     return found
 
 
-def history(path: Path, company: str) -> dict:
+def history(path: Path, company: str, shown: str | None = None) -> dict:
     """(debtor_id, invoice_number) → [(stage, date), ...] for planning; empty without a journal."""
     if not path.exists():
         return {}
-    con = connect(path, company)
+    con = connect(path, company, shown)
     try:
         found: dict = {}
         for step in steps(con):
@@ -146,22 +210,24 @@ def history(path: Path, company: str) -> dict:
         con.close()
 
 
-def mark(path: Path, company: str) -> int:
+def mark(path: Path, company: str, shown: str | None = None) -> int:
     """The last step id: a proposal is confirmed only if the journal has not moved since."""
     if not path.exists():
         return 0
-    con = connect(path, company)
+    con = connect(path, company, shown)
     try:
         return current_mark(con)
     finally:
         con.close()
 
 
+@_on_connection
 def confirmed_run(con: sqlite3.Connection, plan_sha256: str):
     return con.execute("SELECT confirmed_at, confirmed_by FROM runs WHERE plan_sha256 = ?",
                        (plan_sha256,)).fetchone()
 
 
+@_on_connection
 def insert_step(con: sqlite3.Connection, run_id: int, step: Step) -> None:
     cursor = con.execute(
         "INSERT INTO steps (debtor_id, debtor_name, invoice_number, stage, stage_title, step_date, channel, "
@@ -176,10 +242,12 @@ class Moved(Exception):
     """The journal changed between the proposal and its confirmation."""
 
 
+@_on_connection
 def current_mark(con: sqlite3.Connection) -> int:
     return con.execute("SELECT COALESCE(MAX(id), 0) FROM steps").fetchone()[0]
 
 
+@_on_connection
 def record(con: sqlite3.Connection, run_date: date, plan_sha256: str, folder: str, by: str,
            new_steps: list[Step], expected_mark: int) -> int:
     """Record one confirmed run and its steps in one transaction; returns the run id.
@@ -198,19 +266,25 @@ def record(con: sqlite3.Connection, run_date: date, plan_sha256: str, folder: st
         for step in new_steps:
             insert_step(con, run_id, step)
     except BaseException:
-        con.execute("ROLLBACK")
+        if con.in_transaction:  # SQLite rolls back by itself on some errors (a full disk)
+            con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
     return run_id
 
 
-def last_run(path: Path, company: str) -> tuple[str, str] | None:
+def last_run(path: Path, company: str, shown: str | None = None) -> tuple[str, str] | None:
     """(date, folder) of the last confirmed run, or None."""
     if not path.exists():
         return None
-    con = connect(path, company)
+    con = connect(path, company, shown)
     try:
-        row = con.execute("SELECT run_date, folder FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        row = _last_run(con)
     finally:
         con.close()
     return None if row is None else (row[0], row[1])
+
+
+@_on_connection
+def _last_run(con: sqlite3.Connection):
+    return con.execute("SELECT run_date, folder FROM runs ORDER BY id DESC LIMIT 1").fetchone()

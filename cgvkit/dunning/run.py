@@ -64,8 +64,8 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
                                 "journal-confirmed")])
     ladder = ladder_for(company, project.root)
     ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
-    seen = journal.mark(journal_path, company.slug)  # before reading: a later confirm makes this proposal stale
-    past = journal.history(journal_path, company.slug)
+    seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
+    past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
     debtors = plan(company, ladder, ledger, project.table, run_date, past)
     result = Run(debtors)
     stale = project.table.stale_warning(run_date, f"date de relance {run_date.isoformat()}")
@@ -97,7 +97,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
             (stage / SMS_LIST).write_text(sms_list(sms), encoding="utf-8")
             data["outbox"]["sms"] = SMS_LIST
         write_report(project.root, company, run_date, debtors, stage, result.stopped,
-                     journal.last_run(journal_path, company.slug), data["outbox"], shown_path(out, project.root))
+                     journal.last_run(journal_path, company.slug, shown_path(journal_path, project.root)), data["outbox"], shown_path(out, project.root))
         data["report"] = "report.html"
         data["journal"] = {"path": shown_path(journal_path, project.root), "mark": seen}
         data["steps"] = steps_json(debtors, stage)
