@@ -198,7 +198,7 @@ def _parser(today: date) -> FrenchParser:
                    help="adresse https:// d’une source (arrêté au Journal officiel, BCE) ; répétable")
     p.set_defaults(run=_command("rates", "cmd_rates_add"))
 
-    p = sub.add_parser("site", parents=[root], help="construit le site interne du recouvrement dans site/")
+    p = sub.add_parser("site", parents=[root, law_day], help="construit le site interne du recouvrement dans site/")
     p.set_defaults(run=_command("site", "cmd_site"))
 
     p = sub.add_parser("serve", parents=[root], help="sert le site interne et le recharge à chaque modification")

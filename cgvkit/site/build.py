@@ -52,7 +52,7 @@ def generate(project, published: list, out: Path) -> Generated:
     for pub in published:
         company_pages.copy_pack(pub, out / "entreprises" / pub.slug)
         view = company_pages.company_view(pub, ladder, titles)
-        view["report"] = company_pages.copy_report(pub, out / "entreprises" / pub.slug / "relance")
+        view["run"] = company_pages.run_note(pub, root, project.today)
         views.append(view)
         pages[f"entreprises/{pub.slug}.md"] = render_page(root, "company.md", view=view)
     pages["entreprises/index.md"] = render_page(root, "companies_index.md", companies=views)

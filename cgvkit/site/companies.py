@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -54,26 +55,45 @@ def copy_pack(pub: Published, target: Path) -> None:
                 shutil.copy2(path, target / "lettres" / path.name)
 
 
-def latest_run(dist: Path, slug: str) -> Path | None:
-    """The company's latest dunning run with a report: dist/relances/<slug>/<date>[-n]/."""
+_RUN_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-([1-9]\d{0,5}))?")
+
+
+def _run_day(folder: Path) -> tuple[date, int] | None:
+    """(date, rank of the day) of a run folder named <date> or <date>-<n>; None for any other name."""
+    match = _RUN_FOLDER.fullmatch(folder.name)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1)), int(match.group(2) or 1)
+    except ValueError:  # 2026-13-45: not a run of the kit
+        return None
+
+
+def latest_run(dist: Path, slug: str, today: date | None = None) -> Path | None:
+    """The company's latest dunning run with a report, dist/relances/<slug>/<date>[-n]/, dated on or
+    before `today`; any other folder or file there is left alone."""
     base = dist / "relances" / slug
-    runs = [p for p in base.glob("????-??-??*") if (p / "report.html").is_file()] if base.is_dir() else []
+    runs = []
+    for folder in (base.iterdir() if base.is_dir() and not base.is_symlink() else ()):
+        day = _run_day(folder)
+        if day and (today is None or day[0] <= today) and not folder.is_symlink() \
+                and (folder / "report.html").is_file():
+            runs.append((day, folder))
+    return max(runs, default=(None, None))[1]
 
-    def key(path: Path):
-        suffix = path.name[11:]
-        return path.name[:10], int(suffix) if suffix.isdigit() else 1
 
-    return max(runs, key=key, default=None)
-
-
-def copy_report(pub: Published, target: Path) -> dict | None:
-    """The latest run folder (report, documents) into the site; its link and date, or None."""
-    run = latest_run(pub.pack.parent, pub.slug)
+def run_note(pub: Published, root: Path, today: date | None = None) -> dict | None:
+    """The latest run of the company, said on its page: its date and where its folder is on the
+    machine that ran it. Nothing of it is copied: plans, letters and lists name debtors, and the site
+    is read by everyone who reads the playbook."""
+    run = latest_run(pub.pack.parent, pub.slug, today)
     if run is None:
         return None
-    shutil.copytree(run, target, ignore=shutil.ignore_patterns(".*"))
-    day = date.fromisoformat(run.name[:10])
-    return {"href": f"{pub.slug}/relance/report.html", "date": date_fr(day)}
+    try:
+        folder = run.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        folder = str(run.resolve())
+    return {"date": date_fr(_run_day(run)[0]), "folder": folder + "/", "report": f"{folder}/report.html"}
 
 
 def identity_rows(identity: dict) -> list[tuple[str, str]]:
