@@ -11,6 +11,7 @@ from cgvkit.commands.rates import warn_stale_table
 from cgvkit.documents.pack import build_pack
 from cgvkit.model.libraryage import expired_variants, unchanged_versions
 from cgvkit.model.project import load_project
+from cgvkit.site.mkdocsconfig import check_config
 from cgvkit.sources.jsonschema import write_schemas
 
 
@@ -22,6 +23,8 @@ def _company_paths(paths: list[Path], root: Path) -> list[Path] | None:
 def cmd_validate(args) -> int:
     paths = [user_file(p, args.root) for p in args.paths]
     project = load_project(args.root, _company_paths(paths, args.root), today=args.date)
+    if (args.root / "mkdocs.yml").exists():  # what `site` would refuse, said now
+        check_config(args.root / "mkdocs.yml", args.root)
     report(project.warnings + library_warnings(project, args.date))
     warn_stale_table(project, args.date)
     return 0

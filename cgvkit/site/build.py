@@ -21,6 +21,7 @@ from cgvkit.site import ladder as ladder_pages
 from cgvkit.site import library as library_pages
 from cgvkit.site.markdown import render_page
 from cgvkit.site.mkdocs import build_strict
+from cgvkit.site.mkdocsconfig import check_config
 from cgvkit.site.rates import rate_view
 
 
@@ -80,6 +81,7 @@ def _ladder_pages(root: Path, ladder, published: list) -> dict:
 def build_site(project, dist: Path | None = None, out: Path | None = None) -> Generated:
     """Packs, generated pages, then site/ (or `out`); raises KitError listing every problem."""
     root = project.root
+    check_config(root / "mkdocs.yml", root)  # before anything is built: MkDocs' own reader is not safe
     dist = dist or root / "dist"
     problems, published = [], []
     for company in sorted(project.companies, key=lambda c: c.slug):

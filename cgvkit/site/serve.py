@@ -19,6 +19,7 @@ from cgvkit.core.errors import KitError
 from cgvkit.model.project import load_project
 from cgvkit.site import companies as company_pages
 from cgvkit.site.build import generate
+from cgvkit.site.mkdocsconfig import check_config
 from cgvkit.site.safemarkdown import SafeMarkdownExtension
 
 # Project folders whose edits change the site (docs/ is watched apart, without docs/generated/).
@@ -83,6 +84,12 @@ class Server:
         except KitError as exc:
             self.say(exc.problems)
             self.say_line("reconstruction abandonnée : corrigez les erreurs ci-dessus, la page reste la précédente")
+            return
+        try:
+            check_config(self.root / "mkdocs.yml", self.root)
+        except KitError as exc:
+            self.say(exc.problems)
+            self.say_line("reconstruction abandonnée : corrigez mkdocs.yml, la page reste la précédente")
             return
         config = load_config(str(self.root / "mkdocs.yml"), site_dir=str(self.site_dir))
         config["markdown_extensions"].append(SafeMarkdownExtension())  # the same inert pages as `site`

@@ -148,8 +148,13 @@ def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _build(loader, node, path, marks, problems, file):
+def _build(loader, node, path, marks, problems, file, tags=()):
     marks[path] = _mark(node)
+    if node.tag in tags:  # a tag the file's reader knows (mkdocs.yml's !ENV): kept as its plain value
+        if isinstance(node, yaml.ScalarNode):
+            return node.value
+        node = (yaml.SequenceNode if isinstance(node, yaml.SequenceNode) else yaml.MappingNode)(
+            _PLAIN_TAGS[isinstance(node, yaml.SequenceNode)], node.value, node.start_mark, node.end_mark)
     if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
         raise yaml.constructor.ConstructorError(
             None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark)
@@ -165,12 +170,12 @@ def _build(loader, node, path, marks, problems, file):
                 problems.append(Problem(file, line, col, dotted(path + (key,)),
                                         f"la clé « {key} » est écrite deux fois", "yaml-duplicate-key"))
                 continue
-            result[key] = _build(loader, value_node, path + (key,), marks, problems, file)
+            result[key] = _build(loader, value_node, path + (key,), marks, problems, file, tags)
             if not isinstance(value_node, yaml.ScalarNode):
                 marks[path + (key,)] = _mark(key_node)  # a block points at its key, not its first child
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), marks, problems, file)
+        return [_build(loader, item, path + (i,), marks, problems, file, tags)
                 for i, item in enumerate(node.value)]
     return _scalar(loader, node, path, problems, file)
 
@@ -196,8 +201,9 @@ def _scalar(loader, node, path, problems, file):
         return text
 
 
-def load_text(text: str, file: str) -> Source:
-    """Parse YAML text; every syntax error or duplicate key becomes a located Problem."""
+def load_text(text: str, file: str, tags: tuple[str, ...] = ()) -> Source:
+    """Parse YAML text; every syntax error or duplicate key becomes a located Problem. `tags`: the
+    only tags accepted besides plain YAML (their nodes are read as plain values)."""
     problems: list[Problem] = []
     bad = _CONTROL.search(text)
     if bad:
@@ -209,7 +215,7 @@ def load_text(text: str, file: str) -> Source:
     try:
         node = _compose(loader)
         marks: dict = {}
-        data = _build(loader, node, (), marks, problems, file) if node is not None else None
+        data = _build(loader, node, (), marks, problems, file, tags) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -271,7 +277,7 @@ def _french(reason: str, text: str = "", mark=None) -> str:
     return f"syntaxe invalide ({reason})"
 
 
-def load_file(path: Path, root: Path) -> Source:
+def load_file(path: Path, root: Path, tags: tuple[str, ...] = ()) -> Source:
     """Load a YAML file; `file` in problems is relative to the project root."""
     try:
         rel = str(path.resolve().relative_to(root.resolve()))
@@ -283,4 +289,4 @@ def load_file(path: Path, root: Path) -> Source:
         raise KitError([Problem(rel, 1, 1, "", "le fichier n’est pas encodé en UTF-8", "file-encoding")]) from None
     except OSError as exc:
         raise KitError([Problem(rel, 1, 1, "", f"fichier illisible : {os_reason(exc)}", "file-missing")]) from None
-    return load_text(text, rel)
+    return load_text(text, rel, tags)
