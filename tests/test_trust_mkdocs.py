@@ -56,3 +56,46 @@ def test_mkdocs_own_tags_are_read_as_values(root):
     edit(root, "site_name: Recouvrement — guide interne", "site_name: !ENV [CGVKIT_SITE_NAME, 'Recouvrement']")
     result = run_main(root, "validate")
     assert result.returncode == 0, result.stderr
+
+
+def test_no_link_leads_out_of_the_project(root):
+    """A symbolic link in templates/, clauses/ or docs/ to a file of the machine: located refusal, and
+    nothing of the file is printed."""
+    secret = root.parent / "secret.txt"
+    secret.write_text("mot de passe : hunter2\n", encoding="utf-8")
+    links = (("templates/letters/fuite.html", "template-link"), ("clauses/purpose/fuite.yaml", "file-link"),
+             ("docs/playbook/fuite.md", "site-link"))
+    for file, rule in links:  # one at a time: each is found where it is
+        (root / file).symlink_to(secret)
+        result = run_main(root, "validate")
+        assert result.returncode == 1 and "hunter2" not in result.stdout + result.stderr
+        assert any(line.startswith(f"{file}:1:1: ") and line.endswith(f"[{rule}]")
+                   for line in result.stderr.splitlines()), (file, result.stderr)
+        (root / file).unlink()
+
+
+def test_a_template_linked_out_is_never_rendered(root, tmp_path):
+    from cgvkit.core.templating import render
+
+    secret = tmp_path / "secret.html"
+    secret.write_text("hunter2", encoding="utf-8")
+    (root / "templates" / "fuite.html").symlink_to(secret)
+    with pytest.raises(Exception) as exc:
+        render(root, "fuite.html")
+    assert "hunter2" not in str(exc.value) and "lien symbolique" in str(exc.value)
+
+
+def test_a_fifo_or_a_huge_file_is_refused_before_it_is_read(root):
+    import os
+
+    os.mkfifo(root / "companies" / "tube.yaml")
+    result = run_main(root, "validate")  # would block forever on the FIFO
+    assert result.returncode == 1
+    assert any(line.startswith("companies/tube.yaml:1:1: ") and line.endswith("[file-kind]")
+               for line in result.stderr.splitlines()), result.stderr
+    (root / "companies" / "tube.yaml").unlink()
+    huge = root / "clauses" / "purpose" / "enorme.yaml"
+    huge.write_text("id: x\nvaleurs:\n" + "  - 1234567890\n" * 800_000, encoding="utf-8")
+    result = run_main(root, "validate")  # would cost gigabytes to parse
+    assert any(line.startswith("clauses/purpose/enorme.yaml:1:1: ") and line.endswith("[file-kind]")
+               for line in result.stderr.splitlines()), result.stderr

@@ -22,7 +22,15 @@ from functools import cache
 from pathlib import Path
 from types import FunctionType, MappingProxyType
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, nodes, pass_eval_context, select_autoescape
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    nodes,
+    pass_eval_context,
+    select_autoescape,
+)
 from jinja2.defaults import DEFAULT_FILTERS
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -265,11 +273,28 @@ def blocks(text: str) -> Markup:
 _LAYOUT = {"trim_blocks": True, "lstrip_blocks": True}  # how a document template's lines are read
 
 
+class FolderLoader(FileSystemLoader):
+    """Templates of one folder only: a symbolic link that leads out of it (to /etc/passwd, to another
+    project) is refused, so no file of the machine can be printed into a letter or a page."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        target = Path(filename).resolve()
+        if not any(target.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
+            raise TemplateNotFound(f"{template} (lien symbolique qui sort du dossier des gabarits : refusé)")
+        return source, filename, uptodate
+
+
+def outside_link(path: Path, folder: Path) -> bool:
+    """True when `path` (a file found under `folder`) is a link whose target lies outside `folder`."""
+    return not path.resolve().is_relative_to(folder.resolve())
+
+
 @cache
 def environment(templates: str) -> ImmutableSandboxedEnvironment:
     """One environment per templates folder, kept for the life of the process (template cache)."""
     env = ImmutableSandboxedEnvironment(
-        loader=FileSystemLoader(templates),
+        loader=FolderLoader(templates),
         autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True),
         undefined=StrictUndefined,
         **_LAYOUT,

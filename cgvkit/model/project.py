@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems
-from cgvkit.core.templating import template_syntax_error
+from cgvkit.core.templating import outside_link, template_syntax_error
 from cgvkit.law import rules
 from cgvkit.law.rates import RateTable
 from cgvkit.model import textchecks
@@ -106,6 +106,11 @@ def check_templates(root: Path, names: tuple[str, ...] | None = None) -> list[Pr
     for path in sorted(p for suffix in ("html", "txt", "md") for p in (root / "templates").rglob(f"*.{suffix}")):
         name = path.relative_to(root / "templates").as_posix()
         if names is not None and name not in names:
+            continue
+        if outside_link(path, root / "templates"):
+            problems.append(Problem(f"templates/{name}", 1, 1, "", "lien symbolique vers un fichier hors du dossier "
+                                    "templates/ : refusé (un gabarit ne peut pas imprimer un fichier de la machine)",
+                                    "template-link"))
             continue
         exc = template_syntax_error(path.read_text(encoding="utf-8"), name)
         if exc is not None:

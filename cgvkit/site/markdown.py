@@ -13,12 +13,12 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from cgvkit.core.french import FILTERS
-from cgvkit.core.templating import blocks
+from cgvkit.core.templating import FolderLoader, blocks
 from cgvkit.site.safemarkdown import safe_url
 
 # Characters with a meaning anywhere in a line for Markdown, pymdownx extensions (emoji,
@@ -130,7 +130,7 @@ def _finalize(value):
 
 @lru_cache(maxsize=None)
 def environment(templates: str) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(loader=FileSystemLoader(templates), undefined=StrictUndefined,
+    env = ImmutableSandboxedEnvironment(loader=FolderLoader(templates), undefined=StrictUndefined,
                                autoescape=False, finalize=_finalize, trim_blocks=True,
                                lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(FILTERS)

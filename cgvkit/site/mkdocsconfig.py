@@ -87,11 +87,22 @@ def config_problems(source: Source, root: Path) -> list[Problem]:
     return problems
 
 
+def docs_links(docs: Path, root: Path) -> list[Problem]:
+    """Links under docs/ whose target lies outside the project: MkDocs would copy that file into site/."""
+    problems = []
+    for path in sorted(docs.rglob("*")) if docs.is_dir() else ():
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            problems.append(Problem(path.relative_to(root).as_posix(), 1, 1, "", "lien symbolique vers un fichier hors "
+                                    "du projet : le site ne le publie pas", "site-link"))
+    return problems
+
+
 def check_config(path: Path, root: Path) -> None:
-    """Raise KitError (located) unless mkdocs.yml is plain YAML the kit lets MkDocs read."""
+    """Raise KitError (located) unless mkdocs.yml is plain YAML the kit lets MkDocs read, and no file of
+    docs/ links out of the project."""
     if path.is_symlink() or not path.is_file():
         raise KitError([Problem("mkdocs.yml", 1, 1, "", "mkdocs.yml doit être un fichier ordinaire du projet",
                                 "mkdocs-config")])
-    problems = config_problems(load_file(path, root, TAGS), root)
+    problems = config_problems(load_file(path, root, TAGS), root) + docs_links(root / "docs", root)
     if problems:
         raise KitError(problems)

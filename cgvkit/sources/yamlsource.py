@@ -12,6 +12,7 @@ expand to billions of nodes), nesting is bounded, numbers are bounded in size an
 from __future__ import annotations
 
 import re
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -277,16 +278,38 @@ def _french(reason: str, text: str = "", mark=None) -> str:
     return f"syntaxe invalide ({reason})"
 
 
+MAX_BYTES = 1_000_000  # a clause file is a few kilobytes; ten megabytes of YAML cost gigabytes to read
+
+
 def load_file(path: Path, root: Path, tags: tuple[str, ...] = ()) -> Source:
-    """Load a YAML file; `file` in problems is relative to the project root."""
+    """Load a YAML file; `file` in problems is relative to the project root. A FIFO, a device or an
+    oversized file is refused before it is read."""
     try:
         rel = str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         rel = str(path)
+        if path.absolute().is_relative_to(root.absolute()):  # a file of the project that links out of it
+            shown = str(path.absolute().relative_to(root.absolute()))
+            raise KitError([Problem(shown, 1, 1, "", "lien symbolique vers un fichier hors du projet : il n’est pas lu",
+                                    "file-link")]) from None
     try:
+        refusal = file_refusal(path)
+        if refusal:
+            raise KitError([Problem(rel, 1, 1, "", refusal, "file-kind")])
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise KitError([Problem(rel, 1, 1, "", "le fichier n’est pas encodé en UTF-8", "file-encoding")]) from None
     except OSError as exc:
         raise KitError([Problem(rel, 1, 1, "", f"fichier illisible : {os_reason(exc)}", "file-missing")]) from None
     return load_text(text, rel, tags)
+
+
+def file_refusal(path: Path, limit: int = MAX_BYTES) -> str | None:
+    """Why `path` is not read (not a regular file, too large), or None. Raises OSError if it is missing."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        return "ce n’est pas un fichier ordinaire (tube, périphérique ou dossier) : il n’est pas lu"
+    if info.st_size > limit:
+        return (f"fichier de {info.st_size // 1_000_000} Mo : au plus {limit // 1_000_000} Mo pour un fichier YAML "
+                "du projet, il n’est pas lu")
+    return None
