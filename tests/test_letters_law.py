@@ -111,10 +111,11 @@ def test_floor_applies_to_each_half_year_the_run_computes_warns_and_the_email_sa
     assert "2024-H1 (1er semestre 2024)" in floors[0] and "14,50 %" in floors[0] and "3 × 5,07 % = 15,21 %" in floors[0]
     assert "2024-H2 (2d semestre 2024)" in floors[1] and "14,25 %" in floors[1] and "3 × 4,92 % = 14,76 %" in floors[1]
     email = document(project, debtor, "-email.txt")
-    assert ("Pour le 1er semestre 2024, le taux stipulé par nos CGV (14,50 %) étant inférieur au minimum de trois fois "
-            "le taux d’intérêt légal (3 × 5,07 % = 15,21 %) que fixe l’article L441-10 II du Code de commerce, c’est ce "
-            "minimum de 15,21 % qui s’applique.") in email
-    assert "Pour le 2d semestre 2024" in email and "(3 × 4,92 % = 14,76 %)" in email
+    # One sentence naming both half-years and both rates of each, citing L441-10 II.
+    assert ("Pour le 1er semestre 2024 et le 2d semestre 2024, le taux stipulé par nos CGV (14,50 % et 14,25 %) étant "
+            "inférieur au minimum de trois fois le taux d’intérêt légal (3 × 5,07 % = 15,21 % et 3 × 4,92 % = 14,76 %) "
+            "fixé par l’article L441-10 II du Code de commerce, c’est ce minimum qui s’applique.") in email
+    assert email.count("L441-10 II") == 1
     # The run's own half-year (2024-H2) is quoted at its floor, not at the CGV's 14,25 %.
     assert "soit 14,76 % par an pour le 2d semestre 2024" in email and "14,25 % par an" not in email
 
@@ -214,10 +215,11 @@ def test_printed_letters_floor_two_half_years_and_consumers(project):
                                        "total": "1109.02"}
     pro = document(project, debtors["P1"], ".pdf")
     assert "Taux appliqués : du 2 mars au 30 juin 2024 : 15,21 % ; du 1er juillet au 15 août 2024 : 14,76 %." in pro
-    assert ("Pour le 1er semestre 2024, le taux stipulé par nos conditions générales de vente (14,50 %) étant "
-            "inférieur au minimum de trois fois le taux d’intérêt légal (3 × 5,07 % = 15,21 %) que fixe l’article "
-            "L441-10 II du Code de commerce, c’est ce minimum de 15,21 % qui s’applique.") in pro
-    assert "Pour le 2d semestre 2024" in pro and "(3 × 4,92 % = 14,76 %)" in pro
+    assert ("Pour le 1er semestre 2024 et le 2d semestre 2024, le taux stipulé par nos conditions générales de vente "
+            "(14,50 % et 14,25 %) étant inférieur au minimum de trois fois le taux d’intérêt légal (3 × 5,07 % = 15,21 % "
+            "et 3 × 4,92 % = 14,76 %) fixé par l’article L441-10 II du Code de commerce, c’est ce minimum qui "
+            "s’applique.") in pro
+    assert len(PdfReader(project / "dist" / "run" / "letters" / "P1-formal_notice.pdf").pages) == 1
     assert "69,02 €" in pro and "1 109,02 €" in pro
     # The default ladder sends a last notice after the formal notice: no « sans autre avis » here,
     # and no commissaire de justice issuing a title.

@@ -91,9 +91,19 @@ def span_fr(start: date, end: date) -> str:
     return f"du {first.rsplit(' ', 1)[0] if start.year == end.year else first} au {date_fr(end)}"
 
 
-def floor_sentence(half_year: str, stipulated, legal, floor) -> dict:
-    """A half-year where the CGV's rate is below 3 × the legal rate: what the letter says."""
-    return {"half_year": half_year, "stipulated": percent(stipulated), "legal": percent(legal), "floor": percent(floor)}
+def _and(items: list) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} et {items[-1]}"
+
+
+def floor_sentence(found: dict) -> dict | None:
+    """The half-years where the CGV's rate gives way to 3 × the legal rate (label → (half-year in
+    French, stipulated rate, legal rate, floor)), joined for the letters' one sentence."""
+    rows = [found[label] for label in sorted(found)]
+    if not rows:
+        return None
+    return {"half_years": _and([f"le {half}" for half, *_ in rows]),
+            "stipulated": _and([percent(stipulated) for _, stipulated, _, _ in rows]),
+            "floors": _and([f"3 × {percent(legal)} = {percent(floor)}" for *_, legal, floor in rows])}
 
 
 def terms(company, kind: str, rates, spans=()) -> dict:
@@ -101,7 +111,7 @@ def terms(company, kind: str, rates, spans=()) -> dict:
 
     `spans`: the half-years the letter computes (interest.half_year_spans). A rate the CGV stipulate
     below 3 × the legal rate of one of them, or of `rates`, gives way to that floor (C. com. L441-10 II):
-    `floors` lists them, once each.
+    `floor` names them, once each (None when there are none).
     """
     articles = company.articles
     contestation = company.clause("contestation_period")
@@ -110,11 +120,9 @@ def terms(company, kind: str, rates, spans=()) -> dict:
     rate, floors = rule.annual_rate(rates), {}
     for span in spans:
         if span.stipulated is not None:
-            floors[half_year_of(span.start)] = floor_sentence(
-                _half_year_fr(span.start), span.stipulated, span.legal_rate, span.rate)
+            floors[half_year_of(span.start)] = (_half_year_fr(span.start), span.stipulated, span.legal_rate, span.rate)
     if stipulated is not None and rate < floor_rate(rates):
-        floors.setdefault(rates.half_year, floor_sentence(
-            half_year_fr(rates), rate, rates.legal_other, floor_rate(rates)))
+        floors.setdefault(rates.half_year, (half_year_fr(rates), rate, rates.legal_other, floor_rate(rates)))
         rate = floor_rate(rates)
     return {
         "kind": kind,
@@ -125,7 +133,7 @@ def terms(company, kind: str, rates, spans=()) -> dict:
         "penalty_rule": rule.describe(),
         "penalty_rate": percent(rate),
         "half_year": half_year_fr(rates),
-        "floors": [floors[key] for key in sorted(floors)],
+        "floor": floor_sentence(floors),
         "indemnity": money(indemnity_amount(company)) if kind == "b2b" else "",
         "contestation_days": contestation.params.get("days") if contestation else None,
         "contestation_article": articles.get("contestation_period"),
