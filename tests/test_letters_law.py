@@ -92,6 +92,13 @@ def test_prescription_counts_from_the_invoice_date_by_default_never_from_the_due
     assert any("F2 : prescription le 1er juillet 2026" in w for w in warnings), warnings
 
 
+
+def test_an_unreadable_delivery_date_is_a_located_ledger_error(project):
+    ledger = write_ledger(project, line(delivery="2026-02-30"))
+    result = run_main(project, "dunning", B2B, "--ledger", ledger, "--date", "2026-06-15", "-o", "dist/run")
+    assert result.returncode == 1 and not (project / "dist" / "run").exists()
+    assert "ledgers/law.csv:2:16: delivery_date: date illisible « 2026-02-30 »" in result.stderr
+
 # --- §5 The 3 × legal rate floor, every half-year the run computes --------------------------------------
 
 def test_floor_applies_to_each_half_year_the_run_computes_warns_and_the_email_says_so(project):
@@ -129,6 +136,18 @@ def test_no_floor_warning_when_the_cgv_rate_is_above_it(project):
 
 
 # --- §4 The CGV's own payment term ----------------------------------------------------------------------
+
+
+def test_due_dates_are_checked_against_the_variants_own_term(project):
+    # « 45 jours fin de mois » (the variant states no `days`): invoice of 10 March 2026 → 24 April,
+    # then the month's end: 30 April. Due 5 May is beyond it (a 60-day reading would allow 9 May).
+    edit(project / B2B, "payment_term: {days: 45, end_of_month: false}", "payment_term: {variant: end_of_month_45}")
+    debtors = dunning(project, "2026-04-01", line(number="F1", invoice="2026-03-10", due="2026-04-30"),
+                      line(debtor="D2", number="F2", invoice="2026-03-10", due="2026-05-05"))
+    assert not any("vérifiez l’échéance" in w for w in debtors["D1"]["warnings"])
+    (warning,) = [w for w in debtors["D2"]["warnings"] if "vérifiez l’échéance" in w]
+    assert "du délai des CGV (45 jours fin de mois, soit le 30 avril 2026)" in warning
+    assert "plafond légal de 45 jours fin de mois" in warning
 
 @pytest.mark.parametrize("clause,expected", [
     ("{days: 45, end_of_month: false}", "prévoient un paiement à 45 jours à compter de la date d’émission de la facture."),
