@@ -38,8 +38,8 @@ def company(market="b2b"):
 
 
 def row(debtor="D1", kind="b2b", number="F1", due="2026-03-15", amount="1000.00", paid="", status="open",
-        promise="", notice="", last=""):
-    return f"{debtor},Client {debtor},{kind},{number},2020-01-01,{due},{amount},{paid},{status},{promise},{notice},{last}"
+        promise="", notice="", last="", invoice="2020-01-01"):
+    return f"{debtor},Client {debtor},{kind},{number},{invoice},{due},{amount},{paid},{status},{promise},{notice},{last}"
 
 
 def run(on, *rows, market="b2b", table=None):
@@ -140,12 +140,13 @@ def test_never_more_than_one_step_past_last_stage(table):
 
 
 def test_prescription_close_and_past(table):
-    soon = run("2026-06-15", row(due="2021-07-01"), table=table)["D1"]  # 5 years on 1 July 2026: 16 days
+    # Counted from the invoice date (no delivery date in this ledger), never from the due date.
+    soon = run("2026-06-15", row(invoice="2021-07-01", due="2021-08-31"), table=table)["D1"]  # 1 July 2026: 16 days
     assert any("prescription le 1er juillet 2026" in w for w in soon.warnings)
-    past = run("2026-06-15", row(kind="b2c", due="2024-06-01", notice="2024-07-01"), market="b2c",
-               table=table)["D1"]  # 2 years on 1 June 2026
+    past = run("2026-06-15", row(kind="b2c", invoice="2024-06-01", due="2024-06-01", notice="2024-07-01"),
+               market="b2c", table=table)["D1"]  # 2 years on 1 June 2026
     assert any("prescrite depuis le 1er juin 2026" in w and "L218-2" in w for w in past.warnings)
-    fresh = run("2026-06-15", row(due="2026-01-15"), table=table)["D1"]
+    fresh = run("2026-06-15", row(invoice="2026-01-01", due="2026-01-15"), table=table)["D1"]
     assert not any("prescri" in w for w in fresh.warnings)
 
 

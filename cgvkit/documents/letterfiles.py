@@ -29,7 +29,9 @@ def write_blank_letters(project, company, folder: Path) -> int:
     """`letters/<stage>.html|.pdf|.txt` with placeholders for debtor data (part of every pack)."""
     ladder = ladder_for(company, project.root).for_market(company.market)
     pages = 0
+    following = {s.id: n for s, n in zip(ladder.stages, ladder.stages[1:], strict=False)}  # the last stage: court comes next
     for stage in ladder.stages + ladder.documents:
-        outputs = render_stage(project.root, stage, lambda html, s=stage: blank_context(company, s, html))
+        outputs = render_stage(project.root, stage,
+                               lambda html, s=stage: blank_context(company, s, html, following.get(s.id)))
         pages += write_rendered(project, outputs, folder / "letters" / stage.id, company.effective_date)[0]
     return pages

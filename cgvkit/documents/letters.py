@@ -25,10 +25,11 @@ from cgvkit.core.french import date_fr, money, percent, typography
 from cgvkit.core.sms import outside_alphabet, plain, too_long
 from cgvkit.core.templating import render
 from cgvkit.documents.epcqr import epc_qr, remittance_text
-from cgvkit.law.figures import SMALL_CLAIM, STATUTORY_ECB_MARGIN
+from cgvkit.law.figures import PAYMENT_TERM_EOM_MAX_DAYS, SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
-from cgvkit.law.interest import RateRule
+from cgvkit.law.interest import RateRule, floor_rate, half_year_spans
 from cgvkit.law.penalties import indemnity_amount, rate_rule
+from cgvkit.law.rates import half_year_of
 from cgvkit.model.company import logo_path
 
 ZERO = Decimal("0.00")
@@ -64,33 +65,75 @@ def half_year_fr(rates) -> str:
 
 
 def payment_term_text(company) -> str:
+    """The CGV's payment term as a letter quotes it (« prévoient un paiement … »), from the
+    company's resolved clause: its variant and its values."""
     clause = company.clause("payment_term")
-    params = clause.params if clause else {}
-    days = params.get("days")
+    if clause is None:
+        return "à la date d’échéance indiquée sur la facture"
+    params, name = clause.params, clause.variant.name
     if params.get("when") in ("commande", "livraison"):
-        return f"la {params['when']}"
+        return f"à la {params['when']}"
+    if name == "legal_default":
+        return "au plus tard trente jours après la réception des marchandises ou l’exécution de la prestation"
+    days, eom = params.get("days"), bool(params.get("end_of_month"))
+    if name == "end_of_month_45":
+        days, eom = PAYMENT_TERM_EOM_MAX_DAYS, True
     if days is None:
-        return "la date d'échéance indiquée sur la facture"
-    if not days:
-        return "réception de la facture"
-    if params.get("end_of_month"):
-        return f"{days} jours fin de mois"
-    return f"{days} jours à compter de la date de facture"
+        return "à la date d’échéance indiquée sur la facture"
+    if eom:
+        return f"à {days} jours fin de mois" if days else "le dernier jour du mois d’émission de la facture"
+    return f"à {days} jours à compter de la date d’émission de la facture" if days else "comptant, à réception de la facture"
 
 
-def terms(company, kind: str, rates) -> dict:
-    """The CGV figures a letter may quote, for a debtor of `kind`, at the rates of one half-year."""
+def span_fr(start: date, end: date) -> str:
+    """« du 12 avril au 30 juin 2026 » (the first year only when it differs)."""
+    first = date_fr(start)
+    return f"du {first.rsplit(' ', 1)[0] if start.year == end.year else first} au {date_fr(end)}"
+
+
+def _and(items: list) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} et {items[-1]}"
+
+
+def floor_sentence(found: dict) -> dict | None:
+    """The half-years where the CGV's rate gives way to 3 × the legal rate (label → (half-year in
+    French, stipulated rate, legal rate, floor)), joined for the letters' one sentence."""
+    rows = [found[label] for label in sorted(found)]
+    if not rows:
+        return None
+    return {"half_years": _and([f"le {half}" for half, *_ in rows]),
+            "stipulated": _and([percent(stipulated) for _, stipulated, _, _ in rows]),
+            "floors": _and([f"3 × {percent(legal)} = {percent(floor)}" for *_, legal, floor in rows])}
+
+
+def terms(company, kind: str, rates, spans=()) -> dict:
+    """The CGV figures a letter may quote, for a debtor of `kind`, at the rates of one half-year.
+
+    `spans`: the half-years the letter computes (interest.half_year_spans). A rate the CGV stipulate
+    below 3 × the legal rate of one of them, or of `rates`, gives way to that floor (C. com. L441-10 II):
+    `floor` names them, once each (None when there are none).
+    """
     articles = company.articles
     contestation = company.clause("contestation_period")
-    rule = (rate_rule(company) or RateRule("ecb_plus", STATUTORY_ECB_MARGIN)) if kind == "b2b" else LEGAL
+    stipulated = rate_rule(company) if kind == "b2b" else None
+    rule = (stipulated or RateRule("ecb_plus", STATUTORY_ECB_MARGIN)) if kind == "b2b" else LEGAL
+    rate, floors = rule.annual_rate(rates), {}
+    for span in spans:
+        if span.stipulated is not None:
+            floors[half_year_of(span.start)] = (_half_year_fr(span.start), span.stipulated, span.legal_rate, span.rate)
+    if stipulated is not None and rate < floor_rate(rates):
+        floors.setdefault(rates.half_year, (half_year_fr(rates), rate, rates.legal_other, floor_rate(rates)))
+        rate = floor_rate(rates)
     return {
         "kind": kind,
         "payment_term": payment_term_text(company),
         "payment_article": articles.get("payment_term"),
-        "penalty_article": articles.get("late_penalties"),
+        # A consumer debtor of a B2B company: that company's penalties clause is about professionals.
+        "penalty_article": articles.get("late_penalties") if kind == company.market else None,
         "penalty_rule": rule.describe(),
-        "penalty_rate": percent(rule.annual_rate(rates)),
+        "penalty_rate": percent(rate),
         "half_year": half_year_fr(rates),
+        "floor": floor_sentence(floors),
         "indemnity": money(indemnity_amount(company)) if kind == "b2b" else "",
         "contestation_days": contestation.params.get("days") if contestation else None,
         "contestation_article": articles.get("contestation_period"),
@@ -121,8 +164,9 @@ def _grouped(iban: str) -> str:
     return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
-def blank_context(company, stage, html: bool) -> dict:
-    """The context of a pack's blank template: company figures filled in, debtor data as placeholders."""
+def blank_context(company, stage, html: bool, next_stage=None) -> dict:
+    """The context of a pack's blank template: company figures filled in, debtor data as placeholders.
+    `next_stage`: the stage that follows in the company's ladder (None: court comes next)."""
     ph = Placeholders(html)
     row = {"number": ph("numéro de facture"), "invoice_date": ph("date"), "due_date": ph("échéance"),
            "amount": ph("montant TTC"), "outstanding": ph("restant dû"), "days_late": ph("jours"),
@@ -140,7 +184,7 @@ def blank_context(company, stage, html: bool) -> dict:
         "invoices": [row], "totals": totals, "count": ph("nombre"), "first_due": ph("échéance"),
         "plural": True, "small_claim": True,
         "notice_date": ph("date de la mise en demeure"),
-        "interest_note": "",
+        "interest_note": "", "interest_computed": True, "rates_applied": [], "next_stage": next_stage,
         "schedule": [], "steps": [],
         "terms": terms(company, company.market, company.rates),
         "payment": payment(company, ph("montant"), ph("références des factures"), None),
@@ -278,6 +322,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     qr = epc_qr(company, totals["total"], reference) if html else None
     first = debtor.rows[0]
     notices = sorted({i.row.formal_notice_date for i in claimed if i.row.formal_notice_date})
+    spans = half_year_spans(p for i in claimed for p in i.periods)
     return {
         "blank": False, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],
         "when": date_fr(run_date), "deadline": date_fr(run_date + timedelta(days=reply)), "reply_days": reply,
@@ -289,7 +334,10 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
         "first_due": date_fr(min(i.row.due_date for i in claimed)) if claimed else "",
         "notice_date": date_fr(notices[0]) if notices else "",
         "interest_note": interest_note,
-        "terms": terms(company, kind, rates),
+        "interest_computed": bool(spans),  # some interest was computed (not a consumer before the notice)
+        "rates_applied": [{"span": span_fr(p.start, p.end), "rate": percent(p.rate)} for p in spans],
+        "next_stage": getattr(debtor, "following", None),
+        "terms": terms(company, kind, rates, spans),
         "payment": payment(company, money(totals["total"]), reference, qr),
         "schedule": [], "steps": [],  # on-demand documents: payment plan schedule, journal steps
         **(extra or {}),

@@ -22,7 +22,7 @@ from cgvkit.law.figures import MARKETS
 
 REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
 OPTIONAL = ("debtor_kind", "debtor_email", "debtor_phone", "debtor_address", "paid_amount", "status",
-            "promise_date", "formal_notice_date", "last_stage")
+            "promise_date", "formal_notice_date", "last_stage", "delivery_date")
 KINDS = MARKETS
 STATUSES = ("open", "disputed", "promised")
 CENT = Decimal("0.01")
@@ -48,6 +48,13 @@ class Row:
     promise_date: date | None
     formal_notice_date: date | None
     last_stage: str
+    delivery_date: date | None = None  # delivery or completion: prescription runs from it
+
+    @property
+    def prescription_start(self) -> date:
+        """Where prescription runs from: delivery or completion (Cass. com. 26 févr. 2020,
+        n° 18-25.036), else the invoice date; never the due date."""
+        return self.delivery_date or self.invoice_date
 
     @property
     def outstanding(self) -> Decimal:
@@ -159,7 +166,7 @@ def _records(reader, file: str, problems: Problems):
 # The cells a Row is made of, in the order `_RowParser.parse` reads them.
 _CELLS = ("debtor_id", "debtor_name", "debtor_kind", "debtor_email", "debtor_phone", "debtor_address",
           "invoice_number", "invoice_date", "due_date", "amount", "paid_amount", "status", "promise_date",
-          "formal_notice_date", "last_stage")
+          "formal_notice_date", "last_stage", "delivery_date")
 _UNSEEN = object()
 
 
@@ -198,7 +205,7 @@ class _RowParser:
             cells[:6] = self.previous[:6]  # the same debtor as the row above: share its texts
         self.previous = cells
         (debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date, amount, paid,
-         status, promise_date, notice_date, last_stage) = cells
+         status, promise_date, notice_date, last_stage, delivery_date) = cells
         if not debtor_id:
             self.add(line, "debtor_id", "valeur obligatoire manquante dans « debtor_id »", "ledger-required")
         if not debtor_name:
@@ -213,6 +220,8 @@ class _RowParser:
                                                    self.date(line, "promise_date", promise_date, required=False))
         notice_date = (notice_date or None) and (dates.get(notice_date) or
                                                  self.date(line, "formal_notice_date", notice_date, required=False))
+        delivery_date = (delivery_date or None) and (dates.get(delivery_date) or
+                                                     self.date(line, "delivery_date", delivery_date, required=False))
         amount = self.money(line, "amount", amount, required=True)
         paid = self.money(line, "paid_amount", paid, required=False) if paid else ZERO
         kind = self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS, "ledger-kind",
@@ -226,7 +235,7 @@ class _RowParser:
         if len(self.problems.items) > before:
             return None
         return Row(line, debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date,
-                   amount, paid, status, promise_date, notice_date, last_stage)
+                   amount, paid, status, promise_date, notice_date, last_stage, delivery_date)
 
     def coherence(self, line: int, number: str, invoice_date, due_date, amount, paid, kind, status,
                   promise_date) -> None:

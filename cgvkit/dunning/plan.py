@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from cgvkit.core.errors import KitError, Problems
-from cgvkit.core.french import date_fr, money
+from cgvkit.core.french import date_fr, money, percent
 from cgvkit.documents.letters import REPLY_DAYS
 from cgvkit.law.figures import (
     MARKETS,
@@ -20,9 +20,11 @@ from cgvkit.law.figures import (
     PRESCRIPTION_YEARS,
     SMALL_CLAIM,
     STATUTORY_ECB_MARGIN,
+    half_year_fr,
 )
-from cgvkit.law.interest import RateRule, interest_on, periods, rate_days
+from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days
 from cgvkit.law.penalties import indemnity_amount, rate_rule
+from cgvkit.law.rates import half_year_of
 
 ZERO = Decimal("0.00")
 PRESCRIPTION_SOON = 90  # days
@@ -54,6 +56,7 @@ class DebtorPlan:
     rows: list
     action: str = "none"  # send | suspended | none
     stage: object = None  # ladder.Stage
+    following: object = None  # the stage after `stage` in the debtor's ladder; None: court comes next
     reason: str = ""
     warnings: list = field(default_factory=list)
     invoices: list = field(default_factory=list)  # InvoicePlan of every open invoice
@@ -90,8 +93,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     with journal steps ignores its ledger `last_stage` (a seed for a new journal only).
     """
     history = history or {}
-    clause = company.clause("payment_term")
-    term = clause.params if clause is not None else {}
+    term = own_term(company.clause("payment_term"))
     reply = (getattr(company, "letters", None) or {}).get("reply_days", REPLY_DAYS)
     debtors: dict = {}
     for row in ledger.rows:
@@ -100,24 +102,30 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
             entry = debtors[row.debtor_id] = DebtorPlan(row.debtor_id, row.debtor_name, row.debtor_kind, [])
         entry.rows.append(row)
     problems = Problems()
-    rules = {"b2b": rate_rule(company) or STATUTORY, "b2c": LEGAL}
+    stipulated = rate_rule(company)
+    rules = {"b2b": stipulated or STATUTORY, "b2c": LEGAL}
+    # A rate the CGV stipulate may not be lower than 3 × the legal rate (C. com. L441-10 II), in any
+    # half-year; the statutory rate (ECB + 10) that applies when they stipulate none has no floor.
+    floors = {"b2b": stipulated is not None, "b2c": False}
     indemnity = indemnity_amount(company)
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
-    spans: dict = {}  # (start, until, rule) → (periods, Σ rate × days): many invoices share a due date
+    spans: dict = {}  # (start, until, rule, floor) → (periods, Σ rate × days): many invoices share a due date
     until = interest_until(table, run_date)
     for debtor in debtors.values():
         rule, owed = rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO
-        debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans)
+        debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
+                                    floors[debtor.kind])
                            for row in debtor.rows if row.amount > row.paid_amount]
         _choose(debtor, ladders[debtor.kind], run_date, history, reply)
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms(debtor, term)
+        _warn_floor(debtor, rule)
     problems.raise_if_errors()
     return list(debtors.values())
 
 
 def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
-             spans: dict) -> InvoicePlan:
+             spans: dict, floor: bool = False) -> InvoicePlan:
     days = max(0, (run_date - row.due_date).days)
     item = InvoicePlan(row, days, row.outstanding)
     if days == 0:
@@ -126,11 +134,11 @@ def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, 
     item.indemnity = indemnity
     if start is None or start >= until:
         return item
-    key = (start, until, rule)
+    key = (start, until, rule, floor)
     found = spans.get(key)
     if found is None:
         try:
-            split = periods(start, until, rule, table)
+            split = periods(start, until, rule, table, floor)
         except KitError as exc:
             column = "due_date" if row.debtor_kind == "b2b" else "formal_notice_date"
             for p in exc.problems:
@@ -189,7 +197,7 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
         _pre_due(debtor, ladder, run_date, last)
     if debtor.action == "send" and not_before is not None and run_date < not_before:
         previous = ladder.stages[last]
-        debtor.action, debtor.stage = "none", None
+        debtor.action, debtor.stage, debtor.following = "none", None, None
         debtor.reason = (f"dernier envoi le {date_fr(when)} (« {previous.title} ») : prochaine étape possible le "
                          f"{date_fr(not_before)} (délai laissé au débiteur)")
 
@@ -211,6 +219,7 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
         debtor.reason = f"{worst} jour(s) de retard : prochaine étape « {stages[nxt].title} » le {date_fr(when)}"
         return
     debtor.action, debtor.stage = "send", stages[nxt]
+    debtor.following = stages[nxt + 1] if nxt + 1 < len(stages) else None
     debtor.reason = f"{worst} jour(s) de retard"
     if calendar > nxt:
         debtor.reason += (f" : le calendrier prévoit « {stages[calendar].title} », mais l’étape "
@@ -228,6 +237,7 @@ def _pre_due(debtor: DebtorPlan, ladder, run_date: date, last: int) -> None:
         debtor.reason = f"rappel avant échéance déjà envoyé (échéance le {date_fr(nearest)})"
         return
     debtor.action, debtor.stage = "send", ladder.stages[due[-1]]
+    debtor.following = ladder.stages[due[-1] + 1] if due[-1] + 1 < len(ladder.stages) else None
     debtor.reason = f"échéance le {date_fr(nearest)}"
 
 
@@ -236,11 +246,32 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
+def own_term(clause) -> dict:
+    """The company's payment term as the plan checks due dates against it, from its variant:
+    `days` counted from the invoice (None when the term runs from the order, the delivery or the
+    receipt of the goods), `end_of_month` and `after_month_end` (the « fin de mois » method)."""
+    if clause is None:
+        return {}
+    params, name = clause.params, clause.variant.name
+    after = params.get("eom_method") == "apres_fin_de_mois"
+    if name == "end_of_month_45":  # the legal maximum, stated by the variant itself
+        return {"days": PAYMENT_TERM_EOM_MAX_DAYS, "end_of_month": True, "after_month_end": after}
+    if name == "legal_default" or params.get("when"):  # from receipt (L441-10 I), on order or delivery
+        return {}
+    return {"days": params.get("days"), "end_of_month": bool(params.get("end_of_month")), "after_month_end": after}
+
+
+def _end_of_month(invoice: date, delta: timedelta, after: bool) -> date:
+    """« N jours fin de mois »: invoice + N days then the month's end, or (after) the invoice's
+    month end + N days."""
+    return _month_end(invoice) + delta if after else _month_end(invoice + delta)
+
+
 def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
     """An invoice due later than the company's own payment term, or than the legal cap between
     professionals (C. com. art. L441-10 I: 60 days from the invoice, or 45 days end of month)."""
-    days, eom = term.get("days"), bool(term.get("end_of_month"))
-    own = timedelta(days=days) if days and term.get("when") not in ("commande", "livraison") else None
+    days, eom, after = term.get("days"), bool(term.get("end_of_month")), bool(term.get("after_month_end"))
+    own = timedelta(days=days) if days else None
     legal = timedelta(days=PAYMENT_TERM_EOM_MAX_DAYS if eom else PAYMENT_TERM_MAX_DAYS)
     limits = [d for d in (own, legal if debtor.kind == "b2b" else None) if d is not None]
     if not limits:
@@ -255,12 +286,11 @@ def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
         late = (row.due_date - row.invoice_date).days
         found = []
         if own is not None:
-            limit = row.invoice_date + own
-            limit = _month_end(limit) if eom else limit
+            limit = _end_of_month(row.invoice_date, own, after) if eom else row.invoice_date + own
             if row.due_date > limit:
                 found.append(f"du délai des CGV ({days} jours{' fin de mois' if eom else ''}, soit le {date_fr(limit)})")
         if debtor.kind == "b2b":
-            cap = _month_end(row.invoice_date + legal) if eom else row.invoice_date + legal
+            cap = _end_of_month(row.invoice_date, legal, after) if eom else row.invoice_date + legal
             if row.due_date > cap:
                 rule = f"{PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois" if eom else f"{PAYMENT_TERM_MAX_DAYS} jours"
                 found.append(f"du plafond légal de {rule} (C. com. art. L441-10 I, soit le {date_fr(cap)})")
@@ -279,18 +309,26 @@ def _add_years(day: date, years: int) -> date:
 
 def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
     years, article = PRESCRIPTION_YEARS[debtor.kind]
-    # Due after this date, an invoice is prescribed more than PRESCRIPTION_SOON days from now
-    # (3 days spare for 29 February both ways): most invoices, with no date arithmetic.
+    # Prescription runs from delivery or completion (the ledger's `delivery_date`), else from the
+    # invoice date; never from the due date (Cass. com. 26 févr. 2020, n° 18-25.036; Cass. 1re civ.
+    # 19 mai 2021, n° 20-12.520). Started after this date, an invoice is prescribed more than
+    # PRESCRIPTION_SOON days from now (3 days spare for 29 February both ways): most invoices, with
+    # no date arithmetic.
     recent = _add_years(run_date + timedelta(days=PRESCRIPTION_SOON), -years) + timedelta(days=3)
     for item in debtor.invoices:
         row = item.row
-        limit = _add_years(row.due_date, years) if row.due_date <= recent else None
-        if limit is not None and limit <= run_date:
-            debtor.warnings.append(f"facture {row.invoice_number} : créance prescrite depuis le {date_fr(limit)} "
-                                   f"({years} ans, {article}) sauf interruption (reconnaissance, action en justice)")
-        elif limit is not None and (limit - run_date).days <= PRESCRIPTION_SOON:
-            debtor.warnings.append(f"facture {row.invoice_number} : prescription le {date_fr(limit)} ({years} ans, "
-                                   f"{article}) — faites reconnaître la dette ou saisissez le juge avant")
+        start = row.prescription_start
+        limit = _add_years(start, years) if start <= recent else None
+        if limit is not None:
+            since = (f"depuis la livraison du {date_fr(start)}" if row.delivery_date else
+                     f"depuis la facture du {date_fr(start)}, date de livraison non renseignée")
+            if limit <= run_date:
+                debtor.warnings.append(f"facture {row.invoice_number} : créance prescrite depuis le {date_fr(limit)} "
+                                       f"({years} ans {since}, {article}) sauf interruption (reconnaissance, "
+                                       "action en justice)")
+            elif (limit - run_date).days <= PRESCRIPTION_SOON:
+                debtor.warnings.append(f"facture {row.invoice_number} : prescription le {date_fr(limit)} ({years} ans "
+                                       f"{since}, {article}) — faites reconnaître la dette ou saisissez le juge avant")
         if row.status == "promised" and row.promise_date < run_date:
             debtor.warnings.append(f"facture {row.invoice_number} : promesse de paiement du "
                                    f"{date_fr(row.promise_date)} non tenue")
@@ -304,7 +342,19 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
     late_enough = debtor.exhausted or (debtor.stage is not None and ladder.index(debtor.stage.id) >= notice)
     if overdue and overdue <= SMALL_CLAIM and late_enough:
         debtor.warnings.append(f"créance de {money(overdue)} (≤ {money(SMALL_CLAIM)}) : procédure simplifiée de recouvrement "
-                               "des petites créances par commissaire de justice possible (CPCE art. L125-1) ; "
-                               "tentative de règlement amiable préalable exigée avant le juge (CPC art. 750-1, "
-                               "numérotation à vérifier)")
+                               "des petites créances par commissaire de justice possible, avec l’accord du débiteur "
+                               "(CPCE art. L125-1) ; devant le tribunal judiciaire, hors injonction de payer, tentative "
+                               "préalable de conciliation, de médiation ou de procédure participative exigée "
+                               "(CPC art. 750-1)")
+
+
+def _warn_floor(debtor: DebtorPlan, rule) -> None:
+    """Each half-year the run computes where the CGV's rate is below 3 × the legal rate: named once
+    per debtor with both rates; the floor is what the plan and the letters claim (C. com. L441-10 II)."""
+    floored = [p for item in debtor.invoices for p in item.periods if p.stipulated is not None]
+    for span in half_year_spans(floored):
+        debtor.warnings.append(
+            f"{half_year_of(span.start)} ({half_year_fr(span.start)}) : taux des CGV ({rule.describe()}, soit "
+            f"{percent(span.stipulated)}) inférieur à 3 fois le taux d’intérêt légal (3 × {percent(span.legal_rate)} = "
+            f"{percent(span.rate)}) : ce minimum légal est réclamé pour ce semestre (C. com. art. L441-10 II)")
 

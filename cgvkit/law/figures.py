@@ -26,7 +26,8 @@ INDEMNITY = Decimal("40.00")
 # Code des procédures civiles d'exécution, art. L125-1 and R125-1: simplified small-claims procedure.
 SMALL_CLAIM = Decimal("5000.00")
 
-# Limitation periods from the due date: C. com. art. L110-4 (B2B), C. conso. art. L218-2 (B2C).
+# Limitation periods from delivery or completion (not the due date): C. com. art. L110-4 (B2B),
+# C. conso. art. L218-2 (B2C).
 PRESCRIPTION_YEARS = {B2B: (5, "C. com. art. L110-4"), B2C: (2, "C. conso. art. L218-2")}
 
 # The kit's stated interest convention: simple interest per calendar day on a 365-day year.

@@ -24,6 +24,14 @@ class Period:
     end: date  # inclusive
     days: int
     rate: Decimal  # percent per year
+    # The CGV's own rate when it is below the legal floor of the half-year (3 × the legal rate,
+    # C. com. L441-10 II): `rate` is then that floor.
+    stipulated: Decimal | None = None
+
+    @property
+    def legal_rate(self) -> Decimal:
+        """The legal interest rate behind a floored period's rate (rate = 3 × legal rate)."""
+        return self.rate / PENALTY_FLOOR_MULTIPLIER
 
 
 @dataclass(frozen=True)
@@ -65,26 +73,47 @@ class InterestResult:
     periods: list[Period]
 
 
-def periods(start_after: date, until: date, rule: RateRule, table: RateTable) -> list[Period]:
-    """The days start_after < d <= until, grouped by half-year, each group at its half-year's rate."""
+def periods(start_after: date, until: date, rule: RateRule, table: RateTable, floor: bool = False) -> list[Period]:
+    """The days start_after < d <= until, grouped by half-year, each group at its half-year's rate.
+
+    `floor`: the rule is a rate the CGV stipulate, which may not be lower than 3 × the legal rate
+    (C. com. L441-10 II): a half-year where it is gets that floor, and the period keeps the CGV's rate.
+    """
     found, day = [], start_after + timedelta(days=1)
     while day <= until:
         _, half_end = half_year_bounds(half_year_of(day))
         end = min(half_end, until)
-        rate = rule.annual_rate(table.for_date(day))
-        found.append(Period(day, end, (end - day).days + 1, rate))
+        rates = table.for_date(day)
+        rate, stipulated = rule.annual_rate(rates), None
+        if floor and rate < floor_rate(rates):
+            rate, stipulated = floor_rate(rates), rate
+        found.append(Period(day, end, (end - day).days + 1, rate, stipulated))
         day = end + timedelta(days=1)
     return found
 
 
+def half_year_spans(found) -> list[Period]:
+    """Periods (of several invoices) merged by half-year: from the first day to the last day any
+    invoice counts in it, at that half-year's rate (the same for every invoice of one debtor).
+    `days` is the length of the span, not a sum over invoices."""
+    spans: dict = {}
+    for p in found:
+        label = half_year_of(p.start)
+        seen = spans.get(label)
+        start, end = (p.start, p.end) if seen is None else (min(seen.start, p.start), max(seen.end, p.end))
+        spans[label] = Period(start, end, (end - start).days + 1, p.rate, p.stipulated)
+    return [spans[label] for label in sorted(spans)]
+
+
 def late_interest(amount: Decimal, start_after: date, until: date, rule: RateRule,
-                  table: RateTable, found: list[Period] | None = None) -> InterestResult:
+                  table: RateTable, found: list[Period] | None = None, floor: bool = False) -> InterestResult:
     """Interest on `amount` for each day after `start_after` up to `until` inclusive.
 
     `start_after` is the due date (B2B) or the formal-notice date (B2C). `found` may give the
-    periods already computed for the same dates and rule (a ledger has many invoices per due date).
+    periods already computed for the same dates and rule (a ledger has many invoices per due date);
+    `floor` as for `periods`.
     """
-    found = periods(start_after, until, rule, table) if found is None else found
+    found = periods(start_after, until, rule, table, floor) if found is None else found
     return InterestResult(max((until - start_after).days, 0), interest_on(amount, rate_days(found)), found)
 
 
