@@ -147,7 +147,7 @@ def test_court_note_for_a_consumer_of_5000_euros_or_less(project):
     (prior,) = [i for i in items if "750-1" in i]
     assert "tribunal judiciaire" in prior and "hors injonction de payer" in prior and "5 000 € au plus" in prior
     for way in ("conciliation par un conciliateur de justice", "médiation", "procédure participative",
-                "procédure simplifiée de recouvrement des petites créances a été engagée sans succès"):
+                "procédure simplifiée de recouvrement des petites créances engagée sans succès en dispense"):
         assert way in prior, way
     assert "Les relances et la mise en demeure ne remplacent pas cette tentative" in prior
     assert any("petites créances" in i and "accord du débiteur" in i for i in items)
