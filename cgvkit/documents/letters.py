@@ -153,10 +153,11 @@ def address_lines(text: str) -> list:
     return [p for p in parts if p]
 
 
-def payment(company, amount, reference: str, qr: str | None) -> dict:
+def payment(company, amount, reference: str, qr: str | None, due: str = "") -> dict:
+    """The transfer block: `amount` (and the date `due` when the letter asks for it by a given day)."""
     ident = company.identity
     return {"iban": _grouped(ident.get("iban", "")), "bic": ident.get("bic", ""), "reference": reference,
-            "amount": amount, "qr": qr, "payee": ident["name"]}
+            "amount": amount, "due": due, "qr": qr, "payee": ident["name"]}
 
 
 def _grouped(iban: str) -> str:
@@ -309,9 +310,10 @@ def _with(problem: Problem, message: str, rule: str) -> Problem:
 
 
 def filled_context(company, debtor, stage, run_date: date, rates, html: bool, interest_note: str = "",
-                   extra: dict | None = None) -> dict:
+                   extra: dict | None = None, pay: tuple[Decimal, date] | None = None) -> dict:
     """The context of one debtor's letter on `run_date`; `interest_note` (« intérêts arrêtés au …,
-    à parfaire ») when the rate table stops before the run date."""
+    à parfaire ») when the rate table stops before the run date. `pay`: the amount and date the
+    transfer block and its QR code ask for (a payment plan's first instalment); default the total due."""
     claimed = debtor.claimed
     kind = debtor.kind
     rows = [_invoice_row(i, kind) for i in claimed]
@@ -319,7 +321,8 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     reply = company.letters.get("reply_days", REPLY_DAYS)
     numbers = [i.row.invoice_number for i in claimed]
     reference = remittance_text(numbers, f"client {debtor.debtor_id}")
-    qr = epc_qr(company, totals["total"], reference) if html else None
+    amount, due = pay or (totals["total"], None)
+    qr = epc_qr(company, amount, reference) if html else None
     first = debtor.rows[0]
     notices = sorted({i.row.formal_notice_date for i in claimed if i.row.formal_notice_date})
     spans = half_year_spans(p for i in claimed for p in i.periods)
@@ -338,7 +341,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
         "rates_applied": [{"span": span_fr(p.start, p.end), "rate": percent(p.rate)} for p in spans],
         "next_stage": getattr(debtor, "following", None),
         "terms": terms(company, kind, rates, spans),
-        "payment": payment(company, money(totals["total"]), reference, qr),
+        "payment": payment(company, money(amount), reference, qr, date_fr(due) if due else ""),
         "schedule": [], "steps": [],  # on-demand documents: payment plan schedule, journal steps
         **(extra or {}),
     }

@@ -13,17 +13,38 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from num2words import num2words
+
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import NBSP, date_fr, money
 from cgvkit.documents.letterfiles import write_rendered
-from cgvkit.documents.letters import filled_context, render_stage
+from cgvkit.documents.letters import REPLY_DAYS, filled_context, render_stage
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.law.figures import CONSUMER_ACCELERATION_NOTICE_DAYS, SMALL_CLAIM
 from cgvkit.law.rates import stopped_note
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
 
 CENT = Decimal("0.01")
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """1234.56 → « mille deux cent trente-quatre euros et cinquante-six centimes » (C. civ. art. 1376:
+    the sum in full letters). No « zéro centime », « un million d'euros », « un centime »."""
+    cents_total = int(amount.quantize(CENT) * 100)
+    if cents_total <= 0:
+        raise ValueError(f"montant à écrire en lettres non positif{NBSP}: {amount}")
+    euros, cents = divmod(cents_total, 100)
+    parts = []
+    if euros:
+        words = num2words(euros, lang="fr")
+        unit = "euro" if euros == 1 else "euros"
+        # « un million d'euros », « deux milliards d'euros »: the noun takes « de » (but « un million deux cents euros »).
+        parts.append(f"{words} d’{unit}" if re.search(r"(millions?|milliards?)$", words) else f"{words} {unit}")
+    if cents:
+        parts.append(f"{num2words(cents, lang='fr')} {'centime' if cents == 1 else 'centimes'}")
+    return " et ".join(parts)
 
 
 def parse_schedule(items: list[str], total: Decimal) -> list[tuple[date, Decimal]]:
@@ -75,7 +96,7 @@ def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
     for step in steps:
         key = (step.day, step.stage)
         if key not in lines:
-            lines[key] = {"date": date_fr(step.day), "title": step.stage_title, "invoices": [],
+            lines[key] = {"date": date_fr(step.day), "stage": step.stage, "title": step.stage_title, "invoices": [],
                           "channel": " + ".join(CHANNEL_NAMES.get(c, c) for c in step.channel.split("+")),
                           "by": step.confirmed_by}
         lines[key]["invoices"].append(step.invoice_number)
@@ -100,23 +121,32 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
     if not debtor.claimed:
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur {debtor_id}{NBSP}: aucune facture "
                                 "échue et impayée à cette date", "document-debtor")])
-    extra = {}
-    if kind == "payment_plan":
-        total = debtor.totals(debtor.claimed)["total"]
-        try:
-            extra["schedule"] = [{"date": date_fr(d), "amount": money(a)} for d, a in parse_schedule(schedule, total)]
-        except ValueError as exc:
-            raise KitError([Problem(ledger.file, 1, 1, "", str(exc), "document-schedule")]) from None
-    if kind == "court_cover_note":
-        extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
     table = project.table
     rates = table.last if run_date > table.last.end else table.for_date(run_date)
     until = interest_until(table, run_date)
     note = stopped_note(until) if until < run_date else ""
+    total = debtor.totals(debtor.claimed)["total"]
+    # Every document: the last day of the interest counted, the sum in words (C. civ. 1376).
+    extra = {"interest_until": date_fr(until), "words": amount_in_words(total)}
+    pay = None
+    if kind == "payment_plan":
+        try:
+            items = parse_schedule(schedule, total)
+        except ValueError as exc:
+            raise KitError([Problem(ledger.file, 1, 1, "", str(exc), "document-schedule")]) from None
+        extra["schedule"] = [{"date": date_fr(d), "amount": money(a)} for d, a in items]
+        # The transfer block and its QR code ask for the first instalment, not the whole debt.
+        pay = (items[0][1], items[0][0])
+        reply = company.letters.get("reply_days", REPLY_DAYS)
+        extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
+    if kind == "court_cover_note":
+        extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
+        # CPC 750-1 (« somme n'excédant pas 5 000 euros ») and CPCE R125-1 look at the sum claimed.
+        extra["small_claim_total"] = total <= SMALL_CLAIM
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage, lambda html: filled_context(company, debtor, stage, run_date, rates,
-                                                                           html, note, extra), where)
+                                                                           html, note, extra, pay), where)
     stem = out / f"{_slug(debtor_id)}-{kind}-{run_date.isoformat()}"
     return write_rendered(project, outputs, stem, run_date)[1]
 

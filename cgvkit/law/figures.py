@@ -26,6 +26,11 @@ INDEMNITY = Decimal("40.00")
 # Code des procédures civiles d'exécution, art. L125-1 and R125-1: simplified small-claims procedure.
 SMALL_CLAIM = Decimal("5000.00")
 
+# Acceleration (déchéance du terme) against a consumer: only after a formal notice left unanswered for a
+# reasonable time; 8 and 15 days were held abusive (Cass. 1re civ. 22 mars 2023 n° 21-16.044; 29 mai 2024
+# n° 23-12.904). The kit gives at least 30 days.
+CONSUMER_ACCELERATION_NOTICE_DAYS = 30
+
 # Limitation periods from delivery or completion (not the due date): C. com. art. L110-4 (B2B),
 # C. conso. art. L218-2 (B2C).
 PRESCRIPTION_YEARS = {B2B: (5, "C. com. art. L110-4"), B2C: (2, "C. conso. art. L218-2")}
