@@ -159,3 +159,17 @@ def test_a_pack_built_by_the_pack_command_is_reused_by_all(project, no_pdf):
     assert run_main(project, "pack", "companies/boutique-en-ligne.yaml").returncode == 0
     _, rendered, reused, failed = build(project)
     assert (rendered, reused, failed) == (1, 1, 0)
+
+
+def test_a_logo_replaced_under_the_same_name_rebuilds_its_pack(project, no_pdf):
+    from PIL import Image
+
+    logo = project / "data" / "logo.png"
+    Image.new("RGB", (40, 20), "navy").save(logo)
+    edit(project / "companies" / "atelier-lyonnais.yaml", "  email:", "  logo: data/logo.png\n  email:")
+    build(project)
+    assert build(project)[1:3] == (0, 2)  # nothing changed: both reused
+    before = manifests(project)
+    Image.new("RGB", (40, 20), "darkred").save(logo)  # same path, other bytes
+    _, rendered, reused, _ = build(project)
+    assert (rendered, reused) == (1, 1) and rendered_now(project, before) == {"atelier-lyonnais"}

@@ -8,6 +8,8 @@ from pathlib import Path
 from cgvkit.commands.destination import checked_output
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.commands.rates import warn_stale_table
+from cgvkit.core.errors import KitError
+from cgvkit.documents.letterfiles import letter_problems
 from cgvkit.documents.pack import build_pack
 from cgvkit.model.libraryage import expired_variants, unchanged_versions
 from cgvkit.model.project import load_project
@@ -25,6 +27,9 @@ def cmd_validate(args) -> int:
     project = load_project(args.root, _company_paths(paths, args.root), today=args.date)
     if (args.root / "mkdocs.yml").exists():  # what `site` would refuse, said now
         check_config(args.root / "mkdocs.yml", args.root)
+    letters = [p for company in project.companies for p in letter_problems(project, company)]  # what `pack` would
+    if any(p.severity == "error" for p in letters):
+        raise KitError(letters + project.warnings)
     report(project.warnings + library_warnings(project, args.date))
     warn_stale_table(project, args.date)
     return 0

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from cgvkit import __version__
+from cgvkit.model.company import logo_path
 
 # Project folders whose every file can change any pack; the kit's own code counts too.
 SHARED_INPUTS = ("templates", "ladder", "schemas")
@@ -37,6 +38,9 @@ def pack_key(project, company) -> str:
     """Hash of everything one company's pack is made from."""
     digest = hashlib.sha256(shared_hash(project.root).encode())
     digest.update(company.path.read_bytes())
+    logo = company.identity.get("logo")
+    if logo:  # the bytes it prints, not its name: a logo replaced under the same name rebuilds the pack
+        digest.update(hashlib.sha256(logo_path(logo, project.root).read_bytes()).digest())
     for clause in company.clauses:
         digest.update(clause.variant.id.encode() + clause.variant.sha256.encode())
         digest.update(hashlib.sha256(clause.family.source.file.encode()).digest())
