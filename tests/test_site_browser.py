@@ -180,3 +180,23 @@ def test_search_works_from_the_file_system(browser, built):
     finally:
         context.close()
     assert all(u.startswith(("file://", "data:", "blob:", "about:")) for u in recorder.urls), recorder.urls
+
+
+@pytest.mark.parametrize("document", ["atelier-lyonnais/cgv.html", "atelier-lyonnais/letters/formal_notice.html"])
+def test_a_written_html_opens_styled_from_its_own_folder(built, browser, tmp_path, document):
+    """Copied anywhere on its own, the HTML the kit writes keeps its layout (sheets inlined), and the
+    page asks for nothing outside itself."""
+    alone = tmp_path / "seul.html"
+    alone.write_text((built / "dist" / document).read_text(encoding="utf-8"), encoding="utf-8")
+    page = browser.new_page()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(alone.as_uri())
+    style = page.evaluate("""() => {
+        const h = document.querySelector('h1') || document.querySelector('.company-name, header');
+        return {size: getComputedStyle(h).fontSize, sheets: document.styleSheets.length,
+                rules: [...document.styleSheets].reduce((n, s) => { try { return n + s.cssRules.length } catch (e) { return n } }, 0)};
+    }""")
+    page.close()
+    assert style["rules"] > 20 and style["size"] != "32px", style  # the browser default h1 is 32px
+    assert not [u for u in asked if not u.startswith(("file:", "data:"))], asked

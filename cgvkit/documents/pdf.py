@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cgvkit.documents.engine import HTML, FontConfiguration
 from cgvkit.documents.fetcher import ProjectFetcher
+from cgvkit.documents.standalone import standalone
 from cgvkit.documents.stylesheets import reusable_sheets
 
 
@@ -23,7 +24,7 @@ def write_document(project, html: str, stem: Path, when) -> int:
     Returns the PDF's page count.
     """
     stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".html").write_text(html, encoding="utf-8")
+    stem.with_suffix(".html").write_text(standalone(html, project.root / "templates"), encoding="utf-8")
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
     return write_pdf(html, stem.with_suffix(".pdf"), project.root, when, identifier).pages
 

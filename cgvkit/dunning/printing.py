@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from cgvkit.documents.pdf import write_pdf
+from cgvkit.documents.standalone import printable
 
 
 def default_jobs() -> int:
@@ -23,7 +24,7 @@ def default_jobs() -> int:
 
 
 def _print_one(html_path: str, target: str, root: str, when: str) -> int:
-    html = Path(html_path).read_text(encoding="utf-8")
+    html = printable(Path(html_path).read_text(encoding="utf-8"))  # as rendered: without the inlined sheets
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]
     return write_pdf(html, Path(target), Path(root), date.fromisoformat(when), identifier).pages
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import sha256_file, staged_dir
 from cgvkit.documents.letters import filled_context, render_stage
+from cgvkit.documents.standalone import standalone
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
@@ -133,7 +134,8 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
     for out in outputs:  # the same files as documents.letterfiles.write_rendered; PDFs printed later
         target = stem.parent / f"{stem.name}{out.suffix}"
         if out.kind == "html":
-            target.with_name(target.name + ".html").write_text(out.text, encoding="utf-8")
+            target.with_name(target.name + ".html").write_text(standalone(out.text, project.root / "templates"),
+                                                               encoding="utf-8")
             written += [target.with_name(target.name + ".html"), target.with_name(target.name + ".pdf")]
         else:
             target.with_name(target.name + ".txt").write_text(out.text, encoding="utf-8")
