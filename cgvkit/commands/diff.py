@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import date
 from pathlib import Path
 
 from cgvkit import __version__
@@ -38,7 +37,7 @@ def cmd_diff(args) -> int:
         out = chosen or root / "dist" / "modifications" / sha[:10]
         with staged_dir(out) as stage:
             write_redlines(new, families, companies, stage, (f"la version {label}", "la version actuelle"),
-                           date.today())
+                           args.date)
             summary = {"kit_version": __version__, "ref": label, "commit": sha,
                        "families": {f.name: [v.id for v in f.variants] for f in families},
                        "companies": {c.slug: [n for n, _, _ in c.articles] for c in companies}}
