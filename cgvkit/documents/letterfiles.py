@@ -1,29 +1,13 @@
-"""Writing letters: the blank templates of every pack, and the filled letters of a dunning run."""
+"""The blank letters of every pack (with placeholders for debtor data), and what printing them would refuse."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from cgvkit.core.errors import KitError
+from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import blank_context, render_stage
-from cgvkit.documents.pdf import write_document
 from cgvkit.model.ladder import ladder_for
-
-
-def write_rendered(project, outputs: list, stem: Path, when) -> tuple[int, list[Path]]:
-    """Write one stage's documents next to `stem`; returns (PDF pages, files written)."""
-    pages, written = 0, []
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    for out in outputs:
-        target = stem.parent / f"{stem.name}{out.suffix}"
-        if out.kind == "html":
-            pages += write_document(project, out.text, target, when)
-            written += [target.with_name(target.name + ".html"), target.with_name(target.name + ".pdf")]
-        else:
-            path = target.with_name(target.name + ".txt")
-            path.write_text(out.text, encoding="utf-8")
-            written.append(path)
-    return pages, written
 
 
 def _stages(project, company) -> list:

@@ -17,7 +17,7 @@ from num2words import num2words
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import NBSP, date_fr, money
-from cgvkit.documents.letterfiles import write_rendered
+from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import REPLY_DAYS, filled_context, render_stage
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import sha256_file, staged_dir
+from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
-from cgvkit.documents.standalone import standalone
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
@@ -83,9 +83,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
             for debtor in debtors:
                 if debtor.action == "send":
                     rendered.append((debtor, *_write_letter(project, company, ledger, debtor, run_date, rates, note,
-                                                            stage, names)))
-                    for pdf in (p for p in rendered[-1][-1] if p.suffix == ".pdf"):
-                        printer.submit(pdf.with_suffix(".html"), pdf)
+                                                            stage, names, printer.submit)))
             mail_room = MAIL_ROOM if printer.targets else None
             if mail_room:  # every printed letter, in plan order
                 merge_pdfs(printer.printed(), stage / mail_room)
@@ -121,25 +119,14 @@ def _rates(project, ledger, run_date: date):
                                 f"{p.message}", p.rule) for p in exc.problems]) from None
 
 
-def _write_letter(project, company, ledger, debtor, run_date, rates, note, folder: Path, names: set):
+def _write_letter(project, company, ledger, debtor, run_date, rates, note, folder: Path, names: set, print_later):
     stage = debtor.stage
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage,
                            lambda html: filled_context(company, debtor, stage, run_date, rates, html, note), where)
     slug = _unique(_slug(debtor.debtor_id), names)
-    stem = folder / "letters" / f"{slug}-{stage.id}"
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for out in outputs:  # the same files as documents.letterfiles.write_rendered; PDFs printed later
-        target = stem.parent / f"{stem.name}{out.suffix}"
-        if out.kind == "html":
-            target.with_name(target.name + ".html").write_text(standalone(out.text, project.root / "templates"),
-                                                               encoding="utf-8")
-            written += [target.with_name(target.name + ".html"), target.with_name(target.name + ".pdf")]
-        else:
-            target.with_name(target.name + ".txt").write_text(out.text, encoding="utf-8")
-            written.append(target.with_name(target.name + ".txt"))
+    _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date, print_later)
     debtor.documents = [p.relative_to(folder).as_posix() for p in written]
     return slug, outputs, written
 
