@@ -177,6 +177,8 @@ def test_rate_table_shows_sources_and_last_row(site, loaded):
     for row in loaded.table.rows():
         assert percent(row.legal_other).replace("\xa0", " ") in html.content
         assert " ".join(row.source.split()).replace("'", "’") in html.content.replace("'", "’")
+    from cgvkit.law.interest import CONVENTION_FR  # the letters' convention, said once in law/
+    assert "base 365 jours" in CONVENTION_FR and CONVENTION_FR.split(" ; ")[0] in html.content.replace("\u202f", " ")
 
 
 def test_hostile_company_name_prints_as_text(site):

@@ -27,16 +27,13 @@ from cgvkit.core.templating import render
 from cgvkit.documents.epcqr import epc_qr, remittance_text
 from cgvkit.law.figures import PAYMENT_TERM_EOM_MAX_DAYS, SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
-from cgvkit.law.interest import RateRule, floor_rate, half_year_spans
+from cgvkit.law.interest import CONVENTION_FR, RateRule, floor_rate, half_year_spans
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
 from cgvkit.model.company import logo_path
 
 ZERO = Decimal("0.00")
 LEGAL = RateRule("legal", Decimal(0))
-CONVENTION = ("Mode de calcul : intérêts simples par jour calendaire, base 365 jours (années bissextiles "
-              "comprises), sur le montant TTC restant dû ; chaque jour porte le taux de son semestre ; intérêts "
-              "arrondis au centime une fois par facture, après addition des périodes.")
 REPLY_DAYS = 8
 
 
@@ -137,7 +134,7 @@ def terms(company, kind: str, rates, spans=()) -> dict:
         "indemnity": money(indemnity_amount(company)) if kind == "b2b" else "",
         "contestation_days": contestation.params.get("days") if contestation else None,
         "contestation_article": articles.get("contestation_period"),
-        "convention": CONVENTION,
+        "convention": CONVENTION_FR,
     }
 
 

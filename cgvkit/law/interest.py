@@ -14,6 +14,11 @@ from cgvkit.core.french import NBSP, number, percent
 from cgvkit.law.figures import DAYS_PER_YEAR, INDEMNITY, PENALTY_FLOOR_MULTIPLIER
 from cgvkit.law.rates import HalfYearRates, RateTable, half_year_bounds, half_year_of
 
+# The convention above in the words letters, documents and the site print (one text, here with its figures).
+CONVENTION_FR = (f"Mode de calcul : intérêts simples par jour calendaire, base {DAYS_PER_YEAR} jours (années "
+                 "bissextiles comprises), sur le montant TTC restant dû ; chaque jour porte le taux de son semestre ; "
+                 "intérêts arrondis au centime une fois par facture, après addition des périodes.")
+
 CENT = Decimal("0.01")
 KINDS = ("ecb_plus", "legal_multiple", "fixed", "legal")
 

@@ -6,7 +6,8 @@ import re
 from decimal import Decimal
 
 from cgvkit.core.french import percent
-from cgvkit.law.figures import PENALTY_FLOOR_MULTIPLIER, half_year_fr
+from cgvkit.law.figures import STATUTORY_ECB_MARGIN, half_year_fr
+from cgvkit.law.interest import CONVENTION_FR, floor_rate
 from cgvkit.site.markdown import link, md
 
 _URL = re.compile(r"https://\S+")
@@ -33,7 +34,7 @@ def rate_view(table) -> dict:
     for row in sorted(table.rows(), key=lambda r: r.start, reverse=True):
         rows.append({"label": half_year_label(row), "start": row.start, "ecb": percent(row.ecb),
                      "legal_individual": percent(row.legal_individual), "legal_other": percent(row.legal_other),
-                     "floor": percent(PENALTY_FLOOR_MULTIPLIER * Decimal(str(row.legal_other))),
-                     "ecb_plus_10": percent(Decimal(str(row.ecb)) + 10), "source": source_md(" ".join(str(row.source).split()))})
+                     "floor": percent(floor_rate(row)),
+                     "ecb_plus_10": percent(row.ecb + STATUTORY_ECB_MARGIN), "source": source_md(" ".join(str(row.source).split()))})
     last = table.last
-    return {"rows": rows, "last": {"label": half_year_label(last), "start": last.start}}
+    return {"rows": rows, "last": {"label": half_year_label(last), "start": last.start}, "convention": CONVENTION_FR}
