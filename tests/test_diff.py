@@ -126,3 +126,20 @@ def test_a_variant_past_its_end_date_names_the_companies_that_use_it(project):
     line = next(line for line in result.stderr.splitlines() if "[clause-expired]" in line)
     assert line.startswith("clauses/retention_of_title/extended.yaml:")
     assert "n’est plus en vigueur depuis le 30 juin 2026" in line and "encore utilisée par : atelier-lyonnais" in line
+
+
+def test_a_project_in_a_sub_folder_of_its_repository(tmp_path):
+    from conftest import copy_project
+
+    repository = tmp_path / "cabinet"
+    root = copy_project(repository / "clients" / "cgv")
+    subprocess.run(["git", "-C", str(repository), "init", "-q"], check=True)
+    commit(repository, "Bibliothèque initiale")
+    edit(root / "clauses" / "contestation_period" / "standard.yaml", "version:", "version: 1.1.0\nold_version:")
+    clause = root / "clauses" / "contestation_period" / "standard.yaml"
+    clause.write_text(clause.read_text(encoding="utf-8").replace("\nold_version: 1.0.0", ""), encoding="utf-8")
+    commit(repository, "Contestation : nouvelle version")
+    result = run_main(root, "diff", "HEAD~1", "-o", str(tmp_path / "redline"))
+    assert result.returncode == 0, result.stderr
+    assert "1 clause(s) modifiée(s) dans 1 famille(s)" in result.stdout
+    assert (tmp_path / "redline" / "contestation_period.html").is_file()

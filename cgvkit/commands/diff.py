@@ -25,7 +25,10 @@ def cmd_diff(args) -> int:
         raise Usage(f"diff : {exc}") from None
     label = args.ref or sha[:10]
     with tempfile.TemporaryDirectory(prefix="cgvkit-diff-") as tmp:
-        old_root = export_tree(root, sha, Path(tmp) / "old")
+        try:
+            old_root = export_tree(root, sha, Path(tmp) / "old")
+        except HistoryError as exc:
+            raise Usage(f"diff : {exc}") from None
         try:
             old = load_project(old_root, lenient=True)
         except KitError as exc:

@@ -52,14 +52,17 @@ def resolve(root: Path, ref: str) -> str:
 
 def export_tree(root: Path, sha: str, target: Path) -> Path:
     """The project as it was at commit `sha`, written into `target` (regular files only)."""
-    archive = _git(root, "archive", "--format=tar", sha)
+    # The project may be a sub-folder of its repository: archive that folder's tree at `sha`, its paths
+    # relative to it (from a sub-folder, git archives the sub-folder whatever the prefix says).
     prefix = _git(root, "rev-parse", "--show-prefix").decode().strip()
+    top = Path(_git(root, "rev-parse", "--show-toplevel").decode().strip())
+    archive = _git(top, "archive", "--format=tar", f"{sha}:{prefix}" if prefix else sha)
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
-            if not member.isfile() or not member.name.startswith(prefix):
+            if not member.isfile():
                 continue
-            relative = Path(member.name[len(prefix):])
+            relative = Path(member.name)
             if relative.is_absolute() or ".." in relative.parts:
                 continue
             destination = target / relative
