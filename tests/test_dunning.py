@@ -1,4 +1,4 @@
-"""The dunning plan: stage due, suspensions, interest (LAW.md §8) and warnings, worked by hand."""
+"""The dunning plan: stage due, suspensions, interest (the convention of cgvkit/law/interest.py) and warnings, worked by hand."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def run(on, *rows, market="b2b", table=None):
 
 
 def test_law_example_30_days(table):
-    # LAW.md §8: due 15 March, computed 14 April → 30 days late (16 days of March + 14 of April).
+    # The convention: due 15 March, computed 14 April → 30 days late (16 days of March + 14 of April).
     # 2026-H1: ECB 2.15 + 10 = 12.15 %. 1 000 × 12.15 % × 30 / 365 = 9.9863… → 9.99 €.
     (item,) = run("2026-04-14", row(), table=table)["D1"].invoices
     assert item.days_late == 30

@@ -1,4 +1,4 @@
-"""Late interest (LAW.md §8), every expected figure worked by hand in the comments.
+"""Late interest by the kit's convention (cgvkit/law/interest.py), every expected figure worked by hand in the comments.
 
 Formula: amount × rate/100 × days/365 per half-year period, summed unrounded, then rounded half-up
 to the cent once. Days counted: start_after < d <= until.
@@ -157,7 +157,7 @@ def test_descriptions_in_french():
 
 
 def test_floor_rate_and_the_2024_case(table):
-    # 3 × legal: 2024-H1 3 × 5.07 = 15.21 > ECB + 10 = 14.50 (LAW.md §2: a warning case);
+    # 3 × legal: 2024-H1 3 × 5.07 = 15.21 > ECB + 10 = 14.50 (C. com. L441-10 II: a warning case);
     # 2026-H1 3 × 2.62 = 7.86 < 12.15.
     assert floor_rate(table.get("2024-H1")) == D("15.21")
     assert floor_rate(table.get("2024-H1")) > ECB_10.annual_rate(table.get("2024-H1"))

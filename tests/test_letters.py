@@ -59,7 +59,7 @@ def test_b2b_letters_quote_the_same_rate_and_indemnity_as_the_cgv(built_packs):
         text = pdf_text(built_packs / "dist" / B2B / "letters" / f"{stem}.pdf")
         assert rate in text and indemnity in text, stem
         assert f"article {co.articles['late_penalties']}" in text
-        assert "365 jours" in text  # the computation convention, LAW.md §8
+        assert "365 jours" in text  # the computation convention (cgvkit/law/interest.py)
     email = flat((built_packs / "dist" / B2B / "letters" / "first_reminder.txt").read_text(encoding="utf-8"))
     assert rate in email and indemnity in email
 

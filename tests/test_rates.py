@@ -1,4 +1,4 @@
-"""The half-year rate table: every LAW.md §7 figure, located errors, and the row-to-add message."""
+"""The half-year rate table: every figure of the published rates (arrêtés au Journal officiel, BCE), located errors, and the row-to-add message."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cgvkit.law.rates import MissingRateError, RateTable, half_year_bounds, half
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# LAW.md §7, copied figure by figure: half-year, ECB, legal (individual creditor), legal (other cases).
+# The published rates (Journal officiel arrêtés, ECB), figure by figure: half-year, ECB, legal (individual creditor), legal (other cases).
 LAW_MD = """
 2015-H1 0.05 4.06 0.93 | 2015-H2 0.05 4.29 0.99 | 2016-H1 0.05 4.54 1.01 | 2016-H2 0.00 4.35 0.93
 2017-H1 0.00 4.16 0.90 | 2017-H2 0.00 3.94 0.90 | 2018-H1 0.00 3.73 0.89 | 2018-H2 0.00 3.60 0.88
