@@ -82,7 +82,7 @@ def test_company_page_in_the_browser(site):
             assert note.count() == 1 and note.is_visible()
             assert "Dernière relance : 15 juin 2026" in note.inner_text()
             assert f"dist/relances/{B2B}/2026-06-15/report.html" in note.inner_text()
-            assert page.locator("a[href*='relance']").count() == 0
+            assert page.locator("a[href*='report.html'], a[href*='relances/']").count() == 0
             browser.close()
     finally:
         httpd.shutdown()

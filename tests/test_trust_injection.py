@@ -314,7 +314,8 @@ GUIDANCE = """\
   [piege]: javascript:alert(7)
 
 """
-NEWLINE_NAME = "Le Comptoir\n# Titre\n"
+NEWLINE_NAME = "Le Comptoir\n# Titre\n"  # refused where it is read (identity-control-character)
+MARKDOWN_NAME = "# Titre !!! danger Le Comptoir"  # Markdown marks that would open a block at a line start
 
 
 @pytest.fixture(scope="module")
@@ -325,7 +326,7 @@ def hostile_site(tmp_path_factory) -> Path:
     assert "guidance: |\n" in text
     path.write_text(text.replace("guidance: |\n", "guidance: |\n" + GUIDANCE, 1), encoding="utf-8")
     rename(root, "atelier-lyonnais", NAME)
-    rename(root, "boutique-en-ligne", NEWLINE_NAME)
+    rename(root, "boutique-en-ligne", MARKDOWN_NAME)
     result = run_main(root, "all", "--jobs", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     return root
@@ -374,11 +375,11 @@ def test_site_carries_no_handler_script_link_or_remote_image(hostile_site):
 
 
 @pytest.mark.slow
-def test_line_breaks_in_a_name_open_no_markdown_block(hostile_site):
+def test_markdown_marks_in_a_name_open_no_markdown_block(hostile_site):
     site = hostile_site / "site"
     page = _Scan(site / "generated" / "entreprises" / "boutique-en-ligne.html")
     h1 = [text for tag, text in page.headings if tag == "h1"]
-    assert len(h1) == 1 and h1[0].startswith("Le Comptoir # Titre"), page.headings
+    assert len(h1) == 1 and h1[0].startswith("# Titre !!! danger Le Comptoir"), page.headings
     for path in sorted((site / "generated").rglob("*.html")):
         headings = [" ".join(text.replace("¶", "").split()) for _, text in _Scan(path).headings]
         assert "Titre" not in headings, path
