@@ -465,11 +465,15 @@ def _plan(on: str, *rows: str, history=None, reply_days=None, ladder=None):
 
 @pytest.mark.parametrize("sent,on,reply_days,expected", [
     # A formal notice (no min_gap_days in the ladder) waits for the letters' deadline: 8 days.
-    ("2026-05-01", "2026-05-08", None, None),
-    ("2026-05-01", "2026-05-09", None, "final_notice"),
+    ("2026-05-04", "2026-05-11", None, None),
+    ("2026-05-04", "2026-05-12", None, "final_notice"),
     # A profile giving 15 days in its letters waits 15 days.
-    ("2026-05-01", "2026-05-15", 15, None),
-    ("2026-05-01", "2026-05-16", 15, "final_notice"),
+    ("2026-05-04", "2026-05-18", 15, None),
+    ("2026-05-04", "2026-05-19", 15, "final_notice"),
+    # A deadline ending on a closed day runs to the next working day (CPC 642): sent on Friday 1 May,
+    # 8 days end on Saturday 9 May → Monday 11 May.
+    ("2026-05-01", "2026-05-09", None, None),
+    ("2026-05-01", "2026-05-11", None, "final_notice"),
 ])
 def test_minimum_gap_after_a_formal_notice(sent, on, reply_days, expected):
     history = {("D1", "F1"): [("formal_notice", date.fromisoformat(sent))]}

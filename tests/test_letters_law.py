@@ -215,14 +215,14 @@ def test_no_indemnity_is_claimed_from_a_consumer_debtor_of_a_b2b_company(project
 
 @pytest.mark.slow
 def test_printed_letters_floor_two_half_years_and_consumers(project):
-    # Run 15 August 2024.
+    # Run 14 August 2024 (letters are dated on working days: not on the 15th, Assumption).
     # P1 (B2B) due 1 March 2024, firm letter sent → formal notice. 2 March–30 June: 121 days at the
-    #   floor 15.21 %; 1 July–15 August: 46 days at 14.76 %. 1 000 × (15.21 × 121 + 14.76 × 46) / 36 500
-    #   = (1 840.41 + 678.96) / 36.5 = 69.0238… → 69.02 €; + 40 € indemnity.
+    #   floor 15.21 %; 1 July–14 August: 45 days at 14.76 %. 1 000 × (15.21 × 121 + 14.76 × 45) / 36 500
+    #   = (1 840.41 + 664.20) / 36.5 = 68.6194… → 68.62 €; + 40 € indemnity.
     # K1 (consumer of this B2B company), no formal-notice date → formal notice without any interest.
     # K2 (consumer), formal notice of 1 July 2024 sent → last notice: interest at the legal rate from
-    #   2 July: 45 days at 4.92 %: 500 × 4.92 × 45 / 36 500 = 3.0328… → 3.03 €; no indemnity.
-    debtors = dunning(project, "2024-08-15",
+    #   2 July: 44 days at 4.92 %: 500 × 4.92 × 44 / 36 500 = 2.9654… → 2.97 €; no indemnity.
+    debtors = dunning(project, "2024-08-14",
                       line(debtor="P1", number="F1", invoice="2024-02-01", due="2024-03-01", last="firm_letter"),
                       line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F2", invoice="2024-05-01",
                            due="2024-05-01", amount="500.00", last="firm_letter"),
@@ -230,16 +230,16 @@ def test_printed_letters_floor_two_half_years_and_consumers(project):
                            due="2024-05-01", amount="500.00", notice="2024-07-01", last="formal_notice"))
     assert (debtors["P1"]["stage"], debtors["K1"]["stage"], debtors["K2"]["stage"]) == \
         ("formal_notice", "formal_notice", "final_notice")
-    assert debtors["P1"]["totals"] == {"outstanding": "1000.00", "interest": "69.02", "indemnity": "40.00",
-                                       "total": "1109.02"}
+    assert debtors["P1"]["totals"] == {"outstanding": "1000.00", "interest": "68.62", "indemnity": "40.00",
+                                       "total": "1108.62"}
     pro = document(project, debtors["P1"], ".pdf")
-    assert "Taux appliqués : du 2 mars au 30 juin 2024 : 15,21 % ; du 1er juillet au 15 août 2024 : 14,76 %." in pro
+    assert "Taux appliqués : du 2 mars au 30 juin 2024 : 15,21 % ; du 1er juillet au 14 août 2024 : 14,76 %." in pro
     assert ("Pour le 1er semestre 2024 et le 2d semestre 2024, le taux stipulé par nos conditions générales de vente "
             "(14,50 % et 14,25 %) étant inférieur au minimum de trois fois le taux d’intérêt légal (3 × 5,07 % = 15,21 % "
             "et 3 × 4,92 % = 14,76 %) fixé par l’article L441-10 II du Code de commerce, c’est ce minimum qui "
             "s’applique.") in pro
     assert len(PdfReader(project / "dist" / "run" / "letters" / "P1-formal_notice.pdf").pages) == 1
-    assert "69,02 €" in pro and "1 109,02 €" in pro
+    assert "68,62 €" in pro and "1 108,62 €" in pro
     # The default ladder sends a last notice after the formal notice: no « sans autre avis » here,
     # and no commissaire de justice issuing a title.
     for text in (pro, document(project, debtors["K1"], ".pdf")):
@@ -250,8 +250,8 @@ def test_printed_letters_floor_two_half_years_and_consumers(project):
     assert "Aucun intérêt ne vous est réclamé à ce jour" in consumer and "500,00 €" in consumer
     assert "Indemnité" not in consumer and "40,00" not in consumer
     last = document(project, debtors["K2"], ".pdf")
-    assert debtors["K2"]["totals"]["interest"] == "3.03" and "3,03 €" in last
-    assert "Taux appliqué : du 2 juillet au 15 août 2024 : 4,92 %." in last
+    assert debtors["K2"]["totals"]["interest"] == "2.97" and "2,97 €" in last
+    assert "Taux appliqué : du 2 juillet au 14 août 2024 : 4,92 %." in last
     assert "sans autre avis" in last  # the ladder's last stage: court comes next
     assert "procédure simplifiée de recouvrement des petites créances" in last and "qu’avec votre accord" in last
     assert "Indemnité" not in last and "40,00" not in last and "minimum de trois fois" not in last
@@ -259,9 +259,9 @@ def test_printed_letters_floor_two_half_years_and_consumers(project):
 
 @pytest.mark.slow
 def test_consumer_letter_of_a_run_past_the_rate_table_has_no_stop_note(project):
-    # Run 15 August 2026: the table stops on 30 June 2026. The professional's letter says so; the
+    # Run 14 August 2026: the table stops on 30 June 2026. The professional's letter says so; the
     # consumer's, with no interest computed (no formal-notice date), does not.
-    debtors = dunning(project, "2026-08-15",
+    debtors = dunning(project, "2026-08-14",
                       line(debtor="P1", number="F1", invoice="2026-04-01", due="2026-05-01", last="firm_letter"),
                       line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F2", invoice="2026-05-01",
                            due="2026-05-01", amount="500.00", last="firm_letter"))
@@ -269,24 +269,24 @@ def test_consumer_letter_of_a_run_past_the_rate_table_has_no_stop_note(project):
     assert "(intérêts arrêtés au 30 juin 2026, à parfaire)" in pro
     consumer = document(project, debtors["K1"], ".pdf")
     assert "arrêtés au" not in consumer and not ZERO.search(consumer) and "d’intérêts" not in consumer
-    assert "Le montant total à régler, arrêté au 15 août 2026, s’élève à 500,00 €." in consumer
+    assert "Le montant total à régler, arrêté au 14 août 2026, s’élève à 500,00 €." in consumer
 
 
 @pytest.mark.slow
 def test_formal_notice_says_sans_autre_avis_only_when_court_comes_next(project):
     # A ladder that ends with the formal notice: it is the last word before court, and says so.
-    # Due 31 May 2025, run 15 August 2025: 1–30 June at 13.15 %, 1 July–15 August at 12.15 %:
-    # 1 000 × (13.15 × 30 + 12.15 × 46) / 36 500 = (394.50 + 558.90) / 36.5 = 26.1205… → 26.12 €.
+    # Due 31 May 2025, run 14 August 2025: 1–30 June at 13.15 %, 1 July–14 August at 12.15 %:
+    # 1 000 × (13.15 × 30 + 12.15 × 45) / 36 500 = (394.50 + 546.75) / 36.5 = 25.7876… → 25.79 €.
     ladder = (project / "ladder" / "default.yaml").read_text(encoding="utf-8")
     stages = ladder.split("\nstages:\n", 1)[1].split("\n  - id: final_notice", 1)[0]
     text = (project / B2B).read_text(encoding="utf-8")
     (project / B2B).write_text(text.replace("letters:\n", "letters:\n  ladder:\n    stages:\n" + "\n".join(
         "  " + row if row else row for row in stages.splitlines()) + "\n", 1), encoding="utf-8")
-    debtors = dunning(project, "2025-08-15", line(invoice="2025-05-01", due="2025-05-31", last="firm_letter"))
+    debtors = dunning(project, "2025-08-14", line(invoice="2025-05-01", due="2025-05-31", last="firm_letter"))
     debtor = debtors["D1"]
-    assert debtor["stage"] == "formal_notice" and debtor["totals"]["interest"] == "26.12"
+    assert debtor["stage"] == "formal_notice" and debtor["totals"]["interest"] == "25.79"
     notice = document(project, debtor, ".pdf")
     assert "nous saisirons sans autre avis la juridiction compétente (injonction de payer)" in notice
     assert "qu’avec votre accord" in notice  # the small-claims procedure (≤ 5 000 €) needs the debtor
-    assert "Taux appliqués : du 1er juin au 30 juin 2025 : 13,15 % ; du 1er juillet au 15 août 2025 : 12,15 %." in notice
+    assert "Taux appliqués : du 1er juin au 30 juin 2025 : 13,15 % ; du 1er juillet au 14 août 2025 : 12,15 %." in notice
     assert "minimum de trois fois" not in notice

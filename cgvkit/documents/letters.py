@@ -12,7 +12,7 @@ import base64
 import mimetypes
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
@@ -25,6 +25,7 @@ from cgvkit.core.french import date_fr, money, percent, typography
 from cgvkit.core.sms import outside_alphabet, plain, too_long
 from cgvkit.core.templating import render
 from cgvkit.documents.epcqr import epc_qr, remittance_text
+from cgvkit.law import workdays
 from cgvkit.law.figures import PAYMENT_TERM_EOM_MAX_DAYS, SMALL_CLAIM, STATUTORY_ECB_MARGIN
 from cgvkit.law.figures import half_year_fr as _half_year_fr
 from cgvkit.law.interest import CONVENTION_FR, RateRule, floor_rate, half_year_spans
@@ -325,7 +326,8 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     spans = half_year_spans(p for i in claimed for p in i.periods)
     return {
         "blank": False, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],
-        "when": date_fr(run_date), "deadline": date_fr(run_date + timedelta(days=reply)), "reply_days": reply,
+        "when": date_fr(run_date), "deadline": date_fr(workdays.deadline(run_date, reply, bool(company.letters.get("alsace_moselle")))),
+        "reply_days": reply,
         "debtor": {"id": debtor.debtor_id, "name": debtor.name, "address": address_lines(first.debtor_address),
                    "email": first.debtor_email, "phone": first.debtor_phone},
         "invoices": rows, "count": len(rows), "plural": len(rows) > 1,

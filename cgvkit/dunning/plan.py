@@ -13,6 +13,7 @@ from decimal import Decimal
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money, percent
 from cgvkit.documents.letters import REPLY_DAYS
+from cgvkit.law import workdays
 from cgvkit.law.figures import (
     MARKETS,
     PAYMENT_TERM_EOM_MAX_DAYS,
@@ -25,6 +26,7 @@ from cgvkit.law.figures import (
 from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
+from cgvkit.model.ladder import CHANNEL_NAMES, LETTER_CHANNELS
 
 ZERO = Decimal("0.00")
 PRESCRIPTION_SOON = 90  # days
@@ -94,7 +96,9 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     """
     history = history or {}
     term = own_term(company.clause("payment_term"))
-    reply = (getattr(company, "letters", None) or {}).get("reply_days", REPLY_DAYS)
+    letters = getattr(company, "letters", None) or {}
+    reply = letters.get("reply_days", REPLY_DAYS)
+    alsace = bool(letters.get("alsace_moselle"))
     debtors: dict = {}
     for row in ledger.rows:
         entry = debtors.get(row.debtor_id)
@@ -116,7 +120,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
                                     floors[debtor.kind])
                            for row in debtor.rows if row.amount > row.paid_amount]
-        _choose(debtor, ladders[debtor.kind], run_date, history, reply)
+        _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace)
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms(debtor, term)
         _warn_floor(debtor, rule)
@@ -166,9 +170,9 @@ def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | N
     return last, when
 
 
-def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int) -> None:
+def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int, alsace: bool = False) -> None:
     """The stage due today: suspensions first, then the calendar, never more than one step ahead,
-    and never before the minimum gap since the previous step."""
+    never before the minimum gap since the previous step, and never on a day its channel is closed."""
     if not debtor.invoices:
         debtor.reason = "aucune facture impayée"
         return
@@ -189,7 +193,7 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
     not_before = None
     if last >= 0 and when is not None:
         gap = ladder.stages[last].min_gap_days
-        not_before = when + timedelta(days=reply if gap is None else gap)
+        not_before = workdays.deadline(when, reply if gap is None else gap, alsace)
     overdue = [i for i in debtor.invoices if i.overdue]
     if overdue:
         _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date, not_before)
@@ -200,6 +204,24 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
         debtor.action, debtor.stage, debtor.following = "none", None, None
         debtor.reason = (f"dernier envoi le {date_fr(when)} (« {previous.title} ») : prochaine étape possible le "
                          f"{date_fr(not_before)} (délai laissé au débiteur)")
+    if debtor.action == "send":
+        _on_an_open_day(debtor, run_date, alsace)
+
+
+def _on_an_open_day(debtor: DebtorPlan, run_date: date, alsace: bool) -> None:
+    """No call and no SMS on a Sunday or a public holiday; letters dated on working days only."""
+    stage = debtor.stage
+    if stage.channel in ("phone", "sms"):
+        why, later = workdays.quiet(run_date, alsace), run_date
+        while workdays.quiet(later, alsace):
+            later += timedelta(days=1)
+    elif stage.channel in LETTER_CHANNELS:
+        why, later = workdays.closed(run_date, alsace), workdays.next_working_day(run_date, alsace)
+    else:
+        return
+    if why:
+        debtor.action, debtor.stage, debtor.following = "none", None, None
+        debtor.reason = f"{why} : « {stage.title} » ({CHANNEL_NAMES[stage.channel]}) reporté au {date_fr(later)}"
 
 
 def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
