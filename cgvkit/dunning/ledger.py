@@ -19,7 +19,6 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
-from cgvkit.dunning.outbox import mailbox
 from cgvkit.law.figures import MARKETS
 from cgvkit.law.identity import check_one_line, hidden_characters
 
@@ -266,6 +265,8 @@ class _RowParser:
         sent by hand), once per debtor and address; the other debtors' run goes on."""
         if not email or (debtor_id, email) in self.bad_emails:
             return
+        from cgvkit.dunning.outbox import mailbox  # the e-mails' own check; outbox loads pypdf: only when needed
+
         try:
             mailbox(email)
         except ValueError:
