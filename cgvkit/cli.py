@@ -147,7 +147,7 @@ def _parser(today: date) -> FrenchParser:
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
     p.add_argument("--confirm", action="store_true", help="inscrit aussitôt la relance au journal")
-    p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
+    p.add_argument("--by", type=_who, help="qui confirme (défaut : l’utilisateur du système)")
     p.add_argument("--jobs", type=_positive, default=None, help="lettres imprimées en parallèle (défaut : nombre de cœurs)")
     p.set_defaults(run=_command("dunning", "cmd_dunning"))
 
@@ -162,7 +162,7 @@ def _parser(today: date) -> FrenchParser:
                        help="dunning confirm DOSSIER : inscrit au journal une relance envoyée")
     p.add_argument("run_dir", type=Path, metavar="DOSSIER", help="dossier de la relance (celui de plan.json)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : celui de plan.json)")
-    p.add_argument("--by", help="qui confirme (défaut : l’utilisateur du système)")
+    p.add_argument("--by", type=_who, help="qui confirme (défaut : l’utilisateur du système)")
     p.set_defaults(run=_command("journal", "cmd_confirm"))
 
     p = sub.add_parser("dunning-history", parents=[root], prog="build.py dunning history",
@@ -220,6 +220,16 @@ def _shard(text: str):
         return parse_shard(text)
     except ValueError:
         raise argparse.ArgumentTypeError("la forme attendue est I/N, par exemple 2/8") from None
+
+
+def _who(text: str) -> str:
+    """--by: a name as the journal records it and `dunning history` prints it, on one line."""
+    from cgvkit.law.identity import check_one_line
+
+    problem = check_one_line(text, "le nom") if text.strip() else "le nom est vide"
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text.strip()
 
 
 def _day(text: str) -> date:

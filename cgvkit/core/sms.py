@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                 "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 GSM_EXTENDED = set("^{}\\[~]|€\f")  # two septets each (escape + character)
@@ -17,14 +15,25 @@ def plain(text: str) -> str:
 
 
 def segments(text: str) -> tuple[int, str, int]:
-    """(segments, encoding, length in encoding units) of one SMS text."""
+    """(segments, encoding, length in encoding units) of one SMS text.
+
+    A long SMS is cut into parts of 153 septets (GSM-7) or 67 UTF-16 units (UCS-2); a character of
+    two units (an escaped « € », an emoji's surrogate pair) is never split between two parts, so it
+    may open the next part early: « a » × 152 + « € » + « a » × 152 is 306 septets but 3 parts."""
     if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text):
-        units = sum(2 if c in GSM_EXTENDED else 1 for c in text)
+        sizes = [2 if c in GSM_EXTENDED else 1 for c in text]
         single, multi, encoding = 160, 153, "GSM-7"
     else:
-        units = len(text.encode("utf-16-le")) // 2
+        sizes = [2 if ord(c) > 0xFFFF else 1 for c in text]
         single, multi, encoding = 70, 67, "UCS-2"
-    count = 1 if units <= single else math.ceil(units / multi)
+    units = sum(sizes)
+    if units <= single:
+        return 1, encoding, units
+    count, used = 1, 0
+    for size in sizes:
+        if used + size > multi:
+            count, used = count + 1, 0
+        used += size
     return count, encoding, units
 
 

@@ -199,11 +199,13 @@ def logo_uri(value: str | None, root) -> str | None:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def render_stage(root, stage, make, where: Problem | None = None) -> list[Rendered]:
+def render_stage(root, stage, make, where: Problem | None = None, long_sms: bool = False) -> list[Rendered]:
     """Render a stage (and its companion document) and check its contents; raises KitError.
 
     `make(html)` builds the context (placeholders differ between HTML and text); `where` locates
     problems that depend on debtor data (a too-long SMS) in the ledger rather than in the ladder.
+    `long_sms`: the caller deals with an SMS too long because of debtor data (the daily run makes it
+    that debtor's warning); one made too long by a company field is still an error at that field.
     """
     seen: set = set()
 
@@ -225,7 +227,7 @@ def render_stage(root, stage, make, where: Problem | None = None) -> list[Render
             raise KitError([stage.problem("id", f"gabarit « templates/{name} » inutilisable pour l'étape "
                                           f"« {stage.id} » : {exc}", "letter-template")]) from None
         outputs.append(Rendered(suffix, "html" if printed else "txt", _finish(text, channel), channel))
-    _check(stage, context["terms"], seen, outputs, where, company)
+    _check(stage, context["terms"], seen, outputs, where, company, long_sms)
     return outputs
 
 
@@ -264,7 +266,8 @@ def _text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None, company=None) -> None:
+def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None, company=None,
+           long_sms: bool = False) -> None:
     skip = set()
     if terms_["kind"] != "b2b":
         skip.add("indemnity")  # never claimed from a consumer (C. conso. L111-8)
@@ -275,9 +278,9 @@ def _check(stage, terms_: dict, seen: set, outputs: list, where: Problem | None,
                               f"« {e} » exigé par l'échelle", "ladder-contains") for e in missing]
     for out in outputs:
         message = too_long(out.text) if out.channel == "sms" else None
-        if message:
-            problems.append(_sms_alphabet(company, stage, out.text, message)
-                            or _with(where or stage.problem("channel", "", ""), message, "sms-length"))
+        cause = message and _sms_alphabet(company, stage, out.text, message)
+        if cause or (message and not long_sms):
+            problems.append(cause or _with(where or stage.problem("channel", "", ""), message, "sms-length"))
         subject = out.text.split("\n", 1)[0]
         if out.channel == "email" and not (subject.startswith("Objet") and subject.partition(":")[2].strip()):
             problems.append(stage.problem("channel", "le courriel doit commencer par « Objet : » suivi "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import operator
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -19,6 +20,7 @@ from pathlib import Path
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
 from cgvkit.law.figures import MARKETS
+from cgvkit.law.identity import check_one_line, hidden_characters
 
 REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
 OPTIONAL = ("debtor_kind", "debtor_email", "debtor_phone", "debtor_address", "paid_amount", "status",
@@ -28,6 +30,9 @@ STATUSES = ("open", "disputed", "promised")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal(10) ** 11  # 100 billion euros: no invoice is larger
+# The run names a debtor's files `<debtor>-<stage>.pdf` (`-email.txt`, `.eml`…): a file name has at
+# most 255 bytes, and 64 characters leave room for any stage id of the ladder.
+MAX_DEBTOR_ID = 64
 
 
 @dataclass(frozen=True, slots=True)  # a million of them in a big ledger: no per-row dict
@@ -66,6 +71,7 @@ class Ledger:
     file: str
     columns: dict  # column name → 1-based index
     rows: tuple
+    warnings: tuple = ()  # Problem, severity "warning": one debtor's problem that does not stop the run
 
     def problem(self, row: Row, column: str, message: str, rule: str, severity: str = "error") -> Problem:
         return Problem(self.file, row.line, self.columns.get(column, 1), column, message, rule, severity)
@@ -132,7 +138,7 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
             rows.append(row)
     _check_debtors(ledger, rows, problems)
     problems.raise_if_errors()
-    return Ledger(file, columns, tuple(rows))
+    return Ledger(file, columns, tuple(rows), tuple(problems.warnings))
 
 
 def _lines(text: str):
@@ -185,24 +191,37 @@ class _RowParser:
         self.width = max(positions) + 1  # a shorter record is padded with empty cells to this width
         # Index -1 is the empty cell `parse` appends to every record: a missing column reads as empty.
         self.cells = operator.itemgetter(*positions)
-        self.invoices: dict = {}
+        self.invoices: dict = {}  # invoice number as compared (`invoice_key`) → line
         self.flagged: set = set()  # (line, column) of every bad cell, looked up in constant time
+        self.errors = 0
         self.dates: dict = {}
         self.previous: list = []  # the row above's cells
+        self.debtor_problems: list = []  # the row above's problems in its debtor cells
+        self.bad_emails: set = set()  # (debtor, address) already warned about
 
     def add(self, line: int, column: str, message: str, rule: str) -> None:
         self.flagged.add((line, column))
+        self.errors += 1
         self.problems.add(Problem(self.ledger.file, line, self.ledger.columns.get(column, 1), column,
                                   message, rule))
 
+    def warn(self, line: int, column: str, message: str, rule: str) -> None:
+        self.problems.add(Problem(self.ledger.file, line, self.ledger.columns.get(column, 1), column,
+                                  message, rule, "warning"))
+
     def parse(self, line: int, record: list) -> Row | None:
-        before = len(self.problems.items)
+        before = self.errors
         if len(record) < self.width:
             record += [""] * (self.width - len(record))
         record.append("")
         cells = list(map(str.strip, self.cells(record)))
         if self.previous and cells[:6] == self.previous[:6]:
             cells[:6] = self.previous[:6]  # the same debtor as the row above: share its texts
+        else:
+            self.debtor_problems = debtor_problems(cells[:6])
+            self.check_email(line, cells[0], cells[3])
+        for column, message, rule in self.debtor_problems:  # every row with these cells is located
+            self.add(line, column, message, rule)
         self.previous = cells
         (debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date, amount, paid,
          status, promise_date, notice_date, last_stage, delivery_date) = cells
@@ -229,25 +248,54 @@ class _RowParser:
         status = self.choice(line, "status", status.lower() or "open", STATUSES, "ledger-status", "statut inconnu")
         last_stage = self.stages.get(last_stage, last_stage)  # the ladder's own string, shared by the rows
         if last_stage and last_stage not in self.stages:
-            self.add(line, "last_stage", f"étape inconnue « {last_stage} » (étapes de l’échelle : "
+            self.add(line, "last_stage", f"étape inconnue « {_cut(last_stage)} » (étapes de l’échelle : "
                      f"{', '.join(sorted(self.stages))})", "ledger-stage")
-        self.coherence(line, number, invoice_date, due_date, amount, paid, kind, status, promise_date)
-        if len(self.problems.items) > before:
+        if number and not number.isprintable():
+            message = check_one_line(number, "« invoice_number »")
+            if message:
+                self.add(line, "invoice_number", message, "ledger-control")
+        self.coherence(line, number, invoice_date, due_date, amount, paid, kind, status, promise_date, notice_date)
+        if self.errors > before:
             return None
         return Row(line, debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date,
                    amount, paid, status, promise_date, notice_date, last_stage, delivery_date)
 
+    def check_email(self, line: int, debtor_id: str, email: str) -> None:
+        """An address that is not exactly one mailbox: that debtor's warning (its e-mails are then
+        sent by hand), once per debtor and address; the other debtors' run goes on."""
+        if not email or (debtor_id, email) in self.bad_emails:
+            return
+        from cgvkit.dunning.outbox import mailbox  # the e-mails' own check; outbox loads pypdf: only when needed
+
+        try:
+            mailbox(email)
+        except ValueError:
+            self.bad_emails.add((debtor_id, email))
+            self.warn(line, "debtor_email", f"adresse électronique « {_cut(email)} » inutilisable : une seule "
+                      "adresse nom@domaine est attendue, sans nom, seconde adresse ni caractère invisible ; "
+                      "les courriels de ce débiteur sont à envoyer à la main", "ledger-email")
+
     def coherence(self, line: int, number: str, invoice_date, due_date, amount, paid, kind, status,
-                  promise_date) -> None:
+                  promise_date, notice_date=None) -> None:
         if number:
-            if number in self.invoices:
-                self.add(line, "invoice_number", f"la facture « {number} » figure déjà ligne "
-                         f"{self.invoices[number]}", "ledger-duplicate-invoice")
+            key = invoice_key(number)
+            if key in self.invoices:
+                folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", number).casefold())
+                same = "" if number == key else (f" (même numéro une fois la casse et les variantes de forme "
+                                                 f"unifiées : « {_cut(folded)} »)")
+                self.add(line, "invoice_number", f"la facture « {_cut(number)} » figure déjà ligne "
+                         f"{self.invoices[key]}{same}", "ledger-duplicate-invoice")
             else:
-                self.invoices[number] = line
+                self.invoices[key] = line
         if invoice_date and due_date and due_date < invoice_date:
             self.add(line, "due_date", f"l’échéance ({due_date.isoformat()}) précède la date de facture "
                      f"({invoice_date.isoformat()})", "ledger-due-before-invoice")
+        if invoice_date and notice_date and notice_date < invoice_date:
+            why = (" : les intérêts d’un consommateur courent du lendemain de la mise en demeure" if kind == "b2c"
+                   else "")
+            self.add(line, "formal_notice_date", f"la mise en demeure ({notice_date.isoformat()}) précède la facture "
+                     f"({invoice_date.isoformat()}) : elle ne pouvait pas en réclamer le paiement{why} ; vérifiez "
+                     "les dates saisies", "ledger-notice-before-invoice")
         if amount is not None and paid is not None and paid > amount:
             self.add(line, "paid_amount", "le montant réglé dépasse le montant de la facture", "ledger-paid-exceeds")
         if self.market == "b2c" and kind == "b2b":
@@ -268,8 +316,8 @@ class _RowParser:
             if len(self.dates) < 100_000:  # a hostile ledger of distinct dates costs no more memory
                 self.dates[text] = value
         if value is None:
-            self.add(line, name, f"date illisible « {_cut(text)} » (formats acceptés : AAAA-MM-JJ ou JJ/MM/AAAA)",
-                     "ledger-date")
+            self.add(line, name, f"date illisible « {_cut(text)} »{_foreign_digits(text)} (formats acceptés : "
+                     "AAAA-MM-JJ ou JJ/MM/AAAA)", "ledger-date")
         return value
 
     def money(self, line: int, name: str, text: str, required: bool) -> Decimal | None:
@@ -280,10 +328,11 @@ class _RowParser:
             return ZERO
         value = parse_amount(text)
         if value is None:
-            self.add(line, name, f"montant illisible « {_cut(text)} » (exemples valides : 1234.56 ou 1 234,56)",
+            self.add(line, name, f"montant illisible « {_cut(text)} »{_foreign_digits(text)} (exemples valides : "
+                     "1234.56, 1 234,56 ou 1.234,56 ; un séparateur de milliers groupe toujours trois chiffres)",
                      "ledger-amount")
         elif value < 0:
-            self.add(line, name, f"montant négatif « {text} » : un avoir se déduit de la facture qu’il "
+            self.add(line, name, f"montant négatif « {_cut(text)} » : un avoir se déduit de la facture qu’il "
                      "corrige (colonne paid_amount)", "ledger-amount-negative")
             return None
         elif value > MAX_AMOUNT:
@@ -297,54 +346,106 @@ class _RowParser:
 
     def choice(self, line: int, name: str, value: str, allowed: tuple, rule: str, what: str) -> str | None:
         if value not in allowed:
-            self.add(line, name, f"{what} « {value} » (valeurs possibles : {', '.join(allowed)})", rule)
+            self.add(line, name, f"{what} « {_cut(value)} » (valeurs possibles : {', '.join(allowed)})", rule)
             return None
         return allowed[allowed.index(value)]  # the constant, not this row's copy of it
 
 
 def _cut(text: str) -> str:
-    """A cell as quoted in a message: a 5 000-character cell is shown by its start."""
-    return text if len(text) <= 40 else text[:40] + "…"
+    """A cell as quoted in a message: a 5 000-character cell is shown by its start, and an invisible or
+    control character (a line break, a change of writing direction) as a space."""
+    text = text if len(text) <= 40 else text[:40] + "…"
+    return text if text.isprintable() else "".join(" " if unicodedata.category(c) in _HIDDEN else c for c in text)
 
 
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # as `hidden_characters`
+
+
+def debtor_problems(cells) -> list[tuple[str, str, str]]:
+    """(column, message, rule) for the debtor's own cells: an id that can name a file, and no control
+    or invisible character in the id, name, phone or address (line breaks allowed in an address)."""
+    debtor_id, name, _kind, _email, phone, address = cells
+    found = []
+    if len(debtor_id) > MAX_DEBTOR_ID:
+        found.append(("debtor_id", f"identifiant de débiteur de {len(debtor_id)} caractères : au plus "
+                      f"{MAX_DEBTOR_ID}, car il nomme les fichiers du débiteur (<débiteur>-<étape>.pdf)",
+                      "ledger-debtor-id"))
+    for column, text in (("debtor_id", debtor_id), ("debtor_name", name), ("debtor_phone", phone)):
+        message = None if text.isprintable() else check_one_line(text, f"« {column} »")
+        if message:
+            found.append((column, message, "ledger-control"))
+    hidden = [] if address.isprintable() else hidden_characters(address.replace("\r", "").replace("\n", ""))
+    if hidden:
+        found.append(("debtor_address", f"« debtor_address » contient des caractères invisibles ou de contrôle "
+                      f"({', '.join(hidden)}) : seuls les sauts de ligne y sont permis", "ledger-control"))
+    return found
+
+
+def invoice_key(number: str) -> str:
+    """An invoice number as compared for duplicates: Unicode compatibility forms (NFKC: a full-width
+    « ｆ » is « f ») and case folded, so that look-alike numbers are the same invoice. ASCII numbers,
+    nearly all of them, are upper-cased (the same classes as case folding) and kept when unchanged."""
+    if not number.isascii():
+        number = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", number).casefold())
+        if not number.isascii():
+            return number
+    key = number.upper()
+    return number if key == number else key  # the row's own string: no copy for « F2026-0001 »
+
+
+def _foreign_digits(text: str) -> str:
+    """A clause naming the digits of another script (Arabic-Indic, full-width…) that `text` holds:
+    Python would read them as numbers, the ledger does not."""
+    if text.isascii():
+        return ""
+    found = dict.fromkeys(f"U+{ord(c):04X}" for c in text if c.isdigit() and not c.isascii())
+    return f" : chiffres d’une autre écriture ({', '.join(found)}), seuls les chiffres 0 à 9 sont lus" if found else ""
+
+
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)  # ASCII: \d would match every script's digits
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
 
 
 def parse_date(text: str) -> date | None:
+    """« 2026-03-15 » or « 15/03/2026 », ASCII digits only; None otherwise."""
+    match = _ISO.fullmatch(text)
+    if match:
+        year, month, day = match.groups()
+    else:
+        match = _DMY.fullmatch(text)
+        if not match:
+            return None
+        day, month, year = match.groups()
     try:
-        if len(text) == 10 and text[4] == "-":
-            return date.fromisoformat(text)
-        match = _DMY.match(text)
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            return date(year, month, day)
+        return date(int(year), int(month), int(day))
     except ValueError:
         return None
-    return None
 
 
-_AMOUNT = re.compile(r"^-?\d+(?:[.,]\d{1,2})?$")
-
-
-_PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:[.,]\d{1,2})?")  # what most cells hold: « 1234,56 »
+_PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:[.,]\d{1,2})?", re.ASCII)  # what most cells hold: « 1234,56 »
+# Sign, integer part (either ungrouped, or grouped by threes with one separator used throughout),
+# decimals, then « € » if any. ASCII digits only.
+_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:([ \u00a0\u202f.,])\d{3})(?:\3\d{3})*|\d+)(?:([.,])(\d{1,2}))?"
+                     r"(?:[ \u00a0\u202f]?€)?", re.ASCII)
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """« 1234.56 », « 1 234,56 », « 1.234,56 », « 1,234.56 », « 1234 € » → Decimal; None if unreadable."""
+    """« 1234.56 », « 1 234,56 », « 1.234,56 », « 1,234.56 », « 1234 € » → Decimal; None if unreadable
+    or ambiguous: a thousands separator groups exactly three digits, the same one throughout
+    (« 1 23,45 » is refused, not read as 123,45), and « . » or « , » groups only beside the other mark
+    as decimal mark (« 1.234 » may be 1,234)."""
     if _PLAIN_AMOUNT.fullmatch(text):
         return Decimal(text.replace(",", ".")).quantize(CENT)
-    cleaned = text.replace("€", "").replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    if "," in cleaned and "." in cleaned:
-        decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
-        thousands = "." if decimal_mark == "," else ","
-        if not re.fullmatch(r"-?\d{1,3}(?:" + re.escape(thousands) + r"\d{3})+(?:" + re.escape(decimal_mark)
-                            + r"\d{1,2})?", cleaned):
-            return None
-        cleaned = cleaned.replace(thousands, "")
-    if len(cleaned) > 40 or not _AMOUNT.match(cleaned):
-        return None  # 40 characters: far beyond MAX_AMOUNT, and never a number of thousands of digits
+    match = None if len(text) > 40 else _AMOUNT.fullmatch(text)  # 40: far beyond MAX_AMOUNT
+    if match is None:
+        return None
+    sign, integer, separator, mark, decimals = match.groups()
+    if separator and (separator == mark or (separator in ".," and not mark)):
+        return None
+    if separator:
+        integer = integer.replace(separator, "")
     try:
-        return Decimal(cleaned.replace(",", ".")).quantize(CENT) + 0  # + 0: -0.00 is 0.00
+        return Decimal(f"{sign}{integer}.{decimals or '0'}").quantize(CENT) + 0  # + 0: -0.00 is 0.00
     except InvalidOperation:
         return None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import sha256_file, staged_dir
+from cgvkit.core.sms import too_long
 from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
 from cgvkit.dunning import journal
@@ -68,7 +69,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
     debtors = plan(company, ladder, ledger, project.table, run_date, past)
-    result = Run(debtors)
+    result = Run(debtors, list(ledger.warnings))  # a debtor's unusable e-mail address, located in the ledger
     stale = project.table.stale_warning(run_date, f"date de relance {run_date.isoformat()}")
     if stale is not None:
         result.warnings.append(stale)
@@ -124,7 +125,8 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage,
-                           lambda html: filled_context(company, debtor, stage, run_date, rates, html, note), where)
+                           lambda html: filled_context(company, debtor, stage, run_date, rates, html, note), where,
+                           long_sms=True)
     slug = _unique(_slug(debtor.debtor_id), names)
     _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date, print_later)
     debtor.documents = [p.relative_to(folder).as_posix() for p in written]
@@ -152,12 +154,35 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
                 continue
             emails.append(path.relative_to(folder).as_posix())
         elif out.channel == "sms":
+            long = too_long(out.text)  # made too long by this debtor's data (an invoice number…)
+            if long:
+                emails += _long_sms(company, debtor, f"{slug}-{debtor.stage.id}{out.suffix}", out.text, run_date,
+                                    folder, long)
+                continue
             if not first.debtor_phone:
                 debtor.warnings.append("pas de numéro de téléphone dans le registre : SMS à envoyer à la main")
                 continue
             sms.append((first.debtor_phone, debtor.name, out.text))
     debtor.documents += emails
     return emails
+
+
+def _long_sms(company, debtor, stem: str, text: str, run_date: date, folder: Path, why: str) -> list:
+    """An SMS too long for this debtor: sent by e-mail instead when the debtor has an address, else
+    left to staff; that debtor's warning either way, and the rest of the run goes on."""
+    to = debtor.rows[0].debtor_email
+    try:
+        path = to and write_email(folder, stem, company.identity, to, f"Objet : {debtor.stage.title}\n\n{text}\n",
+                                  run_date, [])
+    except ValueError:  # not exactly one address (the ledger already warned)
+        path = None
+    if path:
+        shown = path.relative_to(folder).as_posix()
+        debtor.warnings.append(f"{why} ; envoyé par courriel à la place ({shown}), absent de {SMS_LIST}")
+        return [shown]
+    debtor.warnings.append(f"{why} ; absent de {SMS_LIST} et pas d’adresse électronique utilisable : "
+                           "à raccourcir et envoyer à la main")
+    return []
 
 
 def _slug(text: str) -> str:

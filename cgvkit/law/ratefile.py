@@ -1,13 +1,16 @@
 """Adding a half-year to data/rates.yaml: checked figures, appended as text so comments stay.
 
 The new row is appended to the file's text (the rest of the file is kept byte for byte), then
-the whole table is loaded again; on any problem the file is put back as it was.
+the whole table is loaded again; on any problem the file is put back as it was. A table that is a
+symbolic link stays one: the file it points to is rewritten, in one rename beside it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -69,7 +72,8 @@ def add_row(path: Path, root: Path, label: str, figures: dict, sources: list[str
                                     "rates-source"))
     if problems:
         raise KitError(problems)
-    before = path.read_bytes()
+    target = Path(os.path.realpath(path))  # through any link: the link itself is kept
+    before = target.read_bytes()
     text = before.decode("utf-8")
     if text and not text.endswith("\n"):
         text += "\n"
@@ -77,16 +81,27 @@ def add_row(path: Path, root: Path, label: str, figures: dict, sources: list[str
              f"    legal_individual: {values['legal_individual']:.2f}\n"
              f"    legal_other: {values['legal_other']:.2f}\n"
              f"    source: {json.dumps(' ; '.join(sources), ensure_ascii=False)}\n")
-    _write(path, text.encode("utf-8"))
+    _write(target, text.encode("utf-8"))
     try:
         return RateTable.load(path, root)
     except BaseException:
-        _write(path, before)
+        _write(target, before)
         raise
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Replace the file in one rename: a killed run leaves either the old or the new table."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    """Replace the file `path` (not a link) in one rename from a new file beside it: a killed run
+    leaves the old or the new table, and the temporary file is removed on every other path (an
+    error, an exception, Ctrl-C). The file keeps its permissions."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # O_EXCL: never a planted link
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
