@@ -127,7 +127,7 @@ class _Checker:
                 self.fail("date", f"date attendue au format AAAA-MM-JJ, pas « {data['date']} »")
         book, mark = data["journal"], None
         if not isinstance(book, dict) or not {"path", "mark"} <= set(book):
-            self.fail("journal", "objet attendu : {\"path\": …, \"mark\": …}")
+            self.fail("journal", "objet attendu, avec les clés « path » et « mark »")
             book = {}
         else:
             self.text(book["path"], "journal.path")
@@ -169,7 +169,7 @@ class _Checker:
         for n, doc in enumerate(documents):
             here = f"{where}[{n}]"
             if not isinstance(doc, dict) or not {"path", "sha256"} <= set(doc):
-                self.fail(here, "objet attendu : {\"path\": …, \"sha256\": …}")
+                self.fail(here, "objet attendu, avec les clés « path » et « sha256 »")
                 continue
             if not (isinstance(doc["sha256"], str) and HEX64.fullmatch(doc["sha256"])):
                 self.fail(f"{here}.sha256", "empreinte SHA-256 attendue : 64 chiffres hexadécimaux en minuscules")
