@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None, default_root: Path | None = None) -> int
     args = parser.parse_args(_sub_commands(list(sys.argv[1:] if argv is None else argv)))
     if getattr(args, "date", None) is None:
         args.date = today
+    args.today = today  # the real day, whatever --date says (a confirmation is never dated after it)
     try:
         args.root = project_root(getattr(args, "root", None), default_root)
         return args.run(args)
@@ -163,6 +164,8 @@ def _parser(today: date) -> FrenchParser:
     p.add_argument("run_dir", type=Path, metavar="DOSSIER", help="dossier de la relance (celui de plan.json)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : celui de plan.json)")
     p.add_argument("--by", type=_who, help="qui confirme (défaut : l’utilisateur du système)")
+    p.add_argument("--sent", type=_day, default=None, metavar="AAAA-MM-JJ",
+                   help="jour où les documents ont été envoyés (défaut : aujourd’hui)")
     p.set_defaults(run=_command("journal", "cmd_confirm"))
 
     p = sub.add_parser("dunning-history", parents=[root], prog="build.py dunning history",

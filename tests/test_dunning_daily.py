@@ -287,7 +287,7 @@ def test_confirmed_run_then_the_next_days(project):
     assert dunning(project, ledger, "2026-05-20").returncode == 0
     folder = RUNS / "2026-05-20"
     assert proposed(project, folder) == {"D1": ("send", "first_reminder")}
-    result = run_main(project, "dunning", "confirm", str(folder), "--by", "Claire")
+    result = run_main(project, "dunning", "confirm", str(folder), "--by", "Claire", "--sent", "2026-05-20")
     assert result.returncode == 0, result.stderr
     assert "1 étape(s)" in result.stdout
     (step,) = journal_steps(project)

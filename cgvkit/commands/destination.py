@@ -45,6 +45,9 @@ def checked_output(path: Path, root: Path, kind: str) -> Path:
             raise refuse(f"c'est un dossier des sources du projet ({name}/), qu'une sortie ne remplace jamais")
     if any(target == root / name for name in OUTPUT_HOMES):
         raise refuse("ce dossier reçoit toutes les sorties du kit ; choisissez un sous-dossier")
+    if target.parent == root / "dist" / "relances":  # a company's runs, confirmed ones among them
+        raise refuse("ce dossier reçoit toutes les relances d'une entreprise, dont celles confirmées qui sont la "
+                     "preuve du journal ; choisissez un autre dossier")
     if target.exists():
         if any(target.iterdir()) and not _written_by_kit(target / marker, keys):
             raise refuse(f"ce dossier existe et n'est pas {what} écrit par le kit (pas de {marker} du kit) ; "

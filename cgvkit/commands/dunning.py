@@ -5,6 +5,7 @@ from __future__ import annotations
 from cgvkit.commands.destination import checked_output
 from cgvkit.commands.journal import confirm_and_report, journal_file
 from cgvkit.commands.output import report, shown, user_file
+from cgvkit.dunning.confirm import runs_lock
 from cgvkit.dunning.run import run_dunning, run_folder
 from cgvkit.law.rates import stopped_note
 from cgvkit.model.project import load_project
@@ -17,20 +18,23 @@ def cmd_dunning(args) -> int:
     project = load_project(args.root, [company_file])
     report(project.warnings)
     company = project.companies[0]
-    # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
-    out = chosen or run_folder(args.root, company.slug, args.date)
-    journal = journal_file(args, company.slug)
-    run = run_dunning(project, company, ledger, args.date, out, journal, args.jobs)
-    report(run.warnings)
-    debtors = run.debtors
-    counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
-    warned = sum(bool(d.warnings) for d in debtors)
-    print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
-          f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {shown(out)}")
-    if run.stopped:
-        print(f"Taux manquants : {stopped_note(run.stopped)} (voir l’avertissement ci-dessus).")
-    if args.confirm:
-        confirm_and_report(args, out)
-    else:
-        print(f"Proposition à confirmer après envoi : python build.py dunning confirm {shown(out)}")
+    # Runs and confirmations of one company wait for each other: the folder is chosen, written and
+    # confirmed while no confirmation of this company is under way (a confirmed folder is never replaced).
+    with runs_lock(args.root, company.slug):
+        # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
+        out = chosen or run_folder(args.root, company.slug, args.date)
+        journal = journal_file(args, company.slug)
+        run = run_dunning(project, company, ledger, args.date, out, journal, args.jobs)
+        report(run.warnings)
+        debtors = run.debtors
+        counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
+        warned = sum(bool(d.warnings) for d in debtors)
+        print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
+              f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {shown(out)}")
+        if run.stopped:
+            print(f"Taux manquants : {stopped_note(run.stopped)} (voir l’avertissement ci-dessus).")
+        if args.confirm:
+            confirm_and_report(args, out)
+        else:
+            print(f"Proposition à confirmer après envoi : python build.py dunning confirm {shown(out)}")
     return 0

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import getpass
+from datetime import date
 from pathlib import Path
 
 from cgvkit.commands.output import Usage, shown, user_file
-from cgvkit.core.french import date_fr, money
+from cgvkit.core.french import date_fr, money, typography
 from cgvkit.dunning import journal
 from cgvkit.dunning.confirm import confirm_run
 from cgvkit.dunning.ondemand import write_document
@@ -28,15 +29,26 @@ def who(args) -> str:
         raise Usage("impossible de connaître l’utilisateur : indiquez --by NOM") from None
 
 
+def today(args) -> date:
+    """The real day of this command (`--date` is the run's date, not today's)."""
+    return getattr(args, "today", None) or date.today()
+
+
 def confirm_and_report(args, folder: Path) -> None:
-    done = confirm_run(args.root, folder, args.journal, who(args))
-    print(f"relance confirmée : {done.steps} étape(s) inscrite(s) au journal {done.journal}")
+    """Confirm the run of `folder`, its steps dated `--sent` (`dunning confirm`) or the run date."""
+    sent = getattr(args, "sent", None) or args.date
+    done = confirm_run(args.root, folder, args.journal, who(args), sent, today(args))
+    print(f"relance confirmée : {done.steps} étape(s) inscrite(s) au journal {done.journal}, "
+          f"envoi du {date_fr(sent)}")
 
 
 def cmd_confirm(args) -> int:
     folder = args.run_dir if args.run_dir.is_absolute() or args.run_dir.exists() else args.root / args.run_dir
     if not folder.is_dir():
         raise Usage(f"dossier de relance introuvable : {args.run_dir}")
+    if args.sent and args.sent > today(args):
+        raise Usage(typography(f"--sent {args.sent.isoformat()} : date postérieure à aujourd’hui "
+                               f"({date_fr(today(args))}) ; on ne confirme que des documents envoyés"))
     confirm_and_report(args, folder)
     return 0
 

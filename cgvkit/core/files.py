@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -30,9 +31,19 @@ LOCK = re.compile(r"^\.(?P<name>.+)\.lock$")
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
+# Locks held here ((thread, lock file) → depth): a thread taking its own lock again nests instead of
+# waiting for itself; another thread of the process waits as another process does.
+_held: dict[tuple[int, str], int] = {}
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_held.clear)  # a forked child holds none of its parent's locks
+
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @contextmanager
@@ -95,19 +106,30 @@ def output_lock(target: Path, wait: bool = True):
     """Hold `.name.lock` beside `target`; yields False at once if busy and not `wait`.
 
     The lock file is removed on release; a run that locked a file since removed retries on
-    the new one, so two runs never both hold the lock of one output.
+    the new one, so two runs never both hold the lock of one output. A lock this process
+    already holds is taken again at once (nested), and released by the outermost holder.
     """
     if fcntl is None:
         yield True
         return
     path = target.parent / f".{target.name}.lock"
+    key = (threading.get_ident(), str(path.parent.resolve() / path.name))
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield True
+        finally:
+            _held[key] -= 1
+        return
     fd = _acquire(path, wait)
     if fd is None:
         yield False
         return
+    _held[key] = 1
     try:
         yield True
     finally:
+        del _held[key]
         with suppress(FileNotFoundError):
             os.unlink(path)
         os.close(fd)
