@@ -110,7 +110,8 @@ def test_court_note_for_a_business_debtor(project):
     assert "Lyon" in injunction and "président du tribunal judiciaire" in injunction  # a non-trader debtor
     assert any("1407" in i and "décompte" in i and "bordereau" in i for i in items)
     served = next(i for i in items if "1411" in i)
-    assert "formule exécutoire" in served and "six mois" in served and "2021-1322" in served
+    assert "formule exécutoire" in served and "non avenue" in served and "2021-1322" in served
+    assert "six mois" not in served  # the delay changed (décret n° 2026-96): no unconfirmed figure printed
     assert "1416" in served and "dans le mois qui suit la signification" in served
     small = next(i for i in items if i.startswith("Procédure simplifiée de recouvrement des petites créances"))
     assert "L125-1" in small and "accord du débiteur" in small and "R125-1" in small

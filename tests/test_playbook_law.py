@@ -117,13 +117,11 @@ def test_legifrance_links_point_at_one_article(site):
 def test_injonction_de_payer(site):
     html = page(site, "playbook/injonction.html")
     text = html.content
-    # CPC 1411: served within six months of its date (three for an ordonnance of 1 September 2026 or later),
-    # else void; the row of each period says which.
-    before = [row for row in html.rows if row.startswith("avant le 1er septembre 2026")]
-    after = [row for row in html.rows if row.startswith("à compter du 1er septembre 2026")]
-    assert len(before) == 1 and "six mois" in before[0] and "1411" in before[0]
-    assert len(after) == 1 and "trois mois" in after[0] and "décret n° 2026-96" in after[0]
-    assert "non avenue" in text
+    # CPC 1411: served within its delay, else void. The delay's figure is not printed: its latest change
+    # (décret n° 2026-96, reported by secondary sources only) is not confirmed at Légifrance.
+    flat = " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+    assert "non avenue" in flat and "le jour où le greffe nous la remet" in flat
+    assert "six mois" not in flat.split("opposition")[0] and "trois mois" not in flat.split("opposition")[0]
     assert "https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000006412563" in html.links
     # CPC 1416: one month from service.
     assert "opposition dans le mois qui suit la signification de l’ordonnance (art. 1416)" in text
