@@ -52,8 +52,9 @@ def in_store_coherence(company) -> Iterable:
     """A sale concluded in the shop (no legal withdrawal right) cannot come with the online order
     and home delivery clauses of a distance sale, nor the in-store clauses with a distance sale.
 
-    The problem is placed at the withdrawal clause, whose choice the others must follow (a variant's
-    default values are never blamed for a combination)."""
+    The problem is placed at the withdrawal clause's `variant`, the choice the others must follow:
+    not at a parameter, so that `validate` never blames a variant's default values for a
+    combination of clauses."""
     if company.market != "b2c":
         return
     withdrawal = company.clause("withdrawal")
@@ -66,12 +67,12 @@ def in_store_coherence(company) -> Iterable:
             continue
         title = clause.family.title.lower()
         if in_store_sale:
-            yield ("clauses", "withdrawal"), (
+            yield ("clauses", "withdrawal", "variant"), (
                 f"vente conclue en magasin (rétractation « {NO_WITHDRAWAL} ») alors que l’article « {title} » "
                 f"est la variante « {clause.variant.name} », qui décrit une vente à distance : choisissez "
                 f"{name}: {{variant: {IN_STORE}}}")
         else:
-            yield ("clauses", "withdrawal"), (
+            yield ("clauses", "withdrawal", "variant"), (
                 f"l’article « {title} » est la variante « {IN_STORE} » d’une vente en magasin, alors que la "
                 f"clause de rétractation est celle d’une vente à distance (« {withdrawal.variant.name} ») : "
                 f"choisissez withdrawal: {{variant: {NO_WITHDRAWAL}}} ou une autre variante pour {name}")
