@@ -253,8 +253,28 @@ def _refusal(node: nodes.Node, filters, tests) -> str | None:
     return None
 
 
+BOX = ">"  # a paragraph whose every line starts with ">" is printed in a bordered box (an « encadré »)
+
+
 def blocks(text: str) -> Markup:
-    """Paragraphs and bullet lists as HTML; everything else escaped."""
+    """Paragraphs and bullet lists as HTML; everything else escaped.
+
+    A paragraph whose every line starts with ">" is a box: the lines without their ">" (a line of
+    ">" alone separates the box's own paragraphs) are laid out the same way inside
+    `<div class="encadre">`. Boxes do not nest: inside a box, ">" is text.
+    """
+    html = []
+    for chunk in (c for c in text.split("\n\n") if c.strip()):
+        lines = [line.strip() for line in chunk.strip().splitlines()]
+        if all(line.startswith(BOX) for line in lines):
+            inner = "\n".join(line[1:].strip() for line in lines)
+            html.append(f'<div class="encadre">\n{_paragraphs(inner)}\n</div>')
+        else:
+            html.append(_paragraphs(chunk))
+    return Markup("\n".join(html))
+
+
+def _paragraphs(text: str) -> str:
     html = []
     for chunk in (c for c in text.split("\n\n") if c.strip()):
         lines = [line.strip() for line in chunk.strip().splitlines()]
@@ -267,7 +287,7 @@ def blocks(text: str) -> Markup:
             html.append("<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
         else:
             html.append(f"<p>{escape(' '.join(lines))}</p>")
-    return Markup("\n".join(html))
+    return "\n".join(html)
 
 
 _LAYOUT = {"trim_blocks": True, "lstrip_blocks": True}  # how a document template's lines are read

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from cgvkit.core.french import date_fr, money, percent
-from cgvkit.law import dated, textrules
+from cgvkit.law import consumer, dated, textrules
 from cgvkit.law.figures import INDEMNITY, PAYMENT_TERM_EOM_MAX_DAYS, PAYMENT_TERM_MAX_DAYS, TRANSPORT_MAX_DAYS
 from cgvkit.law.interest import floor_rate
 from cgvkit.law.penalties import indemnity_amount, rate_rule
@@ -237,6 +237,9 @@ RULES: tuple[Rule, ...] = (
     Rule("retention-acceptance", "error", "Code de commerce, art. L624-16 ; Code civil, art. 2368",
          "Réserve de propriété alors que les CGV ne disent pas être acceptées par écrit au plus tard à la livraison.",
          check_retention_acceptance),
+    Rule("b2c-in-store-coherence", "error", "Code de la consommation, art. L221-1 et L221-18",
+         "Vente en magasin (sans droit de rétractation) avec une clause de commande en ligne ou de livraison à "
+         "distance, ou clause de vente en magasin dans des CGV de vente à distance.", consumer.in_store_coherence),
 )
 
 # Rules enforced elsewhere but listed with the others (README, site).

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from cgvkit.law import dated
+from cgvkit.law import consumer, dated
 from cgvkit.law.figures import B2B, B2C, INDEMNITY
 
 _SPACES = r"[\s\u00a0\u202f]*"
@@ -99,6 +99,14 @@ TEXT_RULES: tuple[TextRule, ...] = (
              "Le texte des CGV ne renvoie pas à la plateforme européenne de règlement en ligne des litiges, fermée.",
              _nowhere(lambda t: any(m in t for m in _ODR), "le texte des CGV renvoie à la plateforme européenne "
                       "de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez ce lien")),
+    TextRule("cgv-withdrawal-online-text", B2C, "withdrawal", "Code de la consommation, art. L221-21 et D221-5",
+             "Le texte des CGV d’une vente à distance conclue en ligne décrit la fonctionnalité « renoncer au "
+             "contrat ici » et l’accusé de réception sur support durable.",
+             consumer.online_withdrawal, since=date(2026, 6, 19)),
+    # Every market, like `cgv-odr-text`: the list closes with the consent rule, no CGV sends anyone to it.
+    TextRule("cgv-bloctel-text", None, None, "Code de la consommation, art. L223-1 (loi n° 2025-594 du 30 juin 2025)",
+             "Le texte des CGV ne renvoie plus à la liste d’opposition Bloctel : le démarchage téléphonique exige "
+             "le consentement préalable du consommateur.", consumer.bloctel, since=date(2026, 8, 11)),
 )
 
 

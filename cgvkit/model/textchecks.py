@@ -27,7 +27,9 @@ def rendered(company) -> tuple[dict, list[Problem]]:
 
 def _figures(company) -> dict:
     mediation = company.clause("mediation")
-    return {"mediation": dict(mediation.params) if mediation else {}}
+    withdrawal = company.clause("withdrawal")
+    return {"mediation": dict(mediation.params) if mediation else {},
+            "withdrawal": {"variant": withdrawal.variant.name, **withdrawal.params} if withdrawal else {}}
 
 
 def company_problems(company, known: list[Problem] = (), today=None) -> list[Problem]:
