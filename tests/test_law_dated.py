@@ -4,6 +4,8 @@ of the day it takes effect."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 from conftest import copy_project, run_main
@@ -34,7 +36,7 @@ def errors(result, rule: str) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.endswith(f"[{rule}]")]
 
 
-def old_court(data):
+def old_court(data, root=None):
     data["effective_date"] = "2024-07-01"
     data["clauses"]["jurisdiction"] = {"court": "Tribunal de commerce de Lyon"}
 
@@ -108,8 +110,20 @@ def test_the_indemnity_is_forty_euros_exactly(root, amount, fails):
 
 # Every dated rule: a profile (and, for a rule on the printed text, the library) made lawful before the
 # rule, checked the day before it takes effect and on that day. A new dated rule without its case fails.
+def consumer_text_of(family: str, variant: str):
+    """The consumer example with a clause text lawful before 2026 (tests/data/clauses/)."""
+    def change(data, root):
+        source = DATA / f"{family}-{variant}.yaml"
+        (root / "clauses" / family / f"{variant}.yaml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        data["clauses"][family] = {"variant": variant}
+    return change
+
+
+DATA = Path(__file__).parent / "data" / "clauses"
 DATED_CASES = {
     "jurisdiction-tae": (B2B, old_court),
+    "cgv-withdrawal-online-text": (B2C, consumer_text_of("withdrawal", "distance_sale_2016")),
+    "cgv-bloctel-text": (B2C, consumer_text_of("personal_data", "standard_2018")),
 }
 
 
@@ -117,10 +131,13 @@ DATED_CASES = {
 def test_each_dated_rule_the_day_before_and_the_day_it_takes_effect(root, rule):
     assert rule.id in DATED_CASES, f"règle datée sans cas de test : {rule.id}"
     base, change = DATED_CASES[rule.id]
-    path = case(root, base, change)
+    project = copy_project(root.parent / f"dated-{rule.id}")  # its own library: a case may add a variant
+    path = case(project, base, lambda data: change(data, project))
     before = rule.since.fromordinal(rule.since.toordinal() - 1).isoformat()
-    assert not errors(run_main(root, "validate", path, "--date", before), rule.id)
-    (line,) = errors(run_main(root, "validate", path, "--date", rule.since.isoformat()), rule.id)
+    assert run_main(project, "validate", path, "--date", before).returncode == 0
+    after = run_main(project, "validate", path, "--date", rule.since.isoformat())
+    assert after.returncode == 1
+    (line,) = [line for line in errors(after, rule.id) if line.startswith("companies/case.yaml:")]
     assert f"depuis le {date_fr(rule.since)}" in line
     assert dated.period_fr(rule) == f"depuis le {date_fr(rule.since)}"
 
