@@ -19,6 +19,7 @@ from cgvkit.law.figures import INDEMNITY, PAYMENT_TERM_EOM_MAX_DAYS, PAYMENT_TER
 from cgvkit.law.interest import floor_rate
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
+from cgvkit.sources.yamlsource import strings
 
 ODR_MARKERS = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
 
@@ -116,26 +117,15 @@ def check_b2c_mediation(company) -> Iterable:
             yield ("clauses", "mediation", key), f"{what} du médiateur de la consommation doit figurer dans les CGV"
 
 
-def _strings(value, path=()):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, path + (key,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _strings(item, path + (i,))
-    elif isinstance(value, str):
-        yield path, value
-
-
 def check_odr(item) -> Iterable:
     """Any string of a company profile or a clause file that links to the closed platform."""
-    for path, text in _strings(item.source.data):
+    for path, text in strings(item.source.data):
         if any(marker in text for marker in ODR_MARKERS):
             yield path, "lien vers la plateforme européenne de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez-le"
 
 
 def check_l441_6(variant) -> Iterable:
-    for path, text in _strings(variant.source.data):
+    for path, text in strings(variant.source.data):
         if textrules.cites_l441_6_for_penalties(text):
             yield path, "l’article L441-6 est cité pour les pénalités de retard : depuis le 26 avril 2019, elles relèvent des articles L441-10, L441-9 et L441-16"
 

@@ -16,7 +16,7 @@ from cgvkit.core.french import NBSP, NNBSP, typography
 from cgvkit.law import identity
 from cgvkit.model.library import Library, Variant
 from cgvkit.sources.schemas import french_message, rule_name, schema_errors, schema_file, validate
-from cgvkit.sources.yamlsource import Source, load_file
+from cgvkit.sources.yamlsource import Source, load_file, strings
 
 # The slug (file name without .yaml) names the company's folders in dist/ and on the site.
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -110,22 +110,11 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def _strings(value, path: tuple):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, path + (key,))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _strings(item, path + (i,))
-    elif isinstance(value, str):
-        yield path, value
-
-
 def _check_one_line_fields(source: Source, problems: Problems) -> None:
     """Names, addresses and the signatory print in letters, e-mail headers and payment codes: one line
     each, without control or invisible characters."""
     signatory = (source.data.get("letters") or {}).get("signatory")
-    for path, text in (*_strings(source.data["company"], ("company",)), *_strings(signatory, ("letters", "signatory"))):
+    for path, text in (*strings(source.data["company"], ("company",)), *strings(signatory, ("letters", "signatory"))):
         message = identity.check_one_line(text, f"le champ {'.'.join(map(str, path))}")
         if message:
             problems.add(source.problem(path, message, "identity-control-character"))

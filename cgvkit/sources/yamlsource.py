@@ -313,3 +313,15 @@ def file_refusal(path: Path, limit: int = MAX_BYTES) -> str | None:
         return (f"fichier de {info.st_size // 1_000_000} Mo : au plus {limit // 1_000_000} Mo pour un fichier YAML "
                 "du projet, il n’est pas lu")
     return None
+
+
+def strings(value, path: tuple = ()):
+    """(key path, text) of every string in a loaded YAML tree, depth first."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from strings(item, path + (i,))
+    elif isinstance(value, str):
+        yield path, value
