@@ -1,5 +1,5 @@
 # Entry points: `make demo` and `make test` for a new user; `make check`, `make coverage`, `make lint`
-# while changing the kit (README, "Tests").
+# while changing the kit (CONTRIBUTING.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -147,12 +147,14 @@ def test_documented_constructs_still_validate(project):
     assert result.returncode == 0, result.stderr
 
 
-def test_readme_lists_the_filters_a_clause_text_may_use():
+@pytest.mark.parametrize("document", ["README.md", "docs/manuels/juriste.md"])
+def test_readme_lists_the_filters_a_clause_text_may_use(document):
+    """The README's security section and the lawyers' manual list them (error messages point to the README)."""
     from cgvkit.core.templating import CLAUSE_ENV
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parent.parent / document).read_text(encoding="utf-8")
     listed = re.search(r"filtres permis à un texte de clause\s*:\s*(.+?)\.\s", readme, re.S)
-    assert listed, "README: the list of clause-text filters is missing"
+    assert listed, f"{document}: the list of clause-text filters is missing"
     assert set(re.findall(r"`(\w+)`", listed.group(1))) == set(CLAUSE_ENV.filters)
 
 

@@ -202,7 +202,7 @@ def _money(value) -> str:
 
 
 def plan_json(company, run_date: date, debtors: list, stopped: date | None = None) -> dict:
-    """The plan.json contract (README « Relances et recouvrement »): money as "1234.56" strings."""
+    """The plan.json contract (docs/manuels/technique.md, « Les sorties et leurs contrats »): money as "1234.56" strings."""
     return {
         "company": company.slug,
         "date": run_date.isoformat(),
