@@ -82,7 +82,7 @@ def _sub_commands(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         i += 2 if argv[i] == "--root" else 1
-    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document"):
+    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document", "note"):
         return argv[:i] + [f"dunning-{argv[i + 1]}"] + argv[i + 2:]
     return argv
 
@@ -168,6 +168,33 @@ def _parser(today: date) -> FrenchParser:
                    help="jour où les documents ont été envoyés (défaut : aujourd’hui)")
     p.set_defaults(run=_command("journal", "cmd_confirm"))
 
+    p = sub.add_parser("dunning-note", parents=[root], prog="build.py dunning note",
+                       help="dunning note ENTREPRISE DÉBITEUR ÉVÉNEMENT : note au dossier du débiteur (appel, "
+                            "promesse, contestation, réception, suspension, étape, procédure collective)")
+    p.add_argument("company", type=Path)
+    p.add_argument("debtor", type=_debtor, metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
+    p.add_argument("--date", type=_day, default=None, help="jour de l’événement, AAAA-MM-JJ (défaut : aujourd’hui)")
+    p.add_argument("--by", type=_who, help="qui note (défaut : l’utilisateur du système)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    event = p.add_mutually_exclusive_group(required=True)
+    event.add_argument("--call", choices=["reached", "no_answer"], help="issue d’un appel : joint ou sans réponse")
+    event.add_argument("--promise", type=_day, metavar="AAAA-MM-JJ", help="promesse de paiement à cette date")
+    event.add_argument("--dispute", type=_line, metavar="MOTIF", help="contestation : suspend les relances")
+    event.add_argument("--dispute-closed", action="store_true", help="contestation réglée : les relances reprennent")
+    event.add_argument("--received", type=_day, metavar="AAAA-MM-JJ",
+                       help="réception (première présentation) de la dernière lettre recommandée")
+    event.add_argument("--hold", type=_day, metavar="AAAA-MM-JJ", help="aucune relance avant cette date")
+    event.add_argument("--stage", metavar="ÉTAPE", help="prochaine étape à proposer (un id de l’échelle)")
+    event.add_argument("--procedure", choices=["sauvegarde", "redressement", "liquidation"],
+                       help="procédure collective ouverte (avec --judgment)")
+    p.add_argument("--text", type=_line, help="ce qui a été dit ou convenu (obligatoire avec --hold et --stage)")
+    p.add_argument("--amount", help="montant promis (avec --promise), par exemple 1200,50")
+    p.add_argument("--lrar", type=_line, metavar="NUMÉRO", help="numéro de la lettre recommandée (avec --received)")
+    p.add_argument("--judgment", type=_day, metavar="AAAA-MM-JJ", help="date du jugement d’ouverture")
+    p.add_argument("--bodacc", type=_day, metavar="AAAA-MM-JJ", help="date de publication du jugement au BODACC")
+    p.add_argument("--mandataire", type=_line, help="mandataire ou liquidateur judiciaire")
+    p.set_defaults(run=_command("journal", "cmd_note"))
+
     p = sub.add_parser("dunning-history", parents=[root], prog="build.py dunning history",
                        help="dunning history ENTREPRISE [DÉBITEUR] : le journal des relances")
     p.add_argument("company", type=Path)
@@ -223,6 +250,23 @@ def _shard(text: str):
         return parse_shard(text)
     except ValueError:
         raise argparse.ArgumentTypeError("la forme attendue est I/N, par exemple 2/8") from None
+
+
+def _line(text: str) -> str:
+    """A free text noted in the journal: one line, without control or invisible characters."""
+    from cgvkit.law.identity import check_one_line
+
+    problem = check_one_line(text, "le texte") if text.strip() else "le texte est vide"
+    if problem or len(text) > 500:
+        raise argparse.ArgumentTypeError(problem or "500 caractères au plus")
+    return " ".join(text.split())
+
+
+def _debtor(text: str) -> str:
+    """A debtor id as the ledger holds it: one line, at most 64 characters."""
+    if len(text) > 64:
+        raise argparse.ArgumentTypeError("64 caractères au plus")
+    return _line(text)
 
 
 def _who(text: str) -> str:

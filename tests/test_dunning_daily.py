@@ -425,19 +425,20 @@ def test_journal_migrates_from_version_1_and_refuses_a_newer_one(tmp_path):
     con.commit()
     con.close()
     con = journal.connect(path, "acme")
-    assert con.execute("PRAGMA user_version").fetchone()[0] == journal.VERSION == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == journal.VERSION == 3
     (step,) = journal.steps(con)
     assert (step.debtor_id, step.stage, step.day, step.confirmed_by) == ("D1", "first_reminder", date(2026, 1, 10),
                                                                           "ancien")
     assert con.execute("SELECT run_id FROM steps").fetchone() == (None,)
     assert con.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+    assert journal.events(con) == []  # version 3: the file's events, none yet
     con.close()
     assert journal.history(path, "acme") == {("D1", "F1"): [("first_reminder", date(2026, 1, 10))]}
     with pytest.raises(KitError) as caught:
         journal.connect(path, "other")
     assert caught.value.problems[0].rule == "journal-company"
     con = sqlite3.connect(path)
-    con.execute("PRAGMA user_version = 3")
+    con.execute(f"PRAGMA user_version = {journal.VERSION + 1}")
     con.commit()
     con.close()
     with pytest.raises(KitError) as caught:

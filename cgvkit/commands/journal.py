@@ -1,10 +1,12 @@
 """`dunning confirm RUN_DIR`, `dunning history COMPANY [DEBTOR]` (the journal of what was sent) and
-`dunning document COMPANY DEBTOR KIND` (a payment plan, debt acknowledgement or court cover note)."""
+`dunning document COMPANY DEBTOR KIND` (a payment plan, debt acknowledgement or court cover note), and
+`dunning note COMPANY DEBTOR EVENT` (what happened in the debtor's file)."""
 
 from __future__ import annotations
 
 import getpass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from cgvkit.commands.output import Usage, shown, user_file
@@ -12,8 +14,10 @@ from cgvkit.core.french import date_fr, money, typography
 from cgvkit.dunning import journal
 from cgvkit.dunning.confirm import confirm_run
 from cgvkit.dunning.ondemand import write_document
-from cgvkit.model.ladder import CHANNEL_NAMES
+from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
 from cgvkit.model.project import load_project
+
+CENT = Decimal("0.01")
 
 
 def journal_file(args, slug: str) -> Path:
@@ -57,6 +61,95 @@ def channel_fr(channel: str) -> str:
     return " + ".join(CHANNEL_NAMES.get(c, c) for c in channel.split("+"))
 
 
+def _amount(text: str | None) -> str | None:
+    """« 1 200,50 » or « 1200.50 » → "1200.50"; None when not given."""
+    if text is None:
+        return None
+    plain = "".join(text.split()).replace(",", ".")
+    try:
+        value = Decimal(plain)
+    except InvalidOperation:
+        value = Decimal(0)
+    if not plain.replace(".", "", 1).isdigit() or not plain.isascii() or value <= 0 or value != value.quantize(CENT):
+        raise Usage(f"--amount {text} : montant attendu en euros, positif, deux décimales au plus (1200,50)")
+    return str(value.quantize(CENT))
+
+
+def _event(args, company, day: date) -> journal.Event:
+    """The event the options describe, checked against each other and the company's ladder."""
+    base = {"debtor_id": args.debtor, "day": day, "text": args.text, "recorded_by": who(args)}
+    extras = {"--amount": args.amount and not args.promise, "--lrar": args.lrar and not args.received,
+              "--judgment": args.judgment and not args.procedure, "--bodacc": args.bodacc and not args.procedure,
+              "--mandataire": args.mandataire and not args.procedure}
+    wrong = [name for name, stray in extras.items() if stray]
+    if wrong:
+        raise Usage(f"{', '.join(wrong)} ne va pas avec cet événement")
+    if args.call:
+        return journal.Event(kind="call", detail=args.call, **base)
+    if args.promise:
+        if args.promise < day:
+            raise Usage(f"--promise {args.promise.isoformat()} : la date promise précède le jour de la note")
+        return journal.Event(kind="promise", until=args.promise, amount=_amount(args.amount), **base)
+    if args.dispute:
+        return journal.Event(kind="dispute", **{**base, "text": args.dispute})
+    if args.dispute_closed:
+        return journal.Event(kind="dispute_closed", **base)
+    if args.received:
+        return journal.Event(kind="received", detail=args.lrar, **{**base, "day": args.received})
+    if not args.text and (args.hold or args.stage):
+        raise Usage("--text est obligatoire avec --hold et --stage : dites pourquoi")
+    if args.hold:
+        if args.hold <= day:
+            raise Usage(f"--hold {args.hold.isoformat()} : la date doit suivre le jour de la note")
+        return journal.Event(kind="hold", until=args.hold, **base)
+    if args.stage:
+        ids = ladder_for(company, args.root).for_market(company.market).ids
+        if args.stage not in ids:
+            raise Usage(f"--stage {args.stage} : étape inconnue de l’échelle ({', '.join(ids)})")
+        return journal.Event(kind="stage", detail=args.stage, **base)
+    if not args.judgment:
+        raise Usage("--procedure demande --judgment AAAA-MM-JJ, la date du jugement d’ouverture")
+    text = f"mandataire : {args.mandataire}" if args.mandataire else args.text
+    return journal.Event(kind="procedure", detail=args.procedure, until=args.bodacc,
+                         **{**base, "day": args.judgment, "text": text})
+
+
+def cmd_note(args) -> int:
+    """One event in the debtor's file: one transaction in the company's journal."""
+    project = load_project(args.root, [user_file(args.company, args.root)])
+    company = project.companies[0]
+    day = args.date or today(args)
+    if day > today(args):
+        raise Usage(f"--date {day.isoformat()} : on ne note que ce qui s’est passé")
+    event = _event(args, company, day)
+    path = journal_file(args, company.slug)
+    con = journal.connect(path, company.slug, shown(path))
+    try:
+        journal.add_event(con, event)
+    finally:
+        con.close()
+    print(typography(f"noté au dossier {args.debtor} : {event_fr(event)} ({shown(path)})"))
+    return 0
+
+
+EVENT_NAMES = {"call": "appel", "promise": "promesse de paiement", "dispute": "contestation",
+               "dispute_closed": "contestation réglée", "received": "lettre recommandée reçue",
+               "hold": "relances suspendues", "stage": "prochaine étape choisie", "procedure": "procédure collective"}
+
+
+def event_fr(event: journal.Event) -> str:
+    """One line of the file, in French."""
+    said = {"call": lambda e: "joint" if e.detail == "reached" else "sans réponse",
+            "promise": lambda e: f"au {date_fr(e.until)}" + (f", {money(e.amount)}" if e.amount else ""),
+            "received": lambda e: f"le {date_fr(e.day)}" + (f", n° {e.detail}" if e.detail else ""),
+            "hold": lambda e: f"jusqu’au {date_fr(e.until)}",
+            "stage": lambda e: f"« {e.detail} »",
+            "procedure": lambda e: f"{e.detail}, jugement du {date_fr(e.day)}"
+                                   + (f", BODACC du {date_fr(e.until)}" if e.until else "")}
+    line = EVENT_NAMES[event.kind] + (f" {said[event.kind](event)}" if event.kind in said else "")
+    return line + (f" — {event.text}" if event.text else "")
+
+
 def cmd_history(args) -> int:
     project = load_project(args.root, [user_file(args.company, args.root)])
     company = project.companies[0]
@@ -67,18 +160,24 @@ def cmd_history(args) -> int:
         return 0
     con = journal.connect(path, company.slug, shown(path))
     try:
-        steps = journal.steps(con, args.debtor)
+        steps, notes = journal.steps(con, args.debtor), journal.events(con, args.debtor)
     finally:
         con.close()
     scope = f", débiteur {args.debtor}" if args.debtor else ""
-    print(f"Journal de relance de {company.identity['name']}{scope} ({shown(path)}) : {len(steps)} étape(s)")
-    for debtor_id in dict.fromkeys(s.debtor_id for s in steps):
-        mine = [s for s in steps if s.debtor_id == debtor_id]
-        print(f"\n{debtor_id} — {mine[0].debtor_name}")
-        for step in mine:
-            print(f"  {date_fr(step.day)} : {step.stage_title} ({channel_fr(step.channel)}), facture "
-                  f"{step.invoice_number}, {money(step.amount_claimed)} réclamés, confirmé par {step.confirmed_by}")
-            for path_, sha in step.documents:
+    print(f"Journal de relance de {company.identity['name']}{scope} ({shown(path)}) : {len(steps)} étape(s), "
+          f"{len(notes)} note(s)")
+    names = {s.debtor_id: s.debtor_name for s in steps}
+    for debtor_id in dict.fromkeys([*(s.debtor_id for s in steps), *(e.debtor_id for e in notes)]):
+        print(f"\n{debtor_id}" + (f" — {names[debtor_id]}" if debtor_id in names else ""))
+        lines = [(s.day, 0, s) for s in steps if s.debtor_id == debtor_id]
+        lines += [(e.day, 1, e) for e in notes if e.debtor_id == debtor_id]
+        for _, _, item in sorted(lines, key=lambda line: line[:2]):
+            if isinstance(item, journal.Event):
+                print(typography(f"  {date_fr(item.day)} : note — {event_fr(item)}, par {item.recorded_by}"))
+                continue
+            print(f"  {date_fr(item.day)} : {item.stage_title} ({channel_fr(item.channel)}), facture "
+                  f"{item.invoice_number}, {money(item.amount_claimed)} réclamés, confirmé par {item.confirmed_by}")
+            for path_, sha in item.documents:
                 print(f"      {path_}  SHA-256 {sha}")
     return 0
 

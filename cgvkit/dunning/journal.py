@@ -54,6 +54,22 @@ MIGRATIONS = (
     ALTER TABLE steps ADD COLUMN run_id INTEGER REFERENCES runs (id);
     CREATE INDEX steps_by_debtor ON steps (debtor_id, step_date);
     """,
+    # 3: the recovery file's events, noted by staff (calls, promises, disputes, receipts, holds…).
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        debtor_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        event_date TEXT NOT NULL,
+        until_date TEXT,
+        amount TEXT,
+        detail TEXT,
+        text TEXT,
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX events_by_debtor ON events (debtor_id, event_date);
+    """,
 )
 VERSION = len(MIGRATIONS)
 BUSY_SECONDS = 30  # how long a command waits for another one's transaction before « journal occupé »
@@ -71,6 +87,22 @@ class Step:
     amount_claimed: str
     confirmed_by: str
     documents: tuple = ()  # (path, sha256)
+
+
+# What staff note in a debtor's file (`dunning note`), each kind with the fields it uses.
+EVENT_KINDS = ("call", "promise", "dispute", "dispute_closed", "received", "hold", "stage", "procedure")
+
+
+@dataclass(frozen=True)
+class Event:
+    debtor_id: str
+    kind: str  # one of EVENT_KINDS
+    day: date  # when it happened (the call, the promise made, the receipt, the judgment…)
+    until: date | None = None  # promise: the date promised; hold: no step before it; procedure: BODACC date
+    amount: str | None = None  # promise: the amount promised
+    detail: str | None = None  # call: reached | no_answer; received: LRAR number; stage: stage id; procedure: kind
+    text: str | None = None  # the clerk's words
+    recorded_by: str = ""
 
 
 def default_path(root: Path, slug: str) -> Path:
@@ -288,3 +320,44 @@ def last_run(path: Path, company: str, shown: str | None = None) -> tuple[str, s
 @_on_connection
 def _last_run(con: sqlite3.Connection):
     return con.execute("SELECT run_date, folder FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+
+
+@_on_connection
+def add_event(con: sqlite3.Connection, event: Event) -> int:
+    """Record one event (one transaction); returns its id."""
+    cursor = con.execute(
+        "INSERT INTO events (debtor_id, kind, event_date, until_date, amount, detail, text, recorded_by, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event.debtor_id, event.kind, event.day.isoformat(), event.until.isoformat() if event.until else None,
+         event.amount, event.detail, event.text, event.recorded_by, datetime.now().isoformat(timespec="seconds")))
+    return int(cursor.lastrowid or 0)
+
+
+@_on_connection
+def events(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Event]:
+    """Every event in date order (of one debtor when given)."""
+    where, args = ("WHERE debtor_id = ?", (debtor_id,)) if debtor_id else ("", ())
+    found = []
+    for row in con.execute("SELECT id, debtor_id, kind, event_date, until_date, amount, detail, text, recorded_by "
+                           f"FROM events {where} ORDER BY event_date, id", args).fetchall():
+        try:
+            day, until = date.fromisoformat(row[3]), date.fromisoformat(row[4]) if row[4] else None
+        except (TypeError, ValueError):  # written by something else than the kit
+            raise _problem(con.shown, f"le journal contient une date illisible (« {row[3]} », note {row[0]}) : il a "
+                           "été modifié hors du kit ; restaurez-le depuis une sauvegarde", "journal-value") from None
+        found.append(Event(row[1], row[2], day, until, row[5], row[6], row[7], row[8]))
+    return found
+
+
+def file_events(path: Path, company: str, shown: str | None = None) -> dict[str, list[Event]]:
+    """debtor_id → its events, for planning; empty without a journal."""
+    if not path.exists():
+        return {}
+    con = connect(path, company, shown)
+    try:
+        found: dict[str, list[Event]] = {}
+        for event in events(con):
+            found.setdefault(event.debtor_id, []).append(event)
+        return found
+    finally:
+        con.close()

@@ -87,14 +87,16 @@ def interest_until(table, run_date: date) -> date:
     return min(run_date, table.last.end)
 
 
-def plan(company, ladder, ledger, table, run_date: date, history: dict | None = None) -> list[DebtorPlan]:
+def plan(company, ladder, ledger, table, run_date: date, history: dict | None = None,
+         events: dict | None = None) -> list[DebtorPlan]:
     """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates
     (a half-year before the table's first row).
 
     `history` is the journal: (debtor_id, invoice_number) → [(stage id, date sent), ...]. An invoice
-    with journal steps ignores its ledger `last_stage` (a seed for a new journal only).
+    with journal steps ignores its ledger `last_stage` (a seed for a new journal only). `events` is the
+    recovery file: debtor_id → the events staff noted (`dunning note`), which the plan follows.
     """
-    history = history or {}
+    history, events = history or {}, events or {}
     term = own_term(company.clause("payment_term"))
     letters = getattr(company, "letters", None) or {}
     reply = letters.get("reply_days", REPLY_DAYS)
@@ -120,7 +122,11 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
                                     floors[debtor.kind])
                            for row in debtor.rows if row.amount > row.paid_amount]
-        _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace)
+        noted = [e for e in events.get(debtor.debtor_id, ()) if e.day <= run_date]
+        if not _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history):
+            _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace)
+        elif debtor.action == "send":
+            _on_an_open_day(debtor, run_date, alsace)
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms(debtor, term)
         _warn_floor(debtor, rule)
@@ -168,6 +174,66 @@ def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | N
         elif item.row.last_stage in ladder.ids:
             last = max(last, ladder.index(item.row.last_stage))
     return last, when
+
+
+def _latest(noted: list, *kinds: str):
+    return next((e for e in reversed(noted) if e.kind in kinds), None)
+
+
+def _follow_the_file(debtor: DebtorPlan, ladder, run_date: date, noted: list, history: dict) -> bool:
+    """What staff noted in the debtor's file decides before the calendar: a dispute or collective
+    proceedings suspend, a promise not yet due suspends (a broken one is said, and the ladder resumes),
+    a hold waits, a chosen stage is proposed. True when the file decided."""
+    if not debtor.invoices or not noted:
+        return False
+    dispute = _latest(noted, "dispute", "dispute_closed")
+    if dispute and dispute.kind == "dispute":
+        debtor.action = "suspended"
+        debtor.reason = (f"contestation notée le {date_fr(dispute.day)} : « {dispute.text} » — traitez-la avant toute "
+                         "relance (dunning note … --dispute-closed quand elle est réglée)")
+        return True
+    procedure = _latest(noted, "procedure")
+    if procedure:
+        debtor.action = "suspended"
+        claim = (f"avant le {date_fr(_months_later(procedure.until, 2))}" if procedure.until
+                 else "dans les deux mois de la publication du jugement au BODACC")
+        debtor.reason = (f"procédure collective ({procedure.detail}) ouverte le {date_fr(procedure.day)} : plus aucune "
+                         "relance pour les créances nées avant le jugement (C. com. art. L622-21) ; déclarez la créance "
+                         f"au mandataire judiciaire {claim} (art. R622-24)")
+        return True
+    promise = _latest(noted, "promise")
+    if promise and promise.until >= run_date:
+        debtor.action = "suspended"
+        amount = f" de {money(promise.amount)}" if promise.amount else ""
+        debtor.reason = (f"promesse de paiement{amount} au {date_fr(promise.until)} (notée le {date_fr(promise.day)}) : "
+                         "relance suspendue jusque-là")
+        return True
+    if promise:
+        debtor.warnings.append(f"promesse de paiement au {date_fr(promise.until)} non tenue (notée le "
+                               f"{date_fr(promise.day)}) : l’échelle reprend")
+    hold = _latest(noted, "hold")
+    if hold and hold.until > run_date:
+        debtor.reason = f"aucune relance avant le {date_fr(hold.until)} (noté le {date_fr(hold.day)} : {hold.text})"
+        return True
+    chosen = _latest(noted, "stage")
+    if chosen and chosen.detail in ladder.ids:
+        sent = [day for item in debtor.invoices
+                for stage_id, day in history.get((debtor.debtor_id, item.row.invoice_number), ())
+                if stage_id == chosen.detail and day >= chosen.day]
+        if not sent:
+            at = ladder.index(chosen.detail)
+            debtor.action, debtor.stage = "send", ladder.stages[at]
+            debtor.following = ladder.stages[at + 1] if at + 1 < len(ladder.stages) else None
+            debtor.reason = f"étape choisie le {date_fr(chosen.day)} : {chosen.text}"
+            return True
+    return False
+
+
+def _months_later(day: date, months: int) -> date:
+    """The same day `months` later (the last day of a shorter month)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, _month_end(date(year, month, 1)).day))
 
 
 def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int, alsace: bool = False) -> None:

@@ -68,7 +68,8 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
     seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
-    debtors = plan(company, ladder, ledger, project.table, run_date, past)
+    noted = journal.file_events(journal_path, company.slug, shown_path(journal_path, project.root))
+    debtors = plan(company, ladder, ledger, project.table, run_date, past, noted)
     result = Run(debtors, list(ledger.warnings))  # a debtor's unusable e-mail address, located in the ledger
     stale = project.table.stale_warning(run_date, f"date de relance {run_date.isoformat()}")
     if stale is not None:

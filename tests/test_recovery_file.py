@@ -1,0 +1,81 @@
+"""The recovery file: what staff note in a debtor's file (`dunning note`) goes into the journal, is
+listed by `dunning history`, and the daily run follows it — promises, disputes, holds, a chosen stage,
+collective proceedings — day after day, as a clerk lives it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_main
+from test_dunning_daily import B2B, RUNS, dunning, line, plan_of, write_ledger, write_rates
+
+
+def note(root, debtor: str, *event: str, on: str = "2026-05-18"):
+    return run_main(root, "dunning", "note", B2B, debtor, "--date", on, "--by", "Claire", *event)
+
+
+def day(root, ledger: str, on: str) -> dict:
+    assert dunning(root, ledger, on).returncode == 0
+    return {d["debtor_id"]: d for d in plan_of(root / RUNS / on)["debtors"]}
+
+
+@pytest.fixture
+def ledger(project):
+    write_rates(project)
+    return write_ledger(project,
+                        line(debtor="D1", number="F1", due="2026-04-30", last="first_reminder"),
+                        line(debtor="D2", number="F2", due="2026-04-30", last="first_reminder"),
+                        line(debtor="D3", number="F3", due="2026-04-30", last="first_reminder"),
+                        line(debtor="D4", number="F4", due="2026-05-10"),
+                        line(debtor="D5", number="F5", invoice="2026-03-01", due="2026-04-01", last="firm_letter"))
+
+
+def test_weeks_of_a_clerk_follow_the_file(project, ledger):
+    monday = day(project, ledger, "2026-05-18")
+    assert monday["D1"]["stage"] == "second_reminder" and monday["D4"]["stage"] == "first_reminder"
+    # The call of D1 reached the customer, who promised 500 € on 29 May; D2 disputes its invoice; D3
+    # asked for time until 10 June; D4's file goes straight to the formal notice; D5 is in receivership.
+    assert note(project, "D1", "--call", "reached", "--text", "Paiement promis fin mai").returncode == 0
+    assert note(project, "D1", "--promise", "2026-05-29", "--amount", "500").returncode == 0
+    assert note(project, "D2", "--dispute", "Livraison incomplète selon le client").returncode == 0
+    assert note(project, "D3", "--hold", "2026-06-10", "--text", "Attente du virement de la banque").returncode == 0
+    assert note(project, "D4", "--stage", "formal_notice", "--text", "Client connu pour ses retards").returncode == 0
+    assert note(project, "D5", "--procedure", "redressement", "--judgment", "2026-05-04", "--bodacc", "2026-05-12",
+                "--mandataire", "Me Durand").returncode == 0
+    tuesday = day(project, ledger, "2026-05-19")
+    assert tuesday["D1"]["action"] == "suspended" and "500,00\xa0€ au 29 mai 2026" in tuesday["D1"]["reason"]
+    assert tuesday["D2"]["action"] == "suspended" and "Livraison incomplète" in tuesday["D2"]["reason"]
+    assert tuesday["D3"]["action"] == "none" and "aucune relance avant le 10 juin 2026" in tuesday["D3"]["reason"]
+    assert (tuesday["D4"]["action"], tuesday["D4"]["stage"]) == ("send", "formal_notice")
+    assert tuesday["D5"]["action"] == "suspended"
+    assert "L622-21" in tuesday["D5"]["reason"] and "avant le 12 juillet 2026" in tuesday["D5"]["reason"]
+    # 1 June: the promise was not kept (the invoice is still in the ledger): said, and the ladder resumes.
+    june = day(project, ledger, "2026-06-01")
+    assert june["D1"]["stage"] == "second_reminder"
+    assert any("non tenue" in w for w in june["D1"]["warnings"])
+    # The dispute is settled: D2 resumes. After 10 June, D3 resumes too.
+    assert note(project, "D2", "--dispute-closed", "--text", "Avoir émis", on="2026-06-02").returncode == 0
+    later = day(project, ledger, "2026-06-11")
+    assert later["D2"]["action"] == "send" and later["D3"]["action"] == "send"
+    history = run_main(project, "dunning", "history", B2B, "D1")
+    assert history.returncode == 0
+    assert "note — appel joint — Paiement promis fin mai, par Claire" in history.stdout
+    assert "note — promesse de paiement au 29 mai 2026, 500,00\xa0€, par Claire" in history.stdout
+
+
+@pytest.mark.parametrize("event,said", [
+    (("--stage", "inconnue", "--text", "x"), "étape inconnue"),
+    (("--hold", "2026-06-10"), "--text est obligatoire"),
+    (("--promise", "2026-05-01"), "précède le jour de la note"),
+    (("--call", "reached", "--amount", "10"), "ne va pas avec cet événement"),
+    (("--promise", "2026-06-01", "--amount", "1 23,4x"), "montant attendu"),
+    (("--dispute", "ligne\nBcc: x"), "caractères invisibles ou de contrôle"),
+])
+def test_a_wrong_note_is_refused_and_writes_nothing(project, event, said):
+    result = note(project, "D1", *event)
+    assert result.returncode == 2 and said in result.stderr, result.stderr
+    assert not (project / "data" / "journal").exists()
+
+
+def test_a_note_dated_in_the_future_is_refused(project):
+    result = run_main(project, "dunning", "note", B2B, "D1", "--date", "2099-01-01", "--call", "no_answer")
+    assert result.returncode == 2 and "on ne note que ce qui s’est passé" in result.stderr
