@@ -465,16 +465,18 @@ def _plan(on: str, *rows: str, history=None, reply_days=None, ladder=None):
 
 
 @pytest.mark.parametrize("sent,on,reply_days,expected", [
-    # A formal notice (no min_gap_days in the ladder) waits for the letters' deadline: 8 days.
-    ("2026-05-04", "2026-05-11", None, None),
-    ("2026-05-04", "2026-05-12", None, "final_notice"),
-    # A profile giving 15 days in its letters waits 15 days.
-    ("2026-05-04", "2026-05-18", 15, None),
-    ("2026-05-04", "2026-05-19", 15, "final_notice"),
-    # A deadline ending on a closed day runs to the next working day (CPC 642): sent on Friday 1 May,
-    # 8 days end on Saturday 9 May → Monday 11 May.
-    ("2026-05-01", "2026-05-09", None, None),
-    ("2026-05-01", "2026-05-11", None, "final_notice"),
+    # A formal notice (a registered letter, no min_gap_days in the ladder) waits for the letters'
+    # deadline, 8 days from receipt: sent Monday 4 May, received two working days later (Wednesday 6),
+    # 8 days end on Thursday 14 May, Ascension → Friday 15 May.
+    ("2026-05-04", "2026-05-14", None, None),
+    ("2026-05-04", "2026-05-15", None, "final_notice"),
+    # A profile giving 15 days in its letters waits 15 days from receipt: 6 + 15 = Thursday 21 May.
+    ("2026-05-04", "2026-05-20", 15, None),
+    ("2026-05-04", "2026-05-21", 15, "final_notice"),
+    # Sent on Friday 1 May (a holiday): received Tuesday 5 May (Saturday, Sunday skipped), + 8 days:
+    # Wednesday 13 May.
+    ("2026-05-01", "2026-05-12", None, None),
+    ("2026-05-01", "2026-05-13", None, "final_notice"),
 ])
 def test_minimum_gap_after_a_formal_notice(sent, on, reply_days, expected):
     history = {("D1", "F1"): [("formal_notice", date.fromisoformat(sent))]}
@@ -494,9 +496,10 @@ def test_min_gap_days_declared_in_the_ladder_wins():
     stages = tuple(replace(s, min_gap_days=20) if s.id == "formal_notice" else s for s in default.stages)
     ladder = Ladder(stages, default.documents)
     history = {("D1", "F1"): [("formal_notice", date(2026, 5, 1))]}
-    assert _plan("2026-05-20", line(invoice="2026-01-01", due="2026-02-01"), history=history, ladder=ladder)["D1"] \
+    # Received Tuesday 5 May (two working days), + 20 days = Monday 25 May, Whit Monday → Tuesday 26 May.
+    assert _plan("2026-05-25", line(invoice="2026-01-01", due="2026-02-01"), history=history, ladder=ladder)["D1"] \
         .stage is None
-    assert _plan("2026-05-21", line(invoice="2026-01-01", due="2026-02-01"), history=history, ladder=ladder)["D1"] \
+    assert _plan("2026-05-26", line(invoice="2026-01-01", due="2026-02-01"), history=history, ladder=ladder)["D1"] \
         .stage.id == "final_notice"
 
 

@@ -79,3 +79,23 @@ def test_a_wrong_note_is_refused_and_writes_nothing(project, event, said):
 def test_a_note_dated_in_the_future_is_refused(project):
     result = run_main(project, "dunning", "note", B2B, "D1", "--date", "2099-01-01", "--call", "no_answer")
     assert result.returncode == 2 and "on ne note que ce qui s’est passé" in result.stderr
+
+
+def test_after_a_registered_letter_the_deadline_runs_from_its_receipt(project):
+    """Formal notice confirmed as sent on Monday 4 May 2026; its 8 days run from receipt. Without a note,
+    receipt counts two working days after sending (Wednesday 6): 8 days end on Thursday 14, Ascension →
+    Friday 15. Noted on Friday 8 May (--received), they end on Saturday 16 → Monday 18 May."""
+    write_rates(project)
+    ledger = write_ledger(project, line(debtor="D1", number="F1", invoice="2026-01-01", due="2026-02-01",
+                                        last="firm_letter"))
+    assert dunning(project, ledger, "2026-05-04").returncode == 0
+    assert plan_of(project / RUNS / "2026-05-04")["debtors"][0]["stage"] == "formal_notice"
+    assert run_main(project, "dunning", "confirm", str(RUNS / "2026-05-04"), "--sent", "2026-05-04",
+                    "--by", "Claire").returncode == 0
+    assert "15 mai 2026" in day(project, ledger, "2026-05-07")["D1"]["reason"]  # no receipt noted yet
+    assert note(project, "D1", "--received", "2026-05-08", "--lrar", "1A 234 567 8901 2", on="2026-05-08").returncode == 0
+    waiting = day(project, ledger, "2026-05-15")["D1"]
+    assert waiting["action"] == "none" and "18 mai 2026" in waiting["reason"]
+    assert day(project, ledger, "2026-05-18")["D1"]["stage"] == "final_notice"
+    history = run_main(project, "dunning", "history", B2B, "D1").stdout
+    assert "lettre recommandée reçue le 8 mai 2026, n° 1A 234 567 8901 2" in history

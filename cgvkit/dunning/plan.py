@@ -124,7 +124,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
                            for row in debtor.rows if row.amount > row.paid_amount]
         noted = [e for e in events.get(debtor.debtor_id, ()) if e.day <= run_date]
         if not _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history):
-            _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace)
+            _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace, noted)
         elif debtor.action == "send":
             _on_an_open_day(debtor, run_date, alsace)
         _warn(debtor, run_date, ladders[debtor.kind])
@@ -236,7 +236,23 @@ def _months_later(day: date, months: int) -> date:
     return date(year, month, min(day.day, _month_end(date(year, month, 1)).day))
 
 
-def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int, alsace: bool = False) -> None:
+def _received(stage, sent: date, noted: list, alsace: bool) -> date:
+    """When the debtor had the letter: for a registered letter, the receipt noted after it was sent, else
+    the sending date plus the postal allowance in working days (a deadline counted « à compter de la
+    réception » cannot start on the day it is posted); for any other step, the day it was sent."""
+    if stage.channel != "registered_letter":
+        return sent
+    receipt = next((e.day for e in reversed(noted) if e.kind == "received" and e.day >= sent), None)
+    if receipt:
+        return receipt
+    day = sent
+    for _ in range(max(stage.postal_days, 1)):
+        day = workdays.next_working_day(day + timedelta(days=1), alsace)
+    return day
+
+
+def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int, alsace: bool = False,
+            noted: list = ()) -> None:
     """The stage due today: suspensions first, then the calendar, never more than one step ahead,
     never before the minimum gap since the previous step, and never on a day its channel is closed."""
     if not debtor.invoices:
@@ -258,8 +274,9 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
     last, when = _last_step(debtor, ladder, history)
     not_before = None
     if last >= 0 and when is not None:
-        gap = ladder.stages[last].min_gap_days
-        not_before = workdays.deadline(when, reply if gap is None else gap, alsace)
+        previous = ladder.stages[last]
+        gap = reply if previous.min_gap_days is None else previous.min_gap_days
+        not_before = workdays.deadline(_received(previous, when, noted, alsace), gap, alsace)
     overdue = [i for i in debtor.invoices if i.overdue]
     if overdue:
         _post_due(debtor, ladder, max(i.days_late for i in overdue), last, run_date, not_before)

@@ -35,6 +35,7 @@ class Stage:
     source: Source
     where: tuple  # key path of the stage in its source
     min_gap_days: int | None = None  # days to wait after this stage before the next; None: the letters' deadline
+    postal_days: int = 2  # registered letters: working days from sending to receipt when none is noted
 
     @property
     def printed(self) -> bool:
@@ -115,7 +116,7 @@ def _build(source: Source, base: tuple, data, schema: dict) -> Ladder:
 def _stage(source: Source, where: tuple, entry: dict) -> Stage:
     return Stage(entry["id"], entry["title"], entry["channel"], entry.get("offset_days"),
                  tuple(entry["markets"]), entry["purpose"], tuple(entry["contains"]),
-                 entry.get("companion"), source, where, entry.get("min_gap_days"))
+                 entry.get("companion"), source, where, entry.get("min_gap_days"), entry.get("postal_days", 2))
 
 
 def _check(stages: list, documents: list, problems: Problems) -> None:
