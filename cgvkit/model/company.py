@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
@@ -14,6 +15,7 @@ from PIL import Image
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.french import NBSP, NNBSP, typography
 from cgvkit.law import identity
+from cgvkit.law.rates import HalfYearRates
 from cgvkit.model.library import Library, Variant
 from cgvkit.sources.schemas import french_message, rule_name, schema_errors, schema_file, validate
 from cgvkit.sources.yamlsource import Source, load_file
@@ -42,10 +44,10 @@ class Company:
     source: Source
     identity: dict
     market: str
-    effective_date: object
+    effective_date: date
     letters: dict
     clauses: list = field(default_factory=list)
-    rates: object = None  # law.rates.HalfYearRates of the effective date
+    rates: HalfYearRates | None = None  # the rates of the effective date's half-year
 
     def clause(self, family: str) -> ResolvedClause | None:
         return next((c for c in self.clauses if c.family.name == family), None)
