@@ -85,7 +85,7 @@ def _is_legal_default(rule: RateRule) -> bool:
     return rule.kind == "ecb_plus" and rule.value == 10
 
 
-def check_rate_floor(company: Company) -> Iterator[Finding]:
+def check_rate_floor(company: Company) -> Iterable[Finding]:
     found = _penalty_rate(company)
     if found is None:
         return
@@ -96,7 +96,7 @@ def check_rate_floor(company: Company) -> Iterator[Finding]:
             f"est inférieur au minimum de 3 fois le taux d’intérêt légal ({percent(floor)})")
 
 
-def check_ecb10_floor(company: Company) -> Iterator[Finding]:
+def check_ecb10_floor(company: Company) -> Iterable[Finding]:
     found = _penalty_rate(company)
     if found is None:
         return
