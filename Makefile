@@ -35,7 +35,7 @@ coverage: $(STAMP)
 	$(BIN)/python -m coverage combine -q
 	$(BIN)/python -m coverage report
 
-# ruff on everything; mypy --strict on the files pyproject.toml's [tool.mypy] lists (core, sources, law).
+# ruff on everything; mypy --strict on the files pyproject.toml's [tool.mypy] lists (core, sources, law, model).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

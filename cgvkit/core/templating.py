@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from types import FunctionType, MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from jinja2 import (
     Environment,
@@ -145,6 +145,10 @@ CLAUSE_ENV.filters = dict(CLAUSE_FILTERS)
 _BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
 
 
+@overload
+def frozen(value: Mapping[str, object]) -> Mapping[str, object]: ...
+@overload
+def frozen(value: object) -> object: ...
 def frozen(value: object) -> object:
     """A read-only deep copy of data for a clause text: mappings become MappingProxyType, lists
     tuples, and each string one line (a name with line breaks cannot open a paragraph or a
