@@ -35,8 +35,10 @@ coverage: $(STAMP)
 	$(BIN)/python -m coverage combine -q
 	$(BIN)/python -m coverage report
 
+# ruff on everything; mypy --strict on the files pyproject.toml's [tool.mypy] lists (core, sources, law, model).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
-	rm -rf dist site docs/generated .coverage .coverage.* htmlcov
+	rm -rf dist site docs/generated .coverage .coverage.* htmlcov .mypy_cache

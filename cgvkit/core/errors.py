@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -38,7 +39,7 @@ class Problems:
     """Collects problems during a run so all of them are reported at once."""
 
     items: list[Problem] = field(default_factory=list)
-    _seen: set = field(default_factory=set, repr=False, compare=False)
+    _seen: set[Problem] = field(default_factory=set, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._seen.update(self.items)
@@ -49,7 +50,7 @@ class Problems:
             self._seen.add(problem)
             self.items.append(problem)
 
-    def extend(self, problems) -> None:
+    def extend(self, problems: Iterable[Problem]) -> None:
         for p in problems:
             self.add(p)
 
@@ -66,7 +67,7 @@ class Problems:
             raise KitError(self.items)
 
 
-_OS_REASONS = {
+_OS_REASONS: dict[int | None, str] = {  # keyed by OSError.errno, which may be None
     errno.EACCES: "permission refusée", errno.EPERM: "opération non permise (dossier protégé ?)",
     errno.EROFS: "système de fichiers en lecture seule", errno.ENOSPC: "disque plein",
     errno.EDQUOT: "quota disque dépassé", errno.ENOENT: "fichier ou dossier introuvable",

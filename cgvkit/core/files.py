@@ -16,13 +16,16 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 try:
     import fcntl
 except ImportError:  # not POSIX: no lock, the swap and the recovery still hold
-    fcntl = None
+    LOCKING = False
+else:
+    LOCKING = True
 
 # `.name.staging-PID`, `.name.old-PID` and `.name.lock`, beside the output `name`.
 LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>staging|old)-(?P<pid>\d+)$")
@@ -47,7 +50,7 @@ def sha256_file(path: Path) -> str:
 
 
 @contextmanager
-def staged_dir(target: Path):
+def staged_dir(target: Path) -> Iterator[Path]:
     """Yield a fresh staging folder; on success it replaces `target` in one swap.
 
     On any exception the staging folder is removed and `target` is left exactly as it was.
@@ -102,14 +105,14 @@ def tidy(folder: Path) -> None:
 
 
 @contextmanager
-def output_lock(target: Path, wait: bool = True):
+def output_lock(target: Path, wait: bool = True) -> Iterator[bool]:
     """Hold `.name.lock` beside `target`; yields False at once if busy and not `wait`.
 
     The lock file is removed on release; a run that locked a file since removed retries on
     the new one, so two runs never both hold the lock of one output. A lock this process
     already holds is taken again at once (nested), and released by the outermost holder.
     """
-    if fcntl is None:
+    if not LOCKING:
         yield True
         return
     path = target.parent / f".{target.name}.lock"
@@ -166,7 +169,8 @@ def _aside(target: Path, kind: str) -> Path:
 
 def _recover(target: Path) -> None:
     """Under the lock: put back an output a killed swap left aside, remove dead runs' leftovers."""
-    olds, others = [], []
+    olds: list[Path] = []
+    others: list[Path] = []
     for entry in os.scandir(target.parent):
         match = LEFTOVER.match(entry.name)
         if not match or match["name"] != target.name or _alive(int(match["pid"])):
@@ -223,7 +227,7 @@ def _swap(staging: Path, target: Path) -> None:
     _remove(old)
 
 
-def _load_renameat2():
+def _load_renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
     try:
         return ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ NNBSP = "\u202f"  # narrow no-break space, as the Imprimerie nationale sets befo
 FR = Locale.parse("fr_FR")  # parsed once: Babel would load the locale data on every call
 
 
-def _decimal(value, digits: int | None = None) -> Decimal:
+def _decimal(value: object, digits: int | None = None) -> Decimal:
     """`value` as a Decimal; one that prints as zero (-0, -0.001 at two digits) is plain 0."""
     value = Decimal(str(value))
     if not value or (digits is not None and abs(value) <= Decimal(5).scaleb(-digits - 1)):
@@ -23,12 +24,12 @@ def _decimal(value, digits: int | None = None) -> Decimal:
     return value
 
 
-def money(value) -> str:
+def money(value: object) -> str:
     """1234.5 → « 1 234,50 € »."""
     return format_currency(_decimal(value, 2), "EUR", locale=FR)
 
 
-def number(value, digits: int | None = None) -> str:
+def number(value: object, digits: int | None = None) -> str:
     if digits is not None and not 0 <= digits <= 20:  # a clause text could ask for billions of zeros
         raise ValueError(f"nombre de décimales hors limites{NBSP}: {digits}")
     value = _decimal(value, digits)
@@ -38,7 +39,7 @@ def number(value, digits: int | None = None) -> str:
     return format_decimal(value, locale=FR)
 
 
-def percent(value) -> str:
+def percent(value: object) -> str:
     """12.15 (percent per year) → « 12,15 % »."""
     return f"{number(value, 2)}{NBSP}%"
 
@@ -68,11 +69,11 @@ def typography(text: str) -> str:
     return text.replace("'", "’")
 
 
-def iban(value) -> str:
+def iban(value: object) -> str:
     """An IBAN as printed: capitals, grouped by four (« FR76 3000 6000 … »)."""
     compact = re.sub(r"\s+", "", str(value)).upper()
     return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
-FILTERS = {"money": money, "percent": percent, "date_fr": date_fr, "number": number,
+FILTERS: dict[str, Callable[..., str]] = {"money": money, "percent": percent, "date_fr": date_fr, "number": number,
            "typo": typography, "iban": iban}

@@ -16,13 +16,15 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from types import FunctionType, MappingProxyType
+from typing import Any, TypeVar, overload
 
 from jinja2 import (
+    Environment,
     FileSystemLoader,
     StrictUndefined,
     TemplateNotFound,
@@ -31,8 +33,11 @@ from jinja2 import (
     pass_eval_context,
     select_autoescape,
 )
-from jinja2.defaults import DEFAULT_FILTERS
 from jinja2.exceptions import SecurityError
+from jinja2.filters import FILTERS as DEFAULT_FILTERS
+from jinja2.filters import do_batch
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -54,7 +59,7 @@ def _too_long(size: int) -> None:
                                      f"de {MAX_TEXT} d’un texte de clause"))
 
 
-def _bits(value) -> float:
+def _bits(value: int | float | Decimal) -> float:
     """log2 of |value| (how many bits the integer part needs)."""
     if isinstance(value, int):
         return abs(value).bit_length()
@@ -62,7 +67,7 @@ def _bits(value) -> float:
     return math.log2(magnitude) if 0 < magnitude < math.inf else (0 if magnitude == 0 else math.inf)
 
 
-def check_binop(symbol: str, left, right) -> None:
+def check_binop(symbol: str, left: object, right: object) -> None:
     """Refuse `*`, `**` and `%` whose result would be huge, before Python computes it."""
     numbers = (int, float, Decimal)
     if symbol == "*":
@@ -73,7 +78,8 @@ def check_binop(symbol: str, left, right) -> None:
             raise ClauseLimit(typography(f"nombre trop grand : plus de {MAX_INT_BITS} bits"))
     elif symbol == "**" and isinstance(left, numbers) and isinstance(right, numbers):
         exponent = abs(right) if isinstance(right, int) else abs(float(right))
-        if exponent > MAX_INT_BITS or (abs(left) > 1 and exponent * _bits(left) > MAX_INT_BITS):
+        # left.__abs__(): abs(left), typed per kind of number (mypy joins abs() over int | float | Decimal to object)
+        if exponent > MAX_INT_BITS or (left.__abs__() > 1 and exponent * _bits(left) > MAX_INT_BITS):
             raise ClauseLimit(typography(f"puissance trop grande : le résultat dépasserait {MAX_INT_BITS} bits"))
     elif symbol == "%" and isinstance(left, str):
         raise ClauseLimit(typography("le formatage « texte % valeurs » n’est pas admis dans un texte de clause"))
@@ -84,11 +90,11 @@ class ClauseSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "%"})  # also keeps them out of compile-time folding
 
-    def call_binop(self, context, operator_, left, right):
+    def call_binop(self, context: Context, operator_: str, left: object, right: object) -> object:
         check_binop(operator_, left, right)
         return super().call_binop(context, operator_, left, right)
 
-    def call(__self, __context, __obj, *args, **kwargs):
+    def call(__self, __context: Context, __obj: object, *args: object, **kwargs: object) -> object:
         """Only plain functions handed to the text (`article`, `has`): no method, no class, no macro."""
         if not isinstance(__obj, FunctionType):
             raise SecurityError(typography(f"appel interdit dans un texte de clause : {__obj!r}"))
@@ -96,7 +102,7 @@ class ClauseSandbox(ImmutableSandboxedEnvironment):
 
 
 @pass_eval_context
-def _replace(eval_ctx, s, old, new, count=None):
+def _replace(eval_ctx: EvalContext, s: object, old: object, new: object, count: int | None = None) -> str:
     s, old, new = str(s), str(old), str(new)
     found = s.count(old) if old else len(s) + 1
     if count is not None and count >= 0:
@@ -106,21 +112,24 @@ def _replace(eval_ctx, s, old, new, count=None):
 
 
 @pass_eval_context
-def _join(eval_ctx, value, d=""):
+def _join(eval_ctx: EvalContext, value: Iterable[object], d: object = "") -> str:
     items = [str(v) for v in value]
     _too_long(sum(map(len, items)) + max(len(items) - 1, 0) * len(str(d)))
     return str(d).join(items)
 
 
-def _batch(value, linecount, fill_with=None):
+V = TypeVar("V")
+
+
+def _batch(value: Iterable[V], linecount: int, fill_with: V | None = None) -> Iterator[list[V]]:
     if fill_with is not None:
         _too_long(linecount)
-    return DEFAULT_FILTERS["batch"](value, linecount, fill_with)
+    return do_batch(value, linecount, fill_with)  # Jinja's own `batch` (DEFAULT_FILTERS["batch"])
 
 
 # Filters a clause text may use: the kit's French formatting and a few harmless Jinja ones.
 # Padding and width filters (center, indent, format, wordwrap...) are absent on purpose.
-CLAUSE_FILTERS = {
+CLAUSE_FILTERS: dict[str, Callable[..., object]] = {
     **FILTERS,
     **{name: DEFAULT_FILTERS[name] for name in ("abs", "capitalize", "default", "d", "first", "last", "length",
                                                  "count", "lower", "upper", "title", "trim", "round", "int",
@@ -136,7 +145,11 @@ CLAUSE_ENV.filters = dict(CLAUSE_FILTERS)
 _BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]\s*")
 
 
-def frozen(value):
+@overload
+def frozen(value: Mapping[str, object]) -> Mapping[str, object]: ...
+@overload
+def frozen(value: object) -> object: ...
+def frozen(value: object) -> object:
     """A read-only deep copy of data for a clause text: mappings become MappingProxyType, lists
     tuples, and each string one line (a name with line breaks cannot open a paragraph or a
     list item in the CGV)."""
@@ -153,7 +166,7 @@ def frozen(value):
 
 # --- what a clause text may contain, checked on its syntax tree when the library is loaded ---------
 
-_STATEMENTS = {  # French names of the statements a clause text may not use
+_STATEMENTS: dict[type[nodes.Node], str] = {  # French names of the statements a clause text may not use
     nodes.For: "{% for %}", nodes.Macro: "{% macro %}", nodes.CallBlock: "{% call %}",
     nodes.Include: "{% include %}", nodes.Import: "{% import %}", nodes.FromImport: "{% from … import %}",
     nodes.Extends: "{% extends %}", nodes.Block: "{% block %}", nodes.Assign: "{% set %}",
@@ -167,10 +180,11 @@ _ALLOWED = (
     nodes.UnaryExpr, nodes.Compare, nodes.Operand, nodes.And, nodes.Or, nodes.Concat, nodes.Tuple,
     nodes.List, nodes.Dict, nodes.Pair, nodes.Keyword,
 )
-_BINOPS = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/", nodes.FloorDiv: "//",
-           nodes.Pow: "**", nodes.Mod: "%"}
-_PYTHON = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-           "//": operator.floordiv, "**": operator.pow, "%": operator.mod}
+_BINOPS: dict[type[nodes.Node], str] = {nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/",
+                                         nodes.FloorDiv: "//", nodes.Pow: "**", nodes.Mod: "%"}
+_PYTHON: dict[str, Callable[[object, object], object]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "//": operator.floordiv,
+    "**": operator.pow, "%": operator.mod}
 
 
 _RESERVED = frozenset({"self", "caller", "varargs", "kwargs", "loop"})  # Jinja's own objects
@@ -180,8 +194,10 @@ class _NotConstant(Exception):
     pass
 
 
-def _constant(node):
-    """The value of a constant expression, computed under the sandbox's bounds (ClauseLimit if not)."""
+def _constant(node: nodes.Node) -> Any:
+    """The value of a constant expression, computed under the sandbox's bounds (ClauseLimit if not).
+
+    Any: the value of a Jinja constant (`nodes.Const.value` is Any in Jinja2's own annotations)."""
     if isinstance(node, nodes.Const):
         return node.value
     if isinstance(node, (nodes.List, nodes.Tuple)):
@@ -191,7 +207,7 @@ def _constant(node):
         return -_constant(node.node)
     if isinstance(node, nodes.Pos):
         return +_constant(node.node)
-    if type(node) in _BINOPS:
+    if isinstance(node, nodes.BinExpr) and type(node) in _BINOPS:  # every key is a BinExpr
         symbol = _BINOPS[type(node)]
         left, right = _constant(node.left), _constant(node.right)
         check_binop(symbol, left, right)
@@ -202,8 +218,8 @@ def _constant(node):
     raise _NotConstant
 
 
-def forbidden_constructs(template: nodes.Template, filters=CLAUSE_ENV.filters,
-                         tests=CLAUSE_ENV.tests) -> list[tuple[int, str]]:
+def forbidden_constructs(template: nodes.Template, filters: Collection[str] = CLAUSE_ENV.filters,
+                         tests: Collection[str] = CLAUSE_ENV.tests) -> list[tuple[int, str]]:
     """(line in the text, French message) for everything a clause text may not contain."""
     found: list[tuple[int, str]] = []
     stack: list[nodes.Node] = [template]
@@ -217,7 +233,7 @@ def forbidden_constructs(template: nodes.Template, filters=CLAUSE_ENV.filters,
     return sorted(found)
 
 
-def _refusal(node: nodes.Node, filters, tests) -> str | None:
+def _refusal(node: nodes.Node, filters: Collection[str], tests: Collection[str]) -> str | None:
     if type(node) in _STATEMENTS or not isinstance(node, _ALLOWED):
         name = _STATEMENTS.get(type(node), type(node).__name__)
         return (f"l’instruction {name} n’est pas admise dans un texte de clause : seuls {{{{ … }}}}, "
@@ -297,7 +313,7 @@ class FolderLoader(FileSystemLoader):
     """Templates of one folder only: a symbolic link that leads out of it (to /etc/passwd, to another
     project) is refused, so no file of the machine can be printed into a letter or a page."""
 
-    def get_source(self, environment, template):
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         target = Path(filename).resolve()
         if not any(target.is_relative_to(Path(folder).resolve()) for folder in self.searchpath):
@@ -324,7 +340,7 @@ def environment(templates: str) -> ImmutableSandboxedEnvironment:
     return env
 
 
-def render(root: Path, name: str, **context) -> str:
+def render(root: Path, name: str, **context: object) -> str:
     return environment(str((root / "templates").resolve())).get_template(name).render(**context)
 
 

@@ -7,7 +7,9 @@ function, the end of the Bloctel list, in-store sales kept apart from distance s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+
+from cgvkit.law.subjects import Company
 
 IN_STORE = "in_store"  # the orders and delivery variants of a sale concluded in the shop
 NO_WITHDRAWAL = "not_applicable"  # the withdrawal variant of a sale concluded in the shop
@@ -19,7 +21,7 @@ def plain(text: str) -> str:
     return re.sub(r"[\s\u00a0\u202f]+", " ", text.replace("’", "'")).lower()
 
 
-def online_withdrawal(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+def online_withdrawal(texts: Mapping[str, str], figures: Mapping[str, Mapping[str, object]]) -> Iterable[tuple[str, str]]:
     """Distance-sale CGV concluded through an online interface describe the withdrawal function
     (« renoncer au contrat ici ») and the acknowledgement on a durable medium. CGV of sales in the
     shop (`not_applicable`) and distance sales without an online interface are exempt."""
@@ -38,7 +40,7 @@ def online_withdrawal(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
                              + " ni ".join(missing))
 
 
-def bloctel(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+def bloctel(texts: Mapping[str, str], figures: Mapping[str, Mapping[str, object]]) -> Iterable[tuple[str, str]]:
     """Any article that still sends the reader to the Bloctel opposition list."""
     for family, text in texts.items():
         words = plain(text)
@@ -48,7 +50,7 @@ def bloctel(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
                            "consentement préalable du consommateur ; remplacez ce renvoi par cette règle")
 
 
-def in_store_coherence(company) -> Iterable:
+def in_store_coherence(company: Company) -> Iterable[tuple[tuple[str, ...], str]]:
     """A sale concluded in the shop (no legal withdrawal right) cannot come with the online order
     and home delivery clauses of a distance sale, nor the in-store clauses with a distance sale.
 

@@ -7,20 +7,30 @@ CGV lawful when they took effect may not be lawful today, and the message names 
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from cgvkit.core.french import date_fr
 
 
-def in_force(rule, day: date) -> bool:
+class Dated(Protocol):
+    """A rule that applies from `since` to `until` (both inclusive; None: no bound)."""
+
+    @property
+    def since(self) -> date | None: ...
+    @property
+    def until(self) -> date | None: ...
+
+
+def in_force(rule: Dated, day: date) -> bool:
     """True when `rule` (anything with `since` and `until`) applies on `day`."""
     return (rule.since is None or rule.since <= day) and (rule.until is None or day <= rule.until)
 
 
-def in_force_on_any(rule, days: tuple[date, ...]) -> bool:
+def in_force_on_any(rule: Dated, days: tuple[date, ...]) -> bool:
     return any(in_force(rule, day) for day in days)
 
 
-def since_note(rule, effective: date | None, day: date) -> str:
+def since_note(rule: Dated, effective: date | None, day: date) -> str:
     """« ; en vigueur depuis le 19 juin 2026, après la date d’effet des CGV (1er janvier 2026) » when the
     rule came into force after the CGV took effect and applies on `day`; else nothing."""
     if rule.since is None or effective is None or not (effective < rule.since <= day):
@@ -29,7 +39,7 @@ def since_note(rule, effective: date | None, day: date) -> str:
             f"({date_fr(effective)}) : le texte doit être mis à jour")
 
 
-def period_fr(rule) -> str:
+def period_fr(rule: Dated) -> str:
     """When the rule applies, in French: « depuis le 1er janvier 2025 », « jusqu’au … », « du … au … »,
     or « » for a rule older than any CGV the kit prints."""
     if rule.since and rule.until:

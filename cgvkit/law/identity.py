@@ -21,11 +21,11 @@ IBAN_LENGTHS = {"FR": 27, "MC": 27, "DE": 22, "BE": 16, "ES": 24, "IT": 27, "LU"
 LA_POSTE_SIREN = "356000000"  # La Poste's SIRET may use a digit sum divisible by 5 instead of Luhn
 
 
-def _quoted(value) -> str:
+def _quoted(value: object) -> str:
     return f"«{NBSP}{value}{NBSP}»"
 
 
-def _compact(value) -> str:
+def _compact(value: object) -> str:
     return "".join(str(value).split())  # spaces of any kind (no-break, thin, tab) are only layout
 
 
@@ -37,13 +37,13 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _digits_message(value, digits: int, label: str) -> str | None:
+def _digits_message(value: object, digits: int, label: str) -> str | None:
     if not re.fullmatch(rf"\d{{{digits}}}", _compact(value), re.ASCII):
         return f"le {label} {_quoted(value)} doit compter exactement {digits} chiffres"
     return None
 
 
-def check_siren(value) -> str | None:
+def check_siren(value: object) -> str | None:
     siren = _compact(value)
     message = _digits_message(value, 9, "SIREN")
     if message is None and not luhn_ok(siren):
@@ -51,7 +51,7 @@ def check_siren(value) -> str | None:
     return message
 
 
-def check_siret(value) -> str | None:
+def check_siret(value: object) -> str | None:
     siret = _compact(value)
     message = _digits_message(value, 14, "SIRET")
     if message is not None:
@@ -60,12 +60,12 @@ def check_siret(value) -> str | None:
     return None if valid else f"le SIRET {siret} est invalide (clé de contrôle incorrecte)"
 
 
-def vat_key(siren) -> str:
+def vat_key(siren: str | int) -> str:
     """The numeric key of a French VAT number: (12 + 3 × (SIREN mod 97)) mod 97, on 2 digits."""
     return f"{(12 + 3 * (int(siren) % 97)) % 97:02d}"
 
 
-def check_vat_fr(value, siren=None) -> str | None:
+def check_vat_fr(value: object, siren: object = None) -> str | None:
     vat = _compact(value).upper()
     match = re.fullmatch(r"FR([0-9A-Z]{2})(\d{9})", vat, re.ASCII)
     if not match:
@@ -81,7 +81,7 @@ def check_vat_fr(value, siren=None) -> str | None:
     return None
 
 
-def check_iban(value) -> str | None:
+def check_iban(value: object) -> str | None:
     iban = _compact(value).upper()
     if not _IBAN.fullmatch(iban):
         return (f"l’IBAN {_quoted(value)} n’a pas la forme attendue (code pays, 2 chiffres de clé, "
@@ -95,27 +95,27 @@ def check_iban(value) -> str | None:
     return None
 
 
-def check_bic(value) -> str | None:
+def check_bic(value: object) -> str | None:
     if not _BIC.fullmatch(_compact(value).upper()):
         return (f"le BIC {_quoted(value)} n’a pas la forme attendue (8 ou 11 caractères{NBSP}: banque, "
                 "pays, lieu, agence facultative)")
     return None
 
 
-def check_postal_code_fr(value) -> str | None:
+def check_postal_code_fr(value: object) -> str | None:
     code = str(value).strip()
     if not re.fullmatch(r"\d{5}", code, re.ASCII) or not "01000" <= code <= "98999":
         return f"le code postal {_quoted(value)} doit compter 5 chiffres, entre 01000 et 98999"
     return None
 
 
-def check_email(value) -> str | None:
+def check_email(value: object) -> str | None:
     if not _EMAIL.fullmatch(str(value).strip()):
         return f"l’adresse électronique {_quoted(value)} est invalide (forme attendue{NBSP}: nom@domaine.fr)"
     return None
 
 
-def check_phone_fr(value) -> str | None:
+def check_phone_fr(value: object) -> str | None:
     number = re.sub(r"[\s.\-]", "", str(value))  # spaces (of any kind), dots and dashes are only layout
     if not _PHONE.fullmatch(number):
         return (f"le numéro de téléphone {_quoted(value)} doit être un numéro français "
@@ -133,7 +133,7 @@ def hidden_characters(text: str) -> list[str]:
     return list(dict.fromkeys(f"U+{ord(c):04X}" for c in text if unicodedata.category(c) in _HIDDEN))
 
 
-def check_one_line(value, what: str) -> str | None:
+def check_one_line(value: object, what: str) -> str | None:
     found = hidden_characters(str(value))
     if found:
         return (f"{what} contient des caractères invisibles ou de contrôle ({', '.join(found)}) : saut de ligne, "

@@ -6,6 +6,7 @@ after summing its periods.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,7 +47,7 @@ class RateRule:
     kind: str  # "ecb_plus" | "legal_multiple" | "fixed" | "legal"
     value: Decimal = Decimal(0)  # margin points, multiplier or fixed percent; ignored for "legal"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.kind not in KINDS:  # a typo here would silently charge the wrong rate
             raise ValueError(f"unknown rate rule kind: {self.kind!r}")
 
@@ -97,11 +98,11 @@ def periods(start_after: date, until: date, rule: RateRule, table: RateTable, fl
     return found
 
 
-def half_year_spans(found) -> list[Period]:
+def half_year_spans(found: Iterable[Period]) -> list[Period]:
     """Periods (of several invoices) merged by half-year: from the first day to the last day any
     invoice counts in it, at that half-year's rate (the same for every invoice of one debtor).
     `days` is the length of the span, not a sum over invoices."""
-    spans: dict = {}
+    spans: dict[str, Period] = {}
     for p in found:
         label = half_year_of(p.start)
         seen = spans.get(label)

@@ -36,7 +36,7 @@ def parse_rate(text: str) -> Decimal | None:
     return value
 
 
-def add_row(path: Path, root: Path, label: str, figures: dict, sources: list[str]) -> RateTable:
+def add_row(path: Path, root: Path, label: str, figures: dict[str, str], sources: list[str]) -> RateTable:
     """Append the row `label` to the table at `path`; raises KitError (file untouched) on any problem."""
     table = RateTable.load(path, root)
     file = table.file

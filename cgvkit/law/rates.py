@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TypedDict
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.french import NBSP, date_fr
@@ -95,7 +96,7 @@ def row_sources(label: str) -> str:
 class RateTable:
     """The rows of data/rates.yaml in chronological order, without gaps."""
 
-    def __init__(self, rows: list[HalfYearRates], file: str = "data/rates.yaml", anchor: tuple = (1, 1)):
+    def __init__(self, rows: list[HalfYearRates], file: str = "data/rates.yaml", anchor: tuple[int, int] = (1, 1)):
         self._rows = sorted(rows, key=lambda r: r.start)
         self._by_label = {row.half_year: row for row in self._rows}
         self.file = file
@@ -123,7 +124,8 @@ class RateTable:
 
     def missing_through(self, day: date) -> list[str]:
         """The half-years after the last row up to `day`'s (none when `day` is covered)."""
-        labels, target = [], half_year_of(day)
+        labels: list[str] = []
+        target = half_year_of(day)
         if day <= self.last.end:
             return labels
         current = next_half_year(self.last.half_year)
@@ -167,22 +169,34 @@ class RateTable:
         raise MissingRateError([problem])
 
 
-def _row(item: dict) -> HalfYearRates:
+class _RowData(TypedDict):
+    """One row of data/rates.yaml, as its schema (schemas/rates.yaml) lets it through."""
+
+    half_year: str
+    ecb: Decimal | int
+    legal_individual: Decimal | int
+    legal_other: Decimal | int
+    source: str
+
+
+def _row(item: _RowData) -> HalfYearRates:
     start, end = half_year_bounds(item["half_year"])
     return HalfYearRates(item["half_year"], start, end, Decimal(item["ecb"]),
                          Decimal(item["legal_individual"]), Decimal(item["legal_other"]), item["source"])
 
 
-def _labels(items: list) -> list[tuple[int, str]]:
+def _labels(items: list[object]) -> list[tuple[int, str]]:
     """(index, label) of the rows whose half_year is well formed; the schema reports the others."""
     return [(i, item["half_year"]) for i, item in enumerate(items)
             if isinstance(item, dict) and isinstance(item.get("half_year"), str)
             and _LABEL.fullmatch(item["half_year"])]
 
 
-def _sequence_problems(source: Source, items: list) -> list[Problem]:
+def _sequence_problems(source: Source, items: list[object]) -> list[Problem]:
     """Rows must run in chronological order, each half-year once, none missing in between."""
-    problems, seen, previous = [], {}, None
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    previous: str | None = None
     for i, label in _labels(items):
         where = ("rates", i, "half_year")
         if label in seen:

@@ -12,50 +12,60 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Generic, TypeGuard, TypeVar
 
+from cgvkit.core.errors import Problem
 from cgvkit.core.french import date_fr, money, percent
 from cgvkit.law import consumer, dated, textrules
 from cgvkit.law.figures import INDEMNITY, PAYMENT_TERM_EOM_MAX_DAYS, PAYMENT_TERM_MAX_DAYS, TRANSPORT_MAX_DAYS
-from cgvkit.law.interest import floor_rate
+from cgvkit.law.interest import RateRule, floor_rate
 from cgvkit.law.penalties import indemnity_amount, rate_rule
-from cgvkit.law.rates import half_year_of
-from cgvkit.sources.yamlsource import strings
+from cgvkit.law.rates import HalfYearRates, RateTable, half_year_of
+from cgvkit.law.subjects import Clause, Company, Library, Sourced
+from cgvkit.sources.yamlsource import Path_, strings
 
 ODR_MARKERS = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
 
 
+Finding = tuple[Path_, str]  # (key path in the file, French message)
+S = TypeVar("S", contravariant=True)  # what a rule judges: a Company, or a library variant (Sourced)
+
+
 @dataclass(frozen=True)
-class Rule:
+class Rule(Generic[S]):
     id: str
     severity: str  # "error" or "warning"
     article: str
     summary: str  # French: what the rule checks, for the README and the site
-    check: Callable  # (company) -> Iterable[(key path, French message)]
+    check: Callable[[S], Iterable[Finding]]  # (company or variant) -> (key path, French message)
     scope: str = "company"  # "company" or "library"
     since: date | None = None  # the day the rule takes effect (None: before any CGV the kit prints)
     until: date | None = None  # the last day it applies (None: still in force)
 
 
-def _payment_term(company) -> tuple:
+def _payment_term(company: Company) -> tuple[Clause | None, int]:
+    """The payment-term clause and its days (every variant declares them an integer); (None, 0) without."""
     clause = company.clause("payment_term")
-    if clause is None or "days" not in clause.params:
-        return None, None
-    return clause, clause.params["days"]
+    days = clause.params.get("days") if clause is not None else None
+    if clause is None or not isinstance(days, int):
+        return None, 0
+    return clause, days
 
 
-def check_term_max(company) -> Iterable:
+def check_term_max(company: Company) -> Iterable[Finding]:
     clause, days = _payment_term(company)
     if clause and not clause.params.get("end_of_month") and days > PAYMENT_TERM_MAX_DAYS:
         yield ("clauses", "payment_term", "days"), f"{days} jours dépasse le plafond de {PAYMENT_TERM_MAX_DAYS} jours à compter de la date de facture"
 
 
-def check_term_eom(company) -> Iterable:
+def check_term_eom(company: Company) -> Iterable[Finding]:
     clause, days = _payment_term(company)
     if clause and clause.params.get("end_of_month") and days > PAYMENT_TERM_EOM_MAX_DAYS:
         yield ("clauses", "payment_term", "days"), f"{days} jours fin de mois dépasse le plafond de {PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois"
 
 
-def check_transport_cap(company) -> Iterable:
+def check_transport_cap(company: Company) -> Iterable[Finding]:
     clause, days = _payment_term(company)
     if clause and clause.variant.name == "transport" and days > TRANSPORT_MAX_DAYS:
         yield ("clauses", "payment_term", "days"), (f"{days} jours dépasse le plafond de {TRANSPORT_MAX_DAYS} jours à compter de la date d’émission de la "
@@ -63,34 +73,41 @@ def check_transport_cap(company) -> Iterable:
                                                     "transport")
 
 
-def _penalty_rate(company):
+def _penalty_rate(company: Company) -> tuple[RateRule, Decimal, Decimal, HalfYearRates] | None:
+    """(rule, rate, floor, the half-year's rates) of B2B late penalties, or None."""
     rule = rate_rule(company)
     if company.market != "b2b" or rule is None or company.rates is None:
-        return None, None, None
-    return rule, rule.annual_rate(company.rates), floor_rate(company.rates)
+        return None
+    return rule, rule.annual_rate(company.rates), floor_rate(company.rates), company.rates
 
 
-def _is_legal_default(rule) -> bool:
+def _is_legal_default(rule: RateRule) -> bool:
     return rule.kind == "ecb_plus" and rule.value == 10
 
 
-def check_rate_floor(company) -> Iterable:
-    rule, rate, floor = _penalty_rate(company)
-    if rule and rate < floor and not _is_legal_default(rule):
+def check_rate_floor(company: Company) -> Iterable[Finding]:
+    found = _penalty_rate(company)
+    if found is None:
+        return
+    rule, rate, floor, rates = found
+    if rate < floor and not _is_legal_default(rule):
         yield ("clauses", "late_penalties"), (
-            f"le taux de pénalités ({rule.describe()}, soit {percent(rate)} en {company.rates.half_year}) "
+            f"le taux de pénalités ({rule.describe()}, soit {percent(rate)} en {rates.half_year}) "
             f"est inférieur au minimum de 3 fois le taux d’intérêt légal ({percent(floor)})")
 
 
-def check_ecb10_floor(company) -> Iterable:
-    rule, rate, floor = _penalty_rate(company)
-    if rule and rate < floor and _is_legal_default(rule):
+def check_ecb10_floor(company: Company) -> Iterable[Finding]:
+    found = _penalty_rate(company)
+    if found is None:
+        return
+    rule, rate, floor, rates = found
+    if rate < floor and _is_legal_default(rule):
         yield ("clauses", "late_penalties"), (
-            f"en {company.rates.half_year}, BCE + 10 points ({percent(rate)}) est inférieur à 3 fois le taux "
+            f"en {rates.half_year}, BCE + 10 points ({percent(rate)}) est inférieur à 3 fois le taux "
             f"d’intérêt légal ({percent(floor)}) : stipulez au moins ce minimum pour ce semestre")
 
 
-def check_b2b_indemnity(company) -> Iterable:
+def check_b2b_indemnity(company: Company) -> Iterable[Finding]:
     if company.market != "b2b" or rate_rule(company) is None:
         return
     amount = indemnity_amount(company)
@@ -103,28 +120,37 @@ def check_b2b_indemnity(company) -> Iterable:
             "indemnité complémentaire")
 
 
-def check_b2c_jurisdiction(company) -> Iterable:
-    if company.market == "b2c" and "jurisdiction" in company.source.data["clauses"]:
+def _written(company: Company) -> dict[str, object]:
+    """The profile's `clauses` block as written (the company schema requires a block of keys there)."""
+    data = company.source.data
+    written = data["clauses"] if isinstance(data, dict) else None
+    return written if isinstance(written, dict) else {}
+
+
+def check_b2c_jurisdiction(company: Company) -> Iterable[Finding]:
+    if company.market == "b2c" and "jurisdiction" in _written(company):
         yield ("clauses", "jurisdiction"), "une clause attributive de juridiction est réputée non écrite face à un consommateur : retirez-la"
 
 
-def check_b2c_mediation(company) -> Iterable:
+def check_b2c_mediation(company: Company) -> Iterable[Finding]:
     if company.market != "b2c":
         return
-    entry = company.source.data["clauses"].get("mediation") or {}
+    entry = _written(company).get("mediation") or {}
+    if not isinstance(entry, dict):  # a block or nothing (schema)
+        entry = {}
     for key, what in (("name", "le nom"), ("url", "le site internet")):
         if not str(entry.get(key) or "").strip():
             yield ("clauses", "mediation", key), f"{what} du médiateur de la consommation doit figurer dans les CGV"
 
 
-def check_odr(item) -> Iterable:
+def check_odr(item: Sourced) -> Iterable[Finding]:
     """Any string of a company profile or a clause file that links to the closed platform."""
     for path, text in strings(item.source.data):
         if any(marker in text for marker in ODR_MARKERS):
             yield path, "lien vers la plateforme européenne de règlement en ligne des litiges, fermée le 20 juillet 2025 : retirez-le"
 
 
-def check_l441_6(variant) -> Iterable:
+def check_l441_6(variant: Sourced) -> Iterable[Finding]:
     for path, text in strings(variant.source.data):
         if textrules.cites_l441_6_for_penalties(text):
             yield path, "l’article L441-6 est cité pour les pénalités de retard : depuis le 26 avril 2019, elles relèvent des articles L441-10, L441-9 et L441-16"
@@ -151,7 +177,7 @@ def _of(city: str) -> str:
 _OLD_COURTS = {_folded(f"tribunal de commerce {_of(city)}"): city for city in TAE_CITIES}
 
 
-def check_tae_court(company) -> Iterable:
+def check_tae_court(company: Company) -> Iterable[Finding]:
     clause = company.clause("jurisdiction")
     city = _OLD_COURTS.get(_folded(str(clause.params.get("court") or ""))) if clause else None
     if city:
@@ -167,7 +193,7 @@ _PERIODS = (("contestation_period", "days", "le délai de contestation des factu
             ("warranties", "claim_days", "le délai de réclamation pour les manquants et vices apparents"))
 
 
-def check_min_periods(company) -> Iterable:
+def check_min_periods(company: Company) -> Iterable[Finding]:
     if company.market != "b2b":
         return
     for family, key, what in _PERIODS:
@@ -178,7 +204,7 @@ def check_min_periods(company) -> Iterable:
                                               "de quoi l’acheteur n’a pas le temps de vérifier")
 
 
-def check_retention_acceptance(company) -> Iterable:
+def check_retention_acceptance(company: Company) -> Iterable[Finding]:
     if company.clause("retention_of_title") is None:
         return
     orders = company.clause("orders")
@@ -189,7 +215,7 @@ def check_retention_acceptance(company) -> Iterable:
             "accepter à la commande (orders: {accepted_before_delivery: true}) ou retirez la réserve de propriété")
 
 
-RULES: tuple[Rule, ...] = (
+RULES: tuple[Rule[Company] | Rule[Sourced], ...] = (
     Rule("payment-term-max", "error", "Code de commerce, art. L441-10 I",
          "Délai de paiement de plus de 60 jours à compter de la date de facture.", check_term_max),
     Rule("payment-term-eom-max", "error", "Code de commerce, art. L441-10 I",
@@ -252,16 +278,25 @@ def listing() -> list[tuple[str, str, str, str, str]]:
     return rows + textrules.listing() + [(*row, "") for row in DOCUMENTED]
 
 
-def check_company(company, today: date | None = None, table=None) -> list:
+def _judges_companies(rule: Rule[Company] | Rule[Sourced]) -> TypeGuard[Rule[Company]]:
+    return rule.scope == "company"
+
+
+def _judges_variants(rule: Rule[Company] | Rule[Sourced]) -> TypeGuard[Rule[Sourced]]:
+    return rule.scope == "library"
+
+
+def check_company(company: Company, today: date | None = None, table: RateTable | None = None) -> list[Problem]:
     """The company's rules of law, on the CGV's effective date and, given `today` (the run date), on
     that day too: a rule that came into force since the CGV took effect is an error now, and its
     message says since when. `table` gives the rates of `today`'s half-year (the 3× floor moves)."""
-    views = [(company.effective_date, company)]
+    views: list[tuple[date, Company]] = [(company.effective_date, company)]
     if today is not None and today != company.effective_date:
         views.append((today, _as_of(company, today, table)))
-    problems, seen = [], set()
+    problems: list[Problem] = []
+    seen: set[tuple[str, Path_, str]] = set()
     for rule in RULES:
-        if rule.scope != "company":
+        if not _judges_companies(rule):
             continue
         for day, view in views:
             if not dated.in_force(rule, day):
@@ -276,18 +311,18 @@ def check_company(company, today: date | None = None, table=None) -> list:
     return problems
 
 
-def _as_of(company, day: date, table):
+def _as_of(company: Company, day: date, table: RateTable | None) -> Company:
     """The company as the law sees it on `day`: the rates of that half-year (None when the table
     does not have them yet: the stale-table warning says so, and no rate is guessed)."""
     rates = table.get(half_year_of(day)) if table is not None else None
     return dataclasses.replace(company, rates=rates)
 
 
-def check_library(library, today: date | None = None) -> list:
+def check_library(library: Library, today: date | None = None) -> list[Problem]:
     problems = []
     for variant in library.all_variants():
         for rule in RULES:
-            if rule.scope == "library" and (today is None or dated.in_force(rule, today)):
+            if _judges_variants(rule) and (today is None or dated.in_force(rule, today)):
                 for path, message in rule.check(variant):
                     problems.append(variant.source.problem(path, f"{message} ({rule.article})", rule.id, rule.severity))
     return problems

@@ -7,7 +7,7 @@ whose clause must carry the mention, so the error lands in that variant's file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,6 +30,10 @@ def cites_l441_6_for_penalties(text: str) -> bool:
     return False
 _ODR = ("ec.europa.eu/consumers/odr", "webgate.ec.europa.eu/odr")
 
+Texts = Mapping[str, str]  # family name → the article's rendered text
+Figures = Mapping[str, Mapping[str, object]]  # family name → parameters a rule compares with the text
+TextCheck = Callable[[Texts, Figures], Iterable[tuple[str, str]]]  # → (family, French message)
+
 
 @dataclass(frozen=True)
 class TextRule:
@@ -38,19 +42,19 @@ class TextRule:
     family: str | None  # the family whose text must carry the mention (None: whichever cites it)
     article: str
     summary: str
-    check: Callable[[dict, dict], Iterable[tuple[str, str]]]  # (texts, figures) → (family, message)
+    check: TextCheck  # (texts, figures) → (family, message)
     since: date | None = None  # the day the rule takes effect (None: before any CGV the kit prints)
     until: date | None = None  # the last day it applies (None: still in force)
 
 
-def _must_say(family: str, found: Callable[[str], bool], message: str):
-    def check(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+def _must_say(family: str, found: Callable[[str], bool], message: str) -> TextCheck:
+    def check(texts: Texts, figures: Figures) -> Iterable[tuple[str, str]]:
         if not found(texts.get(family, "")):
             yield family, message
     return check
 
 
-def _mediator(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+def _mediator(texts: Texts, figures: Figures) -> Iterable[tuple[str, str]]:
     text = texts.get("mediation", "")
     for key, what in (("name", "le nom"), ("url", "le site internet")):
         value = str(figures.get("mediation", {}).get(key) or "").strip()
@@ -63,8 +67,8 @@ def _withdrawal(text: str) -> bool:
     return said and ("formulaire" in text or "ne s’applique" in text or "ne s'applique" in text)
 
 
-def _nowhere(pattern: Callable[[str], bool], message: str):
-    def check(texts: dict, figures: dict) -> Iterable[tuple[str, str]]:
+def _nowhere(pattern: Callable[[str], bool], message: str) -> TextCheck:
+    def check(texts: Texts, figures: Figures) -> Iterable[tuple[str, str]]:
         for family, text in texts.items():
             if pattern(text):
                 yield family, message
@@ -110,7 +114,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
 )
 
 
-def check_texts(market: str, texts: dict, figures: dict, days: tuple[date, ...] = (),
+def check_texts(market: str, texts: Texts, figures: Figures, days: tuple[date, ...] = (),
                 effective: date | None = None) -> list[tuple[TextRule, str, str]]:
     """(rule, family, French message with its article) for every rule the rendered CGV break.
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 
-from jinja2 import UndefinedError
+from jinja2 import Template, UndefinedError
 
 from cgvkit.core.errors import Problem
 from cgvkit.core.french import typography
 from cgvkit.core.memo import by_text
 from cgvkit.core.templating import CLAUSE_ENV, MAX_TEXT, frozen
+from cgvkit.model.company import Company, ResolvedClause
 from cgvkit.model.textnames import french
 
 
-def clause_context(company, clause) -> dict:
+def clause_context(company: Company, clause: ResolvedClause) -> dict[str, object]:
     """What a clause text may use: its parameters, the company's identity, articles, rates.
 
     Every value is a read-only copy: a text cannot change what the CGV and the letters print.
@@ -32,7 +33,7 @@ def clause_context(company, clause) -> dict:
             "rates": company.rates, "article": article, "has": has}
 
 
-def render_text(company, clause) -> str:
+def render_text(company: Company, clause: ResolvedClause) -> str:
     """The clause text for this company, as plain text; errors located in the clause file."""
     variant = clause.variant
     try:
@@ -48,7 +49,7 @@ def render_text(company, clause) -> str:
 
 
 @by_text()
-def _compiled(text: str):
+def _compiled(text: str) -> Template:
     """Each clause text compiled once per process: validate renders every variant many times."""
     return CLAUSE_ENV.from_string(text)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal, NotRequired, TypedDict, cast
 from xml.etree import ElementTree
 
 from PIL import Image
@@ -14,9 +17,10 @@ from PIL import Image
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.french import NBSP, NNBSP, typography
 from cgvkit.law import identity
-from cgvkit.model.library import Library, Variant
+from cgvkit.law.rates import HalfYearRates, RateTable
+from cgvkit.model.library import Family, Library, Variant
 from cgvkit.sources.schemas import french_message, rule_name, schema_errors, schema_file, validate
-from cgvkit.sources.yamlsource import Source, load_file, strings
+from cgvkit.sources.yamlsource import Path_, Source, load_file, strings
 
 # The slug (file name without .yaml) names the company's folders in dist/ and on the site.
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -27,11 +31,46 @@ LOGO_SUFFIXES = {".png", ".jpg", ".jpeg", ".svg"}
 OPTIONAL_IDENTITY = ("vat_number", "website", "iban", "bic", "logo")
 
 
+# A profile as schemas/company.yaml lets it through.
+class Address(TypedDict):
+    street: str
+    postal_code: str
+    city: str
+
+
+class IdentityFile(TypedDict):
+    name: str
+    legal_form: str
+    capital: int | Decimal
+    siren: str
+    rcs: str
+    address: Address
+    email: str
+    phone: str
+    vat_number: NotRequired[str]
+    website: NotRequired[str]
+    iban: NotRequired[str]
+    bic: NotRequired[str]
+    logo: NotRequired[str]
+
+
+class ProfileFile(TypedDict):
+    company: IdentityFile
+    market: str
+    effective_date: date
+    clauses: dict[str, dict[str, object] | None]  # family → its entry as written (None: `family:` alone)
+    letters: dict[str, object]
+
+
+def profile(source: Source) -> ProfileFile:
+    return cast(ProfileFile, source.data)  # load_company checked it against schemas/company.yaml
+
+
 @dataclass
 class ResolvedClause:
-    family: object  # library.Family
+    family: Family
     variant: Variant
-    params: dict
+    params: dict[str, object]
     number: int = 0  # article number in the CGV, set once all clauses are known
 
 
@@ -40,22 +79,22 @@ class Company:
     slug: str
     path: Path
     source: Source
-    identity: dict
+    identity: dict[str, object]  # the profile's `company` block, OPTIONAL_IDENTITY present ("" when absent)
     market: str
-    effective_date: object
-    letters: dict
-    clauses: list = field(default_factory=list)
-    rates: object = None  # law.rates.HalfYearRates of the effective date
+    effective_date: date
+    letters: dict[str, object]
+    clauses: list[ResolvedClause] = field(default_factory=list)
+    rates: HalfYearRates | None = None  # the rates of the effective date's half-year
 
     def clause(self, family: str) -> ResolvedClause | None:
         return next((c for c in self.clauses if c.family.name == family), None)
 
     @property
-    def articles(self) -> dict:
+    def articles(self) -> dict[str, int]:
         return {c.family.name: c.number for c in self.clauses}
 
 
-def load_company(path: Path, root: Path, library: Library, table, problems: Problems) -> Company | None:
+def load_company(path: Path, root: Path, library: Library, table: RateTable, problems: Problems) -> Company | None:
     """Load, validate and resolve one profile; problems are collected, never raised midway."""
     message = slug_problem(path.stem)
     if message:
@@ -70,8 +109,8 @@ def load_company(path: Path, root: Path, library: Library, table, problems: Prob
     problems.extend(found)
     if found:
         return None
-    data = source.data
-    ident = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), **data["company"]}
+    data = profile(source)
+    ident: dict[str, object] = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), **data["company"]}
     company = Company(slug=path.stem, path=path, source=source, identity=ident,
                       market=data["market"], effective_date=data["effective_date"],
                       letters=data["letters"])
@@ -113,16 +152,17 @@ def _printable(text: str) -> str:
 def _check_one_line_fields(source: Source, problems: Problems) -> None:
     """Names, addresses and the signatory print in letters, e-mail headers and payment codes: one line
     each, without control or invisible characters."""
-    signatory = (source.data.get("letters") or {}).get("signatory")
-    for path, text in (*strings(source.data["company"], ("company",)), *strings(signatory, ("letters", "signatory"))):
+    data = profile(source)
+    signatory = (data.get("letters") or {}).get("signatory")
+    for path, text in (*strings(data["company"], ("company",)), *strings(signatory, ("letters", "signatory"))):
         message = identity.check_one_line(text, f"le champ {'.'.join(map(str, path))}")
         if message:
             problems.add(source.problem(path, message, "identity-control-character"))
 
 
-def _check_identity(source: Source, ident: dict, root: Path, problems: Problems) -> None:
+def _check_identity(source: Source, ident: IdentityFile, root: Path, problems: Problems) -> None:
     _check_one_line_fields(source, problems)
-    checks = [
+    checks: list[tuple[Literal["siren", "email", "iban", "bic", "phone"], Callable[[object], str | None], str]] = [
         ("siren", identity.check_siren, "identity-siren"),
         ("email", identity.check_email, "identity-email"),
         ("iban", identity.check_iban, "identity-iban"),
@@ -230,7 +270,7 @@ def _svg_problem(value: str, target: Path) -> str | None:
 
 def _resolve_clauses(company: Company, library: Library, problems: Problems) -> None:
     source, market = company.source, company.market
-    chosen = source.data["clauses"]
+    chosen = profile(source)["clauses"]
     for name, entry in chosen.items():
         family = library.families.get(name)
         if family is None:
@@ -251,7 +291,7 @@ def _resolve_clauses(company: Company, library: Library, problems: Problems) -> 
         clause.number = number
 
 
-def _resolve_one(company: Company, family, entry: dict, where: tuple, problems: Problems) -> None:
+def _resolve_one(company: Company, family: Family, entry: dict[str, object], where: Path_, problems: Problems) -> None:
     source = company.source
     _expand_rate_shorthand(family.name, entry)
     name = entry.pop("variant", None) or family.default[company.market]
@@ -285,7 +325,7 @@ def _resolve_one(company: Company, family, entry: dict, where: tuple, problems: 
 _RATE = re.compile(r"^ecb\s*\+\s*(\d+(?:[.,]\d+)?)$|^(\d+(?:[.,]\d+)?)\s*x-legal$")
 
 
-def _expand_rate_shorthand(family: str, entry: dict) -> None:
+def _expand_rate_shorthand(family: str, entry: dict[str, object]) -> None:
     """`late_penalties: {rate: ecb+10 | 3x-legal | 12.5}` (the profile contract) → a variant."""
     if family != "late_penalties" or "variant" in entry or "rate" not in entry:
         return

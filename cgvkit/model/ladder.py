@@ -10,16 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NotRequired, TypedDict, cast
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.memo import by_text
-from cgvkit.sources.schemas import schema_file, schema_from_text, validate
-from cgvkit.sources.yamlsource import Source, load_file, load_text
+from cgvkit.model.company import Company
+from cgvkit.sources.schemas import Schema, schema_file, schema_from_text, validate
+from cgvkit.sources.yamlsource import Path_, Source, load_file, load_text
 
 DEFAULT = Path("ladder") / "default.yaml"
 LETTER_CHANNELS = ("letter", "registered_letter")
 CHANNEL_NAMES = {"sms": "SMS", "email": "courriel", "phone": "appel téléphonique", "letter": "lettre",
                  "registered_letter": "lettre recommandée avec accusé de réception"}
+
+
+# A ladder as schemas/ladder.yaml lets it through (a stand-alone document has no offset_days).
+class StageEntry(TypedDict):
+    id: str
+    title: str
+    channel: str
+    companion: NotRequired[str]
+    offset_days: NotRequired[int]
+    min_gap_days: NotRequired[int]
+    postal_days: NotRequired[int]
+    markets: list[str]
+    purpose: str
+    contains: list[str]
+
+
+class LadderFile(TypedDict):
+    stages: list[StageEntry]
+    documents: list[StageEntry]
 
 
 @dataclass(frozen=True)
@@ -28,12 +49,12 @@ class Stage:
     title: str
     channel: str
     offset_days: int | None  # None for stand-alone documents
-    markets: tuple
+    markets: tuple[str, ...]
     purpose: str
-    contains: tuple
+    contains: tuple[str, ...]
     companion: str | None
     source: Source
-    where: tuple  # key path of the stage in its source
+    where: Path_  # key path of the stage in its source
     min_gap_days: int | None = None  # days to wait after this stage before the next; None: the letters' deadline
     postal_days: int = 2  # registered letters: working days from sending to receipt when none is noted
 
@@ -48,8 +69,8 @@ class Stage:
 
 @dataclass(frozen=True)
 class Ladder:
-    stages: tuple  # sorted by offset_days
-    documents: tuple
+    stages: tuple[Stage, ...]  # sorted by offset_days
+    documents: tuple[Stage, ...]
 
     def for_market(self, market: str) -> Ladder:
         return Ladder(tuple(s for s in self.stages if market in s.markets),
@@ -59,14 +80,14 @@ class Ladder:
         return self._positions[stage_id]
 
     @cached_property
-    def _positions(self) -> dict:  # the plan asks for a stage's rank once per invoice
+    def _positions(self) -> dict[str, int]:  # the plan asks for a stage's rank once per invoice
         return {s.id: i for i, s in enumerate(self.stages)}
 
     def get(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages + self.documents if s.id == stage_id), None)
 
     @cached_property
-    def ids(self) -> tuple:
+    def ids(self) -> tuple[str, ...]:
         return tuple(s.id for s in self.stages)
 
 
@@ -87,10 +108,10 @@ def _default_from(text: str, schema: str) -> Ladder:
     return _build(source, (), source.data, schema_from_text(schema, "schemas/ladder.yaml"))
 
 
-def ladder_for(company, root: Path) -> Ladder:
+def ladder_for(company: Company, root: Path) -> Ladder:
     """The company's ladder: its own `letters.ladder` if present, else the project default."""
     own = (company.letters or {}).get("ladder")
-    if not own:
+    if not own or not isinstance(own, dict):  # a block of keys when present (schemas/company.yaml)
         return load_default(root)
     base = ("letters", "ladder")
     if "documents" not in own:
@@ -101,26 +122,27 @@ def ladder_for(company, root: Path) -> Ladder:
     return _build(company.source, base, own, schema_file(root, "ladder"))
 
 
-def _build(source: Source, base: tuple, data, schema: dict) -> Ladder:
+def _build(source: Source, base: Path_, document: object, schema: Schema) -> Ladder:
     problems = Problems()
-    problems.extend(validate(source, schema, base=base, document=data, rule_prefix="ladder"))
+    problems.extend(validate(source, schema, base=base, document=document, rule_prefix="ladder"))
     problems.raise_if_errors()
+    data = cast(LadderFile, document)  # it passed schemas/ladder.yaml
     stages = [_stage(source, base + ("stages", i), entry) for i, entry in enumerate(data["stages"])]
     documents = [_stage(source, base + ("documents", i), entry) for i, entry in enumerate(data["documents"])]
     _check(stages, documents, problems)
     problems.raise_if_errors()
-    stages.sort(key=lambda s: s.offset_days)
+    stages.sort(key=lambda s: s.offset_days or 0)  # every stage has its offset (schema): `or 0` is for mypy
     return Ladder(tuple(stages), tuple(documents))
 
 
-def _stage(source: Source, where: tuple, entry: dict) -> Stage:
+def _stage(source: Source, where: Path_, entry: StageEntry) -> Stage:
     return Stage(entry["id"], entry["title"], entry["channel"], entry.get("offset_days"),
                  tuple(entry["markets"]), entry["purpose"], tuple(entry["contains"]),
                  entry.get("companion"), source, where, entry.get("min_gap_days"), entry.get("postal_days", 2))
 
 
-def _check(stages: list, documents: list, problems: Problems) -> None:
-    seen: dict = {}
+def _check(stages: list[Stage], documents: list[Stage], problems: Problems) -> None:
+    seen: dict[str, Stage] = {}
     for stage in stages + documents:
         if stage.id in seen:
             problems.add(stage.problem("id", f"l’identifiant « {stage.id} » est déjà utilisé par une autre "
@@ -128,7 +150,7 @@ def _check(stages: list, documents: list, problems: Problems) -> None:
         seen[stage.id] = stage
         if len(set(stage.contains)) != len(stage.contains):
             problems.add(stage.problem("contains", "un élément est listé deux fois", "ladder-contains"))
-    offsets: dict = {}
+    offsets: dict[tuple[str, int | None], str] = {}
     for stage in stages:
         for market in stage.markets:
             key = (market, stage.offset_days)
@@ -140,7 +162,7 @@ def _check(stages: list, documents: list, problems: Problems) -> None:
         if stage.companion and stage.channel == stage.companion:
             problems.add(stage.problem("companion", "le document d’accompagnement doit utiliser un autre "
                                        "canal que l’étape", "ladder-companion"))
-    if not any(s.offset_days > 0 for s in stages):
+    if not any((s.offset_days or 0) > 0 for s in stages):  # every stage has its offset (schema)
         where = stages[0] if stages else None
         if where:
             problems.add(where.problem("offset_days", "l’échelle doit compter au moins une étape après "

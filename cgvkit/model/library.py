@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import NotRequired, TypedDict, cast
 
-from jinja2 import TemplateSyntaxError, meta
+from jinja2 import TemplateSyntaxError, meta, nodes
 
 from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.french import typography
 from cgvkit.core.memo import by_text
 from cgvkit.core.templating import CLAUSE_ENV, forbidden_constructs
 from cgvkit.model.textnames import name_problems, syntax_problem
-from cgvkit.sources.schemas import french_message, schema_errors, schema_file, validate
+from cgvkit.sources.schemas import Schema, french_message, schema_errors, schema_file, validate
 from cgvkit.sources.yamlsource import Source, load_file
 
 # Names a clause text may use besides its own parameters (see render/clauses.py).
@@ -25,22 +29,62 @@ TEXT_GLOBALS = {"company", "market", "article", "has", "rates"}
 NUMBER_CEILING = 10**12
 
 
+# The files as their schemas (schemas/family.yaml, schemas/clause.yaml) let them through.
+class FamilyFile(TypedDict):
+    family: str
+    title: str
+    order: int
+    markets: list[str]
+    required: list[str]
+    default: dict[str, str]
+    prominent: NotRequired[bool]
+    summary: str
+
+
+class ParameterDeclaration(TypedDict):
+    type: str
+    min: NotRequired[int | Decimal]
+    max: NotRequired[int | Decimal]
+    allowed: NotRequired[list[object]]
+    default: NotRequired[object]
+    description: str
+
+
+class LegalBasis(TypedDict):
+    article: str
+    url: str
+
+
+class ClauseFile(TypedDict):
+    id: str
+    family: str
+    title: str
+    version: str
+    valid_from: date
+    valid_to: NotRequired[date]
+    markets: list[str]
+    legal_basis: list[LegalBasis]
+    parameters: dict[str, ParameterDeclaration]
+    text: str
+    guidance: str
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
     type: str
     description: str
-    min: object = None
-    max: object = None
-    allowed: tuple | None = None
+    min: int | Decimal | None = None
+    max: int | Decimal | None = None
+    allowed: tuple[object, ...] | None = None
     default: object = None
     has_default: bool = False
 
-    def cerberus_rule(self) -> dict:
+    def cerberus_rule(self) -> Schema:
         """The Cerberus rule a company's value for this parameter must pass."""
         kinds = {"integer": "integer", "number": ["integer", "decimal"], "string": "string",
                  "boolean": "boolean", "date": "date", "enum": "string"}
-        rule: dict = {"type": kinds[self.type], "required": not self.has_default}
+        rule: Schema = {"type": kinds[self.type], "required": not self.has_default}
         if self.type == "string" and not self.has_default:
             rule["empty"] = False  # a required text must say something; a default may be ""
         for key in ("min", "max"):
@@ -60,17 +104,17 @@ class Variant:
     name: str
     title: str
     version: str
-    valid_from: object
-    valid_to: object
-    markets: tuple
-    legal_basis: tuple  # ((article, url), ...)
-    parameters: dict
+    valid_from: date
+    valid_to: date | None
+    markets: tuple[str, ...]
+    legal_basis: tuple[tuple[str, str], ...]  # ((article, url), ...)
+    parameters: dict[str, Parameter]
     text: str
     guidance: str
     source: Source
     sha256: str
 
-    def defaults(self) -> dict:
+    def defaults(self) -> dict[str, object]:
         return {p.name: p.default for p in self.parameters.values() if p.has_default}
 
     def text_line(self) -> int:
@@ -84,19 +128,19 @@ class Family:
     name: str
     title: str
     order: int
-    markets: tuple
-    required: tuple
-    default: dict
+    markets: tuple[str, ...]
+    required: tuple[str, ...]
+    default: dict[str, str]  # market → variant name
     prominent: bool
     summary: str
     source: Source
-    variants: dict = field(default_factory=dict)
+    variants: dict[str, Variant] = field(default_factory=dict)
 
 
 @dataclass
 class Library:
     root: Path
-    families: dict
+    families: dict[str, Family]
 
     def ordered(self) -> list[Family]:
         return sorted(self.families.values(), key=lambda f: (f.order, f.name))
@@ -118,7 +162,7 @@ def load_library(root: Path) -> Library:
         family = _load_family(folder, root, problems)
         if family is None:
             continue
-        broken = set()  # variants that exist but failed: their own errors say why
+        broken: set[str] = set()  # variants that exist but failed: their own errors say why
         for path in sorted(folder.glob("*.yaml")):
             if path.name != "_family.yaml":
                 variant = _load_variant(path, root, family, problems)
@@ -154,7 +198,7 @@ def _load_family(folder: Path, root: Path, problems: Problems) -> Family | None:
     source = _load(path, root, "family", problems)
     if source is None:
         return None
-    data = source.data
+    data = cast(FamilyFile, source.data)  # it passed schemas/family.yaml
     if data["family"] != folder.name:
         problems.add(source.problem(("family",), f"« {data['family']} » ne correspond pas au dossier "
                                     f"« {folder.name} »", "family-name"))
@@ -171,7 +215,7 @@ def _load_variant(path: Path, root: Path, family: Family, problems: Problems) ->
     source = _load(path, root, "clause", problems)
     if source is None:
         return None
-    data = source.data
+    data = cast(ClauseFile, source.data)  # it passed schemas/clause.yaml
     expected = f"{family.name}/{path.stem}"
     if data["id"] != expected:
         problems.add(source.problem(("id",), f"l’identifiant doit être « {expected} » "
@@ -197,7 +241,7 @@ def _load_variant(path: Path, root: Path, family: Family, problems: Problems) ->
     )
 
 
-def _parameter(source: Source, name: str, decl: dict, problems: Problems) -> Parameter:
+def _parameter(source: Source, name: str, decl: ParameterDeclaration, problems: Problems) -> Parameter:
     where = ("parameters", name)
     kind = decl["type"]
     allowed = decl.get("allowed")
@@ -234,7 +278,7 @@ def _text_indent(path: Path, source: Source) -> int:
     return column - 1
 
 
-def _check_text(source: Source, text: str, params: set, problems: Problems, indent: int = 0) -> None:
+def _check_text(source: Source, text: str, params: Set[str], problems: Problems, indent: int = 0) -> None:
     """The text must compile, use only what a clause text may use (see core/templating.py), and
     name only its parameters and the documented globals."""
     line, _ = source.where(("text",))
@@ -258,7 +302,7 @@ def _check_text(source: Source, text: str, params: set, problems: Problems, inde
                                     "déclaré ni une donnée de l’entreprise", "clause-text-unknown-name"))
 
 
-def _check_defaults(family: Family, problems: Problems, broken: set = frozenset()) -> None:
+def _check_defaults(family: Family, problems: Problems, broken: Set[str] = frozenset()) -> None:
     for market, name in family.default.items():
         variant = family.variants.get(name)
         if variant is None and name in broken:
@@ -276,7 +320,7 @@ def _check_defaults(family: Family, problems: Problems, broken: set = frozenset(
 
 
 @by_text()
-def _analysed(text: str) -> tuple:
+def _analysed(text: str) -> tuple[nodes.Template, tuple[tuple[int, str], ...], frozenset[str]]:
     """A clause text's syntax tree, forbidden constructs and free names, worked out once per text:
     parsing and compiling cost more than the rest of loading a clause, and `serve` reloads the
     library on every edit. A text that does not parse raises (and is not kept)."""

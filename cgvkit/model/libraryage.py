@@ -7,11 +7,12 @@ from datetime import date
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import date_fr
+from cgvkit.model.project import Project
 from cgvkit.sources.history import HistoryError, changed_files, committed_text
 from cgvkit.sources.yamlsource import load_text
 
 
-def unchanged_versions(project) -> list[Problem]:
+def unchanged_versions(project: Project) -> list[Problem]:
     """Variants whose text or parameters differ from the last commit while `version` did not."""
     try:
         changed = set(changed_files(project.root, "clauses"))
@@ -26,9 +27,9 @@ def unchanged_versions(project) -> list[Problem]:
             old = load_text(old_text, variant.source.file).data if old_text else None
         except KitError:
             continue
-        if not isinstance(old, dict) or str(old.get("version")) != str(variant.version):
-            continue
         new = variant.source.data
+        if not isinstance(old, dict) or not isinstance(new, dict) or str(old.get("version")) != str(variant.version):
+            continue
         what = [label for key, label in (("text", "le texte"), ("parameters", "les paramètres"))
                 if old.get(key) != new.get(key)]
         if what:
@@ -39,7 +40,7 @@ def unchanged_versions(project) -> list[Problem]:
     return warnings
 
 
-def expired_variants(project, today: date) -> list[Problem]:
+def expired_variants(project: Project, today: date) -> list[Problem]:
     """Variants whose `valid_to` is past, with the companies that still use them."""
     warnings = []
     for family in project.library.ordered():

@@ -4,13 +4,31 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
+from cgvkit.law.rates import RateTable
 from cgvkit.model.clausetext import render_text
 from cgvkit.model.company import OPTIONAL_IDENTITY, Company, ResolvedClause
+from cgvkit.model.library import Family, Library, Parameter, Variant
 
 
-def placeholder(param, company):
+class Examples(Protocol):
+    """What previews read of a project (model/project.py's Project, which imports this module)."""
+
+    @property
+    def companies(self) -> Sequence[Company]: ...
+    @property
+    def library(self) -> Library: ...
+    @property
+    def table(self) -> RateTable: ...
+    @property
+    def today(self) -> date | None: ...
+
+
+def placeholder(param: Parameter, company: Company) -> object:
     """An example value for a parameter without default, within its bounds."""
     if param.allowed:
         return param.allowed[0]
@@ -28,7 +46,7 @@ def placeholder(param, company):
     return f"[{param.description}]"
 
 
-def example_company(project, market: str):
+def example_company(project: Examples, market: str) -> Company:
     """An example profile of the market, or a placeholder company with the default variant of
     every family of the market when the project has none."""
     found = next((c for c in project.companies if c.market == market), None)
@@ -52,13 +70,14 @@ def example_company(project, market: str):
     return company
 
 
-def preview_market(project, variant) -> str:
+def preview_market(project: Examples, variant: Variant) -> str:
     """A market of the variant for which the project has a company, else its first market."""
     return next((m for m in variant.markets if any(c.market == m for c in project.companies)),
                 variant.markets[0])
 
 
-def sample_company(project, family, variant, market: str, keep_own: bool = True):
+def sample_company(project: Examples, family: Family, variant: Variant, market: str,
+                   keep_own: bool = True) -> tuple[Company, ResolvedClause]:
     """The project's example company of `market` with `variant` chosen for `family`: its values are
     the variant's defaults, example values for the others, and (with `keep_own`) the company's own
     values where it uses the family. Returns (company, the resolved clause of `family`)."""
@@ -76,7 +95,7 @@ def sample_company(project, family, variant, market: str, keep_own: bool = True)
     return example, next(c for c in copies if c.family.name == family.name)
 
 
-def sample_text(project, family, variant, market: str) -> str:
+def sample_text(project: Examples, family: Family, variant: Variant, market: str) -> str:
     """The variant's text rendered for the project's example company of `market`, the company's
     own values kept where it uses the family; raises ClauseRenderError."""
     return render_text(*sample_company(project, family, variant, market))

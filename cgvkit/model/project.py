@@ -11,7 +11,7 @@ from cgvkit.core.templating import outside_link, template_syntax_error
 from cgvkit.law import rules
 from cgvkit.law.rates import RateTable
 from cgvkit.model import textchecks
-from cgvkit.model.company import load_company
+from cgvkit.model.company import Company, load_company
 from cgvkit.model.ladder import check_ladder
 from cgvkit.model.library import Library, load_library
 
@@ -26,9 +26,9 @@ class Project:
     root: Path
     library: Library
     table: RateTable
-    companies: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
-    failed: dict = field(default_factory=dict)  # company file → its errors (lenient loads only)
+    companies: list[Company] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    failed: dict[Path, list[Problem]] = field(default_factory=dict)  # company file → its errors (lenient loads only)
     today: date | None = None  # the run date: the law is checked as it stands that day too
 
 
@@ -67,8 +67,9 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     shared = without_shadowed(problems.items)
     if any(p.severity == "error" for p in shared):
         raise KitError(shared)
+    assert library is not None and table is not None  # else their errors were raised just above
     project = Project(root, library, table, warnings=sorted(shared), today=today)
-    errors = []
+    errors: list[Problem] = []
     for path in company_files(root) if company_paths is None else company_paths:
         found = Problems()
         company = load_company(path, root, library, table, found)
@@ -84,9 +85,9 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
         elif company is not None:
             project.companies.append(company)
     # Every variant rendered with its defaults for an example company: a library error stops the run.
-    found = textchecks.variant_problems(project) if render_checks and not cgv_only else []
-    project.warnings.extend(p for p in found if p.severity == "warning")
-    library_errors = [p for p in found if p.severity == "error"]
+    rendered = textchecks.variant_problems(project) if render_checks and not cgv_only else []
+    project.warnings.extend(p for p in rendered if p.severity == "warning")
+    library_errors = [p for p in rendered if p.severity == "error"]
     if library_errors:
         raise KitError(library_errors + errors + project.warnings)
     if errors and not lenient:

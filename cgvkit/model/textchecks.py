@@ -5,18 +5,27 @@ reported where a lawyer fixes them."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from datetime import date
 
 from cgvkit.core.errors import Problem
 from cgvkit.law import rules
 from cgvkit.law.rates import half_year_of
 from cgvkit.law.textrules import check_texts
 from cgvkit.model.clausetext import ClauseRenderError, render_text
-from cgvkit.model.preview import sample_company
+from cgvkit.model.company import Company, ResolvedClause, profile
+from cgvkit.model.library import Family, Variant
+from cgvkit.model.preview import Examples, sample_company
+from cgvkit.sources.yamlsource import Path_
+
+# (market, family, the CGV's numbering) → that family's text in the example company, None if it fails
+_Memo = dict[tuple[str, str, tuple[tuple[str, int], ...]], str | None]
 
 
-def rendered(company) -> tuple[dict, list[Problem]]:
+def rendered(company: Company) -> tuple[dict[str, str], list[Problem]]:
     """Every clause text of the company (family → text) and the render errors."""
-    texts, problems = {}, []
+    texts: dict[str, str] = {}
+    problems: list[Problem] = []
     for clause in company.clauses:
         try:
             texts[clause.family.name] = render_text(company, clause)
@@ -25,14 +34,14 @@ def rendered(company) -> tuple[dict, list[Problem]]:
     return texts, problems
 
 
-def _figures(company) -> dict:
+def _figures(company: Company) -> dict[str, dict[str, object]]:
     mediation = company.clause("mediation")
     withdrawal = company.clause("withdrawal")
     return {"mediation": dict(mediation.params) if mediation else {},
             "withdrawal": {"variant": withdrawal.variant.name, **withdrawal.params} if withdrawal else {}}
 
 
-def company_problems(company, known: list[Problem] = (), today=None) -> list[Problem]:
+def company_problems(company: Company, known: Sequence[Problem] = (), today: date | None = None) -> list[Problem]:
     """The company's CGV as its customers read them, checked against the rules on text in force on
     their effective date or on `today` (the run date).
 
@@ -45,16 +54,16 @@ def company_problems(company, known: list[Problem] = (), today=None) -> list[Pro
     days = (company.effective_date,) if today is None else (company.effective_date, today)
     for rule, family, message in check_texts(company.market, texts, _figures(company), days, company.effective_date):
         clause = company.clause(family)
-        where = ("clauses", family) if family in (company.source.data.get("clauses") or {}) else ("clauses",)
+        where = ("clauses", family) if family in (profile(company.source).get("clauses") or {}) else ("clauses",)
         shown = f" — variante {clause.variant.source.file}" if clause else ""
         problems.append(company.source.problem(where, message + shown, rule.id))
     return problems
 
 
-def variant_problems(project) -> list[Problem]:
+def variant_problems(project: Examples) -> list[Problem]:
     """Each variant rendered with its defaults for an example company of each of its markets."""
     problems: list[Problem] = []
-    others: dict = {}
+    others: _Memo = {}
     for family in project.library.ordered():
         for variant in sorted(family.variants.values(), key=lambda v: v.name):
             for market in variant.markets:
@@ -62,16 +71,16 @@ def variant_problems(project) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def _other_texts(example, mine, memo: dict) -> dict:
+def _other_texts(example: Company, mine: ResolvedClause, memo: _Memo) -> dict[str, str]:
     """The texts of the example's clauses other than `mine`: the example company's own clauses,
     numbered around the family swapped in. The same numbering gives the same texts, so each is
     rendered once per market and numbering rather than once per variant (render errors are the
     company's own, reported by `company_problems`)."""
     layout = tuple((c.family.name, c.number) for c in example.clauses)
-    texts = {}
+    texts: dict[str, str] = {}
     for clause in example.clauses:
         if clause is mine:
-            texts[clause.family.name] = None  # its place in the CGV: the caller puts its text there
+            texts[clause.family.name] = ""  # its place in the CGV: the caller puts its text there
             continue
         key = (example.market, clause.family.name, layout)
         if key not in memo:
@@ -79,12 +88,13 @@ def _other_texts(example, mine, memo: dict) -> dict:
                 memo[key] = render_text(example, clause)
             except ClauseRenderError:
                 memo[key] = None
-        if memo[key] is not None:
-            texts[clause.family.name] = memo[key]
+        text = memo[key]
+        if text is not None:
+            texts[clause.family.name] = text
     return texts
 
 
-def _one_variant(project, family, variant, market: str, others: dict) -> list[Problem]:
+def _one_variant(project: Examples, family: Family, variant: Variant, market: str, others: _Memo) -> list[Problem]:
     example, mine = sample_company(project, family, variant, market, keep_own=False)
     label = "entre professionnels" if market == "b2b" else "aux consommateurs"
     try:
@@ -110,7 +120,7 @@ def _one_variant(project, family, variant, market: str, others: dict) -> list[Pr
     return found
 
 
-def _defaults_against_the_law(example, family, variant) -> list[Problem]:
+def _defaults_against_the_law(example: Company, family: Family, variant: Variant) -> list[Problem]:
     """A default value that breaks a rule of law is the variant's error, before any company uses it."""
     if example.source is None:
         return []
@@ -120,7 +130,8 @@ def _defaults_against_the_law(example, family, variant) -> list[Problem]:
         if problem.severity != "error" or path[:2] != ["clauses", family.name]:
             continue
         name = path[2] if len(path) > 2 else None
-        if name in variant.parameters and variant.parameters[name].has_default:
+        where: Path_
+        if name is not None and name in variant.parameters and variant.parameters[name].has_default:
             where = ("parameters", name, "default")
         elif name is None and variant.defaults():
             where = ("parameters",)

@@ -13,6 +13,7 @@ from jinja2 import TemplateSyntaxError, nodes
 
 from cgvkit.core.errors import Problem
 from cgvkit.core.templating import CLAUSE_ENV
+from cgvkit.sources.yamlsource import Source
 
 IDENTITY = ("name", "legal_form", "capital", "siren", "rcs", "address", "email", "phone", "vat_number",
             "website", "iban", "bic", "logo")
@@ -30,7 +31,8 @@ def _where(text: str, lineno: int, needle: str, indent: int = 0) -> tuple[int, i
     return lineno - 1, indent + (column + 1 if column >= 0 else 1)
 
 
-def name_problems(source, text: str, first_line: int, indent: int = 0, tree=None) -> list[Problem]:
+def name_problems(source: Source, text: str, first_line: int, indent: int = 0,
+                  tree: nodes.Template | None = None) -> list[Problem]:
     """Unknown attributes of `company`/`rates` and unknown filters, located inside the text
     (`tree`: the text already parsed)."""
     if tree is None:
@@ -55,16 +57,16 @@ def name_problems(source, text: str, first_line: int, indent: int = 0, tree=None
             problems.append(Problem(source.file, first_line + offset, column, "text",
                                     f"nom inconnu `{shown}` : les noms disponibles sont {', '.join(ADDRESS)}",
                                     "clause-text-unknown-name"))
-    for node in tree.find_all(nodes.Filter):
-        if node.name not in CLAUSE_ENV.filters:
-            offset, column = _where(text, node.lineno, node.name, indent)
+    for filtered in tree.find_all(nodes.Filter):
+        if filtered.name not in CLAUSE_ENV.filters:
+            offset, column = _where(text, filtered.lineno, filtered.name, indent)
             problems.append(Problem(source.file, first_line + offset, column, "text",
-                                    f"filtre inconnu `{node.name}` : les filtres disponibles sont "
+                                    f"filtre inconnu `{filtered.name}` : les filtres disponibles sont "
                                     f"{', '.join(DOCUMENTED_FILTERS)}", "clause-text-unknown-filter"))
     return problems
 
 
-def syntax_problem(source, text: str, first_line: int, exc: TemplateSyntaxError, indent: int = 0) -> Problem:
+def syntax_problem(source: Source, text: str, first_line: int, exc: TemplateSyntaxError, indent: int = 0) -> Problem:
     """A text that does not compile, located at the offending token when Jinja names it."""
     message = exc.message or ""
     unknown = re.search(r"No filter named '(.+?)'", message)

@@ -65,9 +65,12 @@ def export_tree(root: Path, sha: str, target: Path) -> Path:
             relative = Path(member.name)
             if relative.is_absolute() or ".." in relative.parts:
                 continue
+            content = tar.extractfile(member)
+            if content is None:  # never for a regular file
+                continue
             destination = target / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(tar.extractfile(member).read())
+            destination.write_bytes(content.read())
     return target
 
 

@@ -12,13 +12,87 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Protocol
 
 import yaml
 
 from cgvkit.core.french import typography
-from cgvkit.sources.schemas import schema_file
+from cgvkit.sources.schemas import Schema, schema_file
+
+# A JSON Schema (draft 7) as built here: JSON values by key, read back by key (company_schema). No static
+# type describes such a tree better.
+JsonSchema = dict[str, Any]
+
+
+# What this module reads of the clause library and the project (model/ builds them; sources/ sees only
+# these shapes).
+class Parameter(Protocol):
+    """A parameter a clause variant declares."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def min(self) -> object: ...
+    @property
+    def max(self) -> object: ...
+    @property
+    def allowed(self) -> Sequence[object] | None: ...
+    @property
+    def default(self) -> object: ...
+    @property
+    def has_default(self) -> bool: ...
+    def cerberus_rule(self) -> Schema: ...
+
+
+class Variant(Protocol):
+    """A clause variant."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def markets(self) -> Sequence[str]: ...
+    @property
+    def parameters(self) -> Mapping[str, Parameter]: ...
+
+
+class Family(Protocol):
+    """A clause family and its variants by name."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def markets(self) -> Sequence[str]: ...
+    @property
+    def required(self) -> Sequence[str]: ...
+    @property
+    def default(self) -> Mapping[str, str]: ...
+    @property
+    def variants(self) -> Mapping[str, Variant]: ...
+
+
+class Library(Protocol):
+    def ordered(self) -> Iterable[Family]: ...
+
+
+class Project(Protocol):
+    @property
+    def root(self) -> Path: ...
+    @property
+    def library(self) -> Library: ...
+
 
 _TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"}, "decimal": {"type": "number"},
           "number": {"type": "number"}, "boolean": {"type": "boolean"},
@@ -31,7 +105,7 @@ _PARAMETER_KINDS = {"integer": "nombre entier", "number": "nombre (décimales pe
                     "enum": "une valeur de la liste"}
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """A value as JSON holds it: Decimal as a number, a date as its ISO text."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -44,7 +118,7 @@ def _plain(value):
     return value
 
 
-def as_yaml(value) -> str:
+def as_yaml(value: object) -> str:
     """A value as a person types it in a YAML file (`true`, `30`, `12.5`, `2026-01-01`, `Lyon`)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -67,7 +141,7 @@ def as_yaml(value) -> str:
     return str(value)
 
 
-def _code(value) -> str:
+def _code(value: object) -> str:
     return f"`{as_yaml(value)}`"
 
 
@@ -77,13 +151,13 @@ def _french(text: str) -> str:
     return "".join(part if part.startswith("`") else typography(part) for part in parts)
 
 
-def _values_listing(allowed, glosses: dict | None = None) -> str:
+def _values_listing(allowed: Iterable[object], glosses: Mapping[object, object] | None = None) -> str:
     glosses = glosses or {}
     lines = [f"- {_code(v)}" + (f" : {glosses[v]}" if v in glosses else "") for v in allowed]
     return "Valeurs possibles :\n" + "\n".join(lines)
 
 
-def _bounds(low, high) -> str:
+def _bounds(low: object, high: object) -> str:
     if low is not None and high is not None:
         return f"Entre {_code(low)} et {_code(high)}."
     if low is not None:
@@ -91,14 +165,14 @@ def _bounds(low, high) -> str:
     return f"Au plus {_code(high)}." if high is not None else ""
 
 
-def _describe(out: dict, text: str) -> dict:
+def _describe(out: JsonSchema, text: str) -> JsonSchema:
     text = _french(text.strip())
     out["description"] = text
     out["markdownDescription"] = text
     return out
 
 
-def _rule_help(rule: dict) -> str:
+def _rule_help(rule: Schema) -> str:
     """The French help of one Cerberus rule: its meta description, values, bounds and default."""
     meta = rule.get("meta") or {}
     parts = [meta.get("description", "")]
@@ -112,14 +186,14 @@ def _rule_help(rule: dict) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def field_schema(rule: dict) -> dict:
+def field_schema(rule: Schema) -> JsonSchema:
     """One Cerberus field rule as JSON Schema, with its French help."""
     kinds = rule.get("type")
     kinds = kinds if isinstance(kinds, list) else [kinds] if kinds else []
     options = [dict(_TYPES[k]) for k in kinds if k in _TYPES]
     if {"type": "number"} in options:  # a JSON number includes the integers
         options = [o for o in options if o != {"type": "integer"}]
-    out: dict = options[0] if len(options) == 1 else ({"anyOf": options} if options else {})
+    out: JsonSchema = options[0] if len(options) == 1 else ({"anyOf": options} if options else {})
     if "allowed" in rule:
         out["enum"] = [_plain(v) for v in rule["allowed"]]
         glosses = (rule.get("meta") or {}).get("values")
@@ -159,13 +233,13 @@ def field_schema(rule: dict) -> dict:
     return _describe(out, help_text) if help_text else out
 
 
-def object_schema(schema: dict) -> dict:
+def object_schema(schema: Schema) -> JsonSchema:
     return {"type": "object", "additionalProperties": False,
             "properties": {key: field_schema(rule) for key, rule in schema.items()},
             "required": sorted(k for k, r in schema.items() if r.get("required"))}
 
 
-def _parameter_details(param) -> str:
+def _parameter_details(param: Parameter) -> str:
     """What a staff member needs besides the description: kind, values, bounds, default."""
     line = " ".join(p for p in (f"Type : {_PARAMETER_KINDS.get(param.type, param.type)}.",
                                 _bounds(param.min, param.max),
@@ -174,7 +248,7 @@ def _parameter_details(param) -> str:
     return f"{line}\n\n{_values_listing(param.allowed)}" if param.allowed else line
 
 
-def _parameter_schema(uses: list) -> dict:
+def _parameter_schema(uses: list[tuple[Variant, Parameter]]) -> JsonSchema:
     """The schema of one parameter name of a family, declared by one or more of its variants."""
     rules = []
     for _, param in uses:
@@ -182,7 +256,7 @@ def _parameter_schema(uses: list) -> dict:
         if rule not in rules:
             rules.append(rule)
     shapes = [{k: v for k, v in field_schema(rule).items() if not k.endswith("escription")} for rule in rules]
-    out = shapes[0] if len(shapes) == 1 else {"anyOf": shapes}
+    out: JsonSchema = shapes[0] if len(shapes) == 1 else {"anyOf": shapes}
     names = [variant.name for variant, _ in uses]
     texts = {variant.name: param.description for variant, param in uses}
     details = {variant.name: _parameter_details(param) for variant, param in uses}
@@ -200,7 +274,7 @@ def _parameter_schema(uses: list) -> dict:
     return _describe(out, text)
 
 
-def _variant_schema(family) -> dict:
+def _variant_schema(family: Family) -> JsonSchema:
     names = sorted(family.variants)
     out = {"type": "string", "enum": names,
            "enumDescriptions": [_french(f"{family.variants[n].title} ({', '.join(family.variants[n].markets)})")
@@ -215,8 +289,8 @@ def _variant_schema(family) -> dict:
     return _describe(out, text)
 
 
-def _family_schema(family) -> dict:
-    uses: dict = {}
+def _family_schema(family: Family) -> JsonSchema:
+    uses: dict[str, list[tuple[Variant, Parameter]]] = {}
     for name in sorted(family.variants):
         variant = family.variants[name]
         for param in variant.parameters.values():
@@ -237,7 +311,7 @@ def _family_schema(family) -> dict:
     return _describe({"type": ["object", "null"], "properties": props, "additionalProperties": False}, text)
 
 
-def company_schema(project) -> dict:
+def company_schema(project: Project) -> JsonSchema:
     """The company schema, with each family's variants and parameters spelled out."""
     rules = schema_file(project.root, "company")
     schema = object_schema(rules)
@@ -262,7 +336,7 @@ _FILES = {
 }
 
 
-def write_schemas(project, folder: Path) -> list[Path]:
+def write_schemas(project: Project, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     schemas = {
         "clause": object_schema(schema_file(project.root, "clause")),

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import cerberus
 from cerberus import TypeDefinition
+from cerberus.errors import ValidationError
 
 from cgvkit.core.errors import Problem
 from cgvkit.core.french import number
 from cgvkit.core.memo import by_text
-from cgvkit.sources.yamlsource import Source, load_file, load_text
+from cgvkit.sources.yamlsource import Path_, Source, load_file, load_text
+
+# A Cerberus schema as read from schemas/*.yaml (or built from a clause's parameters): rules by field name,
+# each a mapping of YAML values that Cerberus (no type stubs) and jsonschema.py read by key. No static
+# type describes such a tree better.
+Schema = dict[str, Any]
 
 TYPE_NAMES = {
     "string": "un texte", "integer": "un nombre entier", "decimal": "un nombre",
@@ -26,14 +34,14 @@ TYPE_NAMES = {
 }
 
 
-class KitValidator(cerberus.Validator):
+class KitValidator(cerberus.Validator):  # type: ignore[misc]  # cerberus has no type stubs
     """Validator knowing Decimal (our YAML reads floats as Decimal) and real dates only."""
 
     types_mapping = dict(cerberus.Validator.types_mapping)
     types_mapping["decimal"] = TypeDefinition("decimal", (Decimal, int), (bool,))
     types_mapping["date"] = TypeDefinition("date", (datetime.date,), (datetime.datetime,))
 
-    def _error(self, *args):
+    def _error(self, *args: object) -> None:
         """Cerberus' bookkeeping of new errors, without its two sorts per error.
 
         Cerberus sorts its whole error list, and the errors at the schema tree's root (every
@@ -41,8 +49,9 @@ class KitValidator(cerberus.Validator):
         `schema_errors` sorts once at the end; the trees keep the same errors.
         """
         if len(args) != 1:
-            return super()._error(*args)
-        for error in args[0]:
+            super()._error(*args)
+            return None
+        for error in cast("list[ValidationError]", args[0]):  # one argument: Cerberus' list of new errors
             self._errors.append(error)
             self.document_error_tree.add(error)
             if error.schema_path:
@@ -52,33 +61,33 @@ class KitValidator(cerberus.Validator):
             self.error_handler.emit(error)
         return None
 
-    def _validate_decimals(self, places, field, value):
+    def _validate_decimals(self, places: int, field: str, value: object) -> None:
         """{'type': 'integer'}"""
-        if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent < -places:
+        if isinstance(value, Decimal) and value.is_finite() and int(value.as_tuple().exponent) < -places:  # finite: an int
             self._error(field, DECIMALS, places)
 
 
 DECIMALS = cerberus.errors.ErrorDefinition(0x4F, "decimals")  # a value error, like min and max (0x4_)
 
 
-def schema_file(root: Path, name: str) -> dict:
+def schema_file(root: Path, name: str) -> Schema:
     """The Cerberus schema `schemas/<name>.yaml` of the project at `root` (shared: never change it)."""
     path = root / "schemas" / f"{name}.yaml"
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return load_file(path, root).data  # raises the located French error
+        return cast(Schema, load_file(path, root).data)  # raises the located French error
     return schema_from_text(text, f"schemas/{name}.yaml")
 
 
 @by_text(maxsize=64)
-def schema_from_text(text: str, file: str) -> dict:
+def schema_from_text(text: str, file: str) -> Schema:
     """Each schema text parsed once per process, whichever project folder it is read from."""
-    return load_text(text, file).data
+    return cast(Schema, load_text(text, file).data)  # the kit's own schema files: each a block of keys
 
 
 
-def validate(source: Source, schema: dict, base: tuple = (), document=None,
+def validate(source: Source, schema: Schema, base: Path_ = (), document: object = None,
              rule_prefix: str = "schema") -> list[Problem]:
     """Validate `document` (default: the whole source) and return located problems."""
     document = source.data if document is None else document
@@ -91,7 +100,7 @@ def validate(source: Source, schema: dict, base: tuple = (), document=None,
     return problems
 
 
-def schema_errors(schema: dict, document: dict) -> list:
+def schema_errors(schema: Schema, document: dict[str, object]) -> list[ValidationError]:
     """The leaf Cerberus errors of `document` against `schema` (empty when valid).
 
     The one place that reads Cerberus' error list: its public `errors` property gives only
@@ -109,7 +118,7 @@ def schema_errors(schema: dict, document: dict) -> list:
 _VALIDATORS: dict[str, KitValidator] = {}
 
 
-def _validator(schema: dict) -> KitValidator:
+def _validator(schema: Schema) -> KitValidator:
     """One validator per schema content, reused: building one makes Cerberus check and hash the
     whole schema, which cost more than validating the document. Keyed by content (its repr), so a
     schema edited on disk gets a new validator and the same schema from another folder reuses it."""
@@ -125,7 +134,7 @@ def _validator(schema: dict) -> KitValidator:
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _iso_dates(schema: dict, document) -> None:
+def _iso_dates(schema: Schema, document: object) -> None:
     """A quoted ISO date (`effective_date: '2026-03-01'`) is a date: the schema says so.
 
     Converted in place where the schema expects a date; an impossible one stays text and is
@@ -151,13 +160,14 @@ def _iso_dates(schema: dict, document) -> None:
                 _iso_dates(rule["schema"].get("schema", {}), item)
 
 
-def rule_name(error) -> str:
+def rule_name(error: ValidationError) -> str:
     if error.code == cerberus.errors.UNKNOWN_FIELD.code:
         return "unknown"
-    return error.rule or "invalid"
+    rule: str | None = error.rule
+    return rule or "invalid"
 
 
-def _leaves(errors):
+def _leaves(errors: Iterable[ValidationError]) -> Iterator[ValidationError]:
     for error in errors:
         if error.is_group_error and error.child_errors:
             yield from _leaves(error.child_errors)
@@ -165,7 +175,7 @@ def _leaves(errors):
             yield error
 
 
-def shown(value) -> str:
+def shown(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
@@ -173,14 +183,14 @@ def shown(value) -> str:
     return f"« {value} »"
 
 
-def _figure(value) -> str:
+def _figure(value: object) -> str:
     """A bound as French prose writes it (« 1 000 000 000 000 »), a date or text as is."""
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return number(value)
     return str(value)
 
 
-def french_message(error) -> str:
+def french_message(error: ValidationError) -> str:
     """A sentence a lawyer understands for one Cerberus error."""
     rule, constraint, value = error.rule, error.constraint, error.value
     field = error.field
@@ -189,7 +199,7 @@ def french_message(error) -> str:
     if rule == "required":
         return f"champ obligatoire « {field} » manquant"
     if rule == "type":
-        kinds = constraint if isinstance(constraint, list) else [constraint]
+        kinds: list[str] = constraint if isinstance(constraint, list) else [constraint]
         wanted = " ou ".join(dict.fromkeys(TYPE_NAMES.get(k, k) for k in kinds))
         return f"{shown(value)} n’est pas {wanted}"
     if rule == "min":

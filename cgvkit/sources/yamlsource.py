@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from cgvkit.core.errors import KitError, Problem, os_reason
 
-Path_ = tuple  # a key path: ("clauses", "payment_term", "days")
+if TYPE_CHECKING:
+    from yaml.events import _Mark  # PyYAML's mark or libyaml's, as types-PyYAML names them
+
+Path_ = tuple[str | int, ...]  # a key path: ("clauses", "payment_term", "days"), ("rates", 3)
 
 
 @dataclass
@@ -30,7 +35,7 @@ class Source:
 
     file: str
     data: object
-    marks: dict = field(default_factory=dict)
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
 
     def where(self, path: Path_) -> tuple[int, int]:
         """Position of `path`, or of its nearest ancestor that exists in the file."""
@@ -55,12 +60,18 @@ MAX_DIGITS = 30  # a number longer than this is no amount, rate or duration a co
 class _Refused(yaml.MarkedYAMLError):
     """A construct the kit refuses in a user file, with its French reason and rule id."""
 
-    def __init__(self, mark, reason: str, rule: str):
-        super().__init__(problem=reason, problem_mark=mark)
+    def __init__(self, mark: _Mark | None, reason: str, rule: str):
+        super().__init__(problem=reason, problem_mark=mark)  # type: ignore[arg-type]  # types-PyYAML: libyaml's marks too
         self.rule = rule
 
 
-class _Loader(yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
+if TYPE_CHECKING:  # one static base for mypy: libyaml's, which this project's PyYAML has
+    _Base = yaml.CSafeLoader
+else:
+    _Base = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+
+
+class _Loader(_Base):
     """libyaml's scanner and parser (C, thirty times faster than PyYAML's pure-Python ones) when
     PyYAML was built with it; the nodes are composed by `_compose` below, never by the parser."""
 
@@ -77,7 +88,15 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
-def _compose(loader) -> yaml.Node | None:
+@dataclass(slots=True)
+class _Open:
+    """A collection being composed, and (in a mapping) the key node waiting for its value."""
+
+    node: yaml.CollectionNode
+    key: yaml.Node | None = None
+
+
+def _compose(loader: _Loader) -> yaml.Node | None:
     """The single document's node tree, built from the parser's events without recursion.
 
     Done here rather than by the parser's own composer so that an alias is refused where it
@@ -87,45 +106,51 @@ def _compose(loader) -> yaml.Node | None:
     if loader.check_event(yaml.StreamEndEvent):
         return None
     loader.get_event()  # document start
-    stack: list = []  # open collections: [node, pending key node or None]
-    root = None
+    stack: list[_Open] = []  # open collections
+    root: yaml.Node | None = None
+    node: yaml.Node
     while root is None:
         event = loader.get_event()
         if isinstance(event, yaml.AliasEvent):
             raise _Refused(event.start_mark, "alias YAML (« *nom ») interdit : recopiez la valeur à chaque "
                            "endroit où elle sert", "yaml-alias")
         if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            node = stack.pop()[0]
+            node = stack.pop().node
             node.end_mark = event.end_mark
         elif isinstance(event, yaml.ScalarEvent):
-            tag = event.tag if event.tag not in (None, "!") else loader.resolve(yaml.ScalarNode, event.value,
-                                                                                 event.implicit)
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            tag = event.tag if event.tag is not None and event.tag != "!" else \
+                loader.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]  # types-PyYAML
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark,  # type: ignore[arg-type]  # types-PyYAML: libyaml's marks too
+                                   style=event.style)
         else:
+            assert isinstance(event, yaml.CollectionStartEvent)  # the parser's only other event inside a document
             kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
-            tag = event.tag if event.tag not in (None, "!") else loader.resolve(kind, None, event.implicit)
+            tag = event.tag if event.tag is not None and event.tag != "!" else \
+                loader.resolve(kind, None, event.implicit)  # type: ignore[no-untyped-call]  # types-PyYAML
             if len(stack) >= MAX_DEPTH:
                 raise _Refused(event.start_mark, f"imbrication trop profonde (plus de {MAX_DEPTH} niveaux de "
                                "blocs ou de listes)", "yaml-depth")
-            stack.append([kind(tag, [], event.start_mark, None, flow_style=event.flow_style), None])
+            stack.append(_Open(kind(tag, [], event.start_mark, None,  # type: ignore[arg-type]  # types-PyYAML: libyaml's marks too
+                                    flow_style=event.flow_style)))
             continue
         if not stack:
             root = node
-        elif isinstance(stack[-1][0], yaml.SequenceNode):
-            stack[-1][0].value.append(node)
-        elif stack[-1][1] is None:
-            stack[-1][1] = node
+        elif isinstance(stack[-1].node, yaml.SequenceNode):
+            stack[-1].node.value.append(node)
+        elif stack[-1].key is None:
+            stack[-1].key = node
         else:
-            stack[-1][0].value.append((stack[-1][1], node))
-            stack[-1][1] = None
+            stack[-1].node.value.append((stack[-1].key, node))
+            stack[-1].key = None
     loader.get_event()  # document end
     if not loader.check_event(yaml.StreamEndEvent):
         event = loader.get_event()
-        raise yaml.composer.ComposerError(None, None, "expected a single document in the stream", event.start_mark)
+        raise yaml.composer.ComposerError(None, None, "expected a single document in the stream",
+                                          event.start_mark if event else None)  # type: ignore[arg-type]  # types-PyYAML
     return root
 
 
-def _decimal(loader, node):
+def _decimal(loader: _Loader, node: yaml.ScalarNode) -> float | Decimal:
     text = loader.construct_scalar(node).replace("_", "")
     if text.lower() in (".inf", "+.inf", "-.inf", ".nan"):
         return float(text.replace(".", "", 1))
@@ -145,11 +170,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
-def _mark(node) -> tuple[int, int]:
+def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _build(loader, node, path, marks, problems, file, tags=()):
+def _build(loader: _Loader, node: yaml.Node, path: Path_, marks: dict[Path_, tuple[int, int]],
+           problems: list[Problem], file: str, tags: tuple[str, ...] = ()) -> object:
     marks[path] = _mark(node)
     if node.tag in tags:  # a tag the file's reader knows (mkdocs.yml's !ENV): kept as its plain value
         if isinstance(node, yaml.ScalarNode):
@@ -161,7 +187,7 @@ def _build(loader, node, path, marks, problems, file, tags=()):
             None, None, f"could not determine a constructor for the tag {node.tag!r}", node.start_mark)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
-        result = {}
+        result: dict[str | int, object] = {}
         for key_node, value_node in node.value:
             key = _scalar(loader, key_node, path, problems, file)
             if not isinstance(key, (str, int)) or isinstance(key, bool):
@@ -184,7 +210,7 @@ def _build(loader, node, path, marks, problems, file, tags=()):
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
-def _scalar(loader, node, path, problems, file):
+def _scalar(loader: _Loader, node: yaml.Node, path: Path_, problems: list[Problem], file: str) -> object:
     """A scalar's value; an impossible date or a monstrous number becomes a located problem."""
     text = node.value if isinstance(node, yaml.ScalarNode) else ""
     try:
@@ -215,7 +241,7 @@ def load_text(text: str, file: str, tags: tuple[str, ...] = ()) -> Source:
     loader = _Loader(text)
     try:
         node = _compose(loader)
-        marks: dict = {}
+        marks: dict[Path_, tuple[int, int]] = {}
         data = _build(loader, node, (), marks, problems, file, tags) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -263,7 +289,7 @@ _KNOWN = {
 }
 
 
-def _french(reason: str, text: str = "", mark=None) -> str:
+def _french(reason: str, text: str = "", mark: yaml.Mark | None = None) -> str:
     """The parser's English reason said in French (its own words kept only for the rarest ones)."""
     if reason.startswith("found character") and reason.endswith("that cannot start any token"):
         found = text[mark.index] if mark is not None and 0 <= mark.index < len(text) else ""
@@ -315,7 +341,7 @@ def file_refusal(path: Path, limit: int = MAX_BYTES) -> str | None:
     return None
 
 
-def strings(value, path: tuple = ()):
+def strings(value: object, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
     """(key path, text) of every string in a loaded YAML tree, depth first."""
     if isinstance(value, dict):
         for key, item in value.items():
