@@ -112,7 +112,8 @@ def test_broken_promise_resumes_the_ladder_with_a_warning(table):
     ("2026-03-10", "pre_due", "none", None),          # already reminded
     ("2026-03-01", "", "none", None),                 # 14 days before: too early
     ("2026-03-20", "", "none", None),                 # 5 days late: first reminder at J+7
-    ("2026-04-22", "", "send", "first_reminder"),     # 38 days late, nothing sent: one step only
+    ("2026-04-13", "", "send", "first_reminder"),     # 29 days late, nothing sent: the first reminder
+    ("2026-04-22", "", "send", "firm_letter"),        # 38 days late, first contact: no « simple oubli » (catch_up)
     ("2026-04-22", "pre_due", "send", "first_reminder"),
     ("2026-06-23", "first_reminder", "send", "second_reminder"),  # 100 days late: never skip a step
     ("2026-06-23", "firm_letter", "send", "formal_notice"),
@@ -135,7 +136,9 @@ def test_never_more_than_one_step_past_last_stage(table):
     assert {stage.id for _, _, stage in sent} == set(ids)  # every stage is reached from some point
     for last, days, stage in sent:
         before = ids.index(last) if last else -1
-        assert ids.index(stage.id) <= max(before + 1, 1), (last, days, stage.id)
+        # A first contact 30 days late or more starts at the firm letter (the ladder's catch_up).
+        start = ids.index("firm_letter") if not last and days >= 30 else 1
+        assert ids.index(stage.id) <= max(before + 1, start), (last, days, stage.id)
         assert stage.offset_days <= days, (last, days, stage.id)
 
 
@@ -170,7 +173,7 @@ def test_missing_half_year_is_an_error_naming_the_ledger_row(table):
 
 
 def test_plan_json_contract_and_money_format(table):
-    debtor = run("2026-04-14", row(), row(number="F2", due="2026-04-30", amount="80.5"), table=table)["D1"]
+    debtor = run("2026-04-14", row(last="pre_due"), row(number="F2", due="2026-04-30", amount="80.5"), table=table)["D1"]
     data = debtor_json(debtor)
     assert set(data) == {"debtor_id", "debtor_name", "kind", "action", "stage", "channel", "reason", "warnings",
                          "documents", "invoices", "totals"}

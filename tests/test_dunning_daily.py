@@ -69,8 +69,8 @@ def test_run_past_the_table_stops_interest_at_its_last_day_and_says_so(project):
     write_rates(project)
     # Due 20 June 2026, run 15 August 2026: the table stops on 30 June, so interest covers
     # 21–30 June only: 10 days at 2.50 + 10 = 12.50 %: 1 000 × 12.50 % × 10 / 365 = 3.4246… → 3.42 €.
-    # 56 days late: the first reminder (J+7), an e-mail: no PDF printed.
-    ledger = write_ledger(project, line(due="2026-06-20"))
+    # 56 days late after a pre-due reminder: the first reminder (J+7), an e-mail: no PDF printed.
+    ledger = write_ledger(project, line(due="2026-06-20", last="pre_due"))
     result = dunning(project, ledger, "2026-08-15", "-o", "dist/run")
     assert result.returncode == 0, result.stderr
     data = plan_of(project / "dist" / "run")

@@ -99,3 +99,21 @@ def test_after_a_registered_letter_the_deadline_runs_from_its_receipt(project):
     assert day(project, ledger, "2026-05-18")["D1"]["stage"] == "final_notice"
     history = run_main(project, "dunning", "history", B2B, "D1").stdout
     assert "lettre recommandée reçue le 8 mai 2026, n° 1A 234 567 8901 2" in history
+
+
+def test_a_debt_first_seen_long_overdue_does_not_start_with_a_simple_oversight(project):
+    """A debtor seen for the first time 40 days late (nothing sent, nothing noted) starts at the firm
+    letter (the ladder's catch_up), whose text does not speak of earlier reminders; 20 days late, the
+    first reminder still says it is probably an oversight."""
+    write_rates(project)
+    ledger = write_ledger(project, line(debtor="OLD", number="F1", due="2026-04-08"),
+                          line(debtor="NEW", number="F2", due="2026-04-28"))
+    plans = day(project, ledger, "2026-05-18")
+    old, new = plans["OLD"], plans["NEW"]
+    assert old["stage"] == "firm_letter" and "premier contact" in old["reason"]
+    assert new["stage"] == "first_reminder"
+    letter = (project / RUNS / "2026-05-18" / next(d for d in old["documents"] if d.endswith(".html")))
+    html = letter.read_text(encoding="utf-8")
+    assert "Sauf erreur de notre part" in html and "précédents rappels" not in html
+    reminder = (project / RUNS / "2026-05-18" / next(d for d in new["documents"] if d.endswith(".txt")))
+    assert "simple oubli" in reminder.read_text(encoding="utf-8")

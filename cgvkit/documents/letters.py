@@ -184,6 +184,7 @@ def blank_context(company, stage, html: bool, next_stage=None) -> dict:
         "plural": True, "small_claim": True,
         "notice_date": ph("date de la mise en demeure"),
         "interest_note": "", "interest_computed": True, "rates_applied": [], "next_stage": next_stage,
+        "catch_up": False,
         "schedule": [], "steps": [],
         "terms": terms(company, company.market, company.rates),
         "payment": payment(company, ph("montant"), ph("références des factures"), None),
@@ -342,6 +343,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
         "interest_computed": bool(spans),  # some interest was computed (not a consumer before the notice)
         "rates_applied": [{"span": span_fr(p.start, p.end), "rate": percent(p.rate)} for p in spans],
         "next_stage": getattr(debtor, "following", None),
+        "catch_up": getattr(debtor, "catch_up", False),  # a first contact long overdue: no « précédents rappels »
         "terms": terms(company, kind, rates, spans),
         "payment": payment(company, money(amount), reference, qr, date_fr(due) if due else ""),
         "schedule": [], "steps": [],  # on-demand documents: payment plan schedule, journal steps

@@ -64,6 +64,7 @@ class DebtorPlan:
     invoices: list = field(default_factory=list)  # InvoicePlan of every open invoice
     documents: list = field(default_factory=list)
     exhausted: bool = False  # every amicable stage has been sent
+    catch_up: bool = False  # a first contact long overdue: the ladder starts further on (no « simple oubli »)
 
     @property
     def claimed(self) -> list:
@@ -317,6 +318,10 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
         debtor.reason = ("toutes les étapes amiables ont été envoyées : préparez la saisine "
                          "(note de saisine, injonction de payer ou petites créances)")
         return
+    if last < 0:  # nothing sent nor noted: a debt first seen long overdue starts further on
+        start = max((ladder.index(stage_id) for days, stage_id in ladder.catch_up if worst >= days), default=-1)
+        if start > nxt:
+            nxt, debtor.catch_up = start, True
     calendar = max((k for k, s in enumerate(stages) if s.offset_days <= worst), default=-1)
     if calendar < nxt:
         when = run_date + timedelta(days=stages[nxt].offset_days - worst)
@@ -325,7 +330,8 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
         return
     debtor.action, debtor.stage = "send", stages[nxt]
     debtor.following = stages[nxt + 1] if nxt + 1 < len(stages) else None
-    debtor.reason = f"{worst} jour(s) de retard"
+    debtor.reason = f"{worst} jour(s) de retard" + (
+        f" : premier contact, l’échelle commence à « {stages[nxt].title} »" if debtor.catch_up else "")
     if calendar > nxt:
         debtor.reason += (f" : le calendrier prévoit « {stages[calendar].title} », mais l’étape "
                           f"« {stages[nxt].title} » n’a pas encore été envoyée")

@@ -38,9 +38,15 @@ class StageEntry(TypedDict):
     contains: list[str]
 
 
+class CatchUpEntry(TypedDict):
+    days_late: int
+    stage: str
+
+
 class LadderFile(TypedDict):
     stages: list[StageEntry]
     documents: list[StageEntry]
+    catch_up: NotRequired[list[CatchUpEntry]]
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,13 @@ class Stage:
 class Ladder:
     stages: tuple[Stage, ...]  # sorted by offset_days
     documents: tuple[Stage, ...]
+    catch_up: tuple[tuple[int, str], ...] = ()  # (days late, stage id): a first contact long overdue
 
     def for_market(self, market: str) -> Ladder:
-        return Ladder(tuple(s for s in self.stages if market in s.markets),
-                      tuple(d for d in self.documents if market in d.markets))
+        stages = tuple(s for s in self.stages if market in s.markets)
+        kept = {s.id for s in stages}
+        return Ladder(stages, tuple(d for d in self.documents if market in d.markets),
+                      tuple(entry for entry in self.catch_up if entry[1] in kept))
 
     def index(self, stage_id: str) -> int:
         return self._positions[stage_id]
@@ -118,7 +127,7 @@ def ladder_for(company: Company, root: Path) -> Ladder:
         default = load_default(root)
         own = {**own, "documents": []}
         ladder = _build(company.source, base, own, schema_file(root, "ladder"))
-        return Ladder(ladder.stages, default.documents)
+        return Ladder(ladder.stages, default.documents, ladder.catch_up)
     return _build(company.source, base, own, schema_file(root, "ladder"))
 
 
@@ -130,9 +139,16 @@ def _build(source: Source, base: Path_, document: object, schema: Schema) -> Lad
     stages = [_stage(source, base + ("stages", i), entry) for i, entry in enumerate(data["stages"])]
     documents = [_stage(source, base + ("documents", i), entry) for i, entry in enumerate(data["documents"])]
     _check(stages, documents, problems)
+    catch_up = tuple((entry["days_late"], entry["stage"]) for entry in data.get("catch_up", []))
+    after_due = {s.id for s in stages if (s.offset_days or 0) >= 0}
+    for i, (_, stage_id) in enumerate(catch_up):
+        if stage_id not in after_due:
+            problems.add(source.problem(base + ("catch_up", i, "stage"), f"« {stage_id} » n’est pas une étape de "
+                                        f"l’échelle après l’échéance ({', '.join(sorted(after_due))})",
+                                        "ladder-catch-up"))
     problems.raise_if_errors()
     stages.sort(key=lambda s: s.offset_days or 0)  # every stage has its offset (schema): `or 0` is for mypy
-    return Ladder(tuple(stages), tuple(documents))
+    return Ladder(tuple(stages), tuple(documents), tuple(sorted(catch_up)))
 
 
 def _stage(source: Source, where: Path_, entry: StageEntry) -> Stage:
