@@ -23,9 +23,9 @@ COLUMNS = {name: i for i, name in enumerate(HEADER.split(","), start=1)}
 
 def line(debtor="D1", name="Client Un SARL", kind="b2b", email="compta@client.fr", phone="06 12 34 56 78",
          address="1 rue A, 69001 Lyon", number="F1", invoice="2026-04-01", due="2026-05-01", amount="1000.00",
-         notice="") -> str:
+         notice="", last="") -> str:
     """One ledger row, every cell quoted as a spreadsheet writes it (« 1 234,56 » holds a comma)."""
-    cells = [debtor, name, kind, email, phone, address, number, invoice, due, amount, "", "open", "", notice, ""]
+    cells = [debtor, name, kind, email, phone, address, number, invoice, due, amount, "", "open", "", notice, last]
     buffer = io.StringIO()
     csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="").writerow(cells)
     return buffer.getvalue()
@@ -151,9 +151,10 @@ def test_an_unusable_debtor_address_is_that_debtors_located_warning(project):
     """Not exactly one mailbox: a warning at its cell when the ledger is read; the run goes on, and
     that debtor's e-mail is left to staff."""
     write_rates(project)
-    ledger = write_ledger(project, line(number="F1", email="compta@client.fr, espion@ailleurs.fr"),
-                          line(number="F2", email="compta@client.fr, espion@ailleurs.fr"),
-                          line(debtor="D2", number="F3", email="compta@deux.fr"))
+    # A pre-due reminder was sent: 45 days late, the next step is the first reminder, an e-mail.
+    ledger = write_ledger(project, line(number="F1", email="compta@client.fr, espion@ailleurs.fr", last="pre_due"),
+                          line(number="F2", email="compta@client.fr, espion@ailleurs.fr", last="pre_due"),
+                          line(debtor="D2", number="F3", email="compta@deux.fr", last="pre_due"))
     result = run_main(project, "dunning", B2B, "--ledger", ledger, "--date", "2026-06-15", "-o", "dist/run")
     assert result.returncode == 0, result.stderr
     warnings = [w for w in result.stderr.splitlines() if w.endswith("[ledger-email]")]
