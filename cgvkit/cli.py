@@ -166,6 +166,11 @@ def _parser(today: date) -> FrenchParser:
     p.add_argument("--by", type=_who, help="qui confirme (défaut : l’utilisateur du système)")
     p.add_argument("--sent", type=_day, default=None, metavar="AAAA-MM-JJ",
                    help="jour où les documents ont été envoyés (défaut : aujourd’hui)")
+    chosen = p.add_mutually_exclusive_group()
+    chosen.add_argument("--only", action="append", type=_debtor, metavar="DÉBITEUR",
+                        help="ne confirme que ce débiteur (répétable)")
+    chosen.add_argument("--skip", action="append", type=_debtor, metavar="DÉBITEUR",
+                        help="confirme tout sauf ce débiteur, proposé de nouveau à la relance suivante (répétable)")
     p.set_defaults(run=_command("journal", "cmd_confirm"))
 
     p = sub.add_parser("dunning-note", parents=[root], prog="build.py dunning note",

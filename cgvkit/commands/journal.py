@@ -41,7 +41,8 @@ def today(args) -> date:
 def confirm_and_report(args, folder: Path) -> None:
     """Confirm the run of `folder`, its steps dated `--sent` (`dunning confirm`) or the run date."""
     sent = getattr(args, "sent", None) or args.date
-    done = confirm_run(args.root, folder, args.journal, who(args), sent, today(args))
+    done = confirm_run(args.root, folder, args.journal, who(args), sent, today(args),
+                       tuple(getattr(args, "only", None) or ()), tuple(getattr(args, "skip", None) or ()))
     print(f"relance confirmée : {done.steps} étape(s) inscrite(s) au journal {done.journal}, "
           f"envoi du {date_fr(sent)}")
 

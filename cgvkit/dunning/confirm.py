@@ -16,6 +16,7 @@ and its folder marked exactly when the journal has it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -312,9 +313,21 @@ def _write_marker(folder: Path, marker: dict) -> None:
 # --- Confirmation ------------------------------------------------------------------------------------
 
 
+def chosen_steps(proposal: Proposal, only: tuple[str, ...], skip: tuple[str, ...], shown: str) -> list:
+    """The proposal's steps of the debtors confirmed: `only` these, or all but `skip` (an unsent debtor is
+    proposed again by the next run). A debtor the plan does not name is an error."""
+    named = {s["debtor_id"] for s in proposal.steps}
+    unknown = sorted(set(only + skip) - named)
+    if unknown:
+        raise _error(shown, f"débiteur(s) sans étape dans cette relance : {', '.join(unknown)} (étapes proposées "
+                     f"pour : {', '.join(sorted(named)) or 'aucun'})", "journal-debtor")
+    return [s for s in proposal.steps if (not only or s["debtor_id"] in only) and s["debtor_id"] not in skip]
+
+
 def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, sent: date | None = None,
-                today: date | None = None) -> Confirmed:
-    """Record the run of `folder` in the journal, its steps dated `sent` (default: today)."""
+                today: date | None = None, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Confirmed:
+    """Record the run of `folder` in the journal, its steps dated `sent` (default: today); with `only` or
+    `skip`, the steps of those debtors only, or of all but those."""
     today = today or date.today()
     sent = sent or today
     first = load_proposal(folder, root)
@@ -330,6 +343,7 @@ def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, se
                          "du verrou : ses documents n’ont pas été envoyés ; vérifiez-la puis confirmez de nouveau",
                          "journal-moved")
         _check_dates(proposal, sent, today, shown_plan)
+        proposal = dataclasses.replace(proposal, steps=chosen_steps(proposal, only, skip, shown_plan))
         problems = _document_problems(folder, proposal, shown_folder)
         if problems:
             raise KitError(problems)
