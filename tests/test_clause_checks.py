@@ -33,7 +33,7 @@ LIBRARY_MISTAKES = [
     ("clauses/warranties/b2b.yaml", "text: |\n", "text: |\n  Premier paragraphe.\n\n  Puis {% if %} ici.\n"),
     ("clauses/orders/standard.yaml", "text: |\n", "text: |\n  Voir {{ inconnu }}.\n"),
     ("clauses/payment_term/standard.yaml", "    allowed: [fin_de_mois_apres, apres_fin_de_mois]\n", ""),
-    ("clauses/contestation_period/standard.yaml", "    min: 1\n", "    allowed: [15, 30]\n    min: 1\n"),
+    ("clauses/contestation_period/standard.yaml", "    min: 8\n", "    allowed: [15, 30]\n    min: 8\n"),
     ("clauses/withdrawal/distance_sale.yaml", "    allowed: [consommateur, vendeur]\n",
      "    allowed: [consommateur, vendeur]\n    min: 1\n"),
     ("clauses/late_penalties/fixed_rate.yaml", "    min: 0\n    max: 100\n", "    min: 50\n    max: 10\n"),
@@ -86,8 +86,8 @@ COMPANY_MISTAKES = {
     "max": ("contestation_period: {days: 15}", "contestation_period: {days: 91}"),
     "allowed": ("end_of_month: false}", "end_of_month: false, eom_method: chaque_mois}"),
     "unknown": ("contestation_period: {days: 15}", "contestation_period: {dayz: 15}"),
-    "required": ("jurisdiction: {court: Tribunal des activités économiques de Lyon}", "jurisdiction: {}"),
-    "empty": ("jurisdiction: {court: Tribunal des activités économiques de Lyon}", "jurisdiction: {court: ''}"),
+    "required": ("jurisdiction: {court: Tribunal des activités économiques de Lyon,", "jurisdiction: {"),
+    "empty": ("jurisdiction: {court: Tribunal des activités économiques de Lyon,", "jurisdiction: {court: '',"),
 }
 
 COMPANY_RULES = [
@@ -102,12 +102,12 @@ COMPANY_RULES = [
      "la variante retention_of_title/extended n’est pas en vigueur à cette date"),
     ("parameter-type", "type", "clauses.contestation_period.days", "quinze",
      "« quinze » n’est pas un nombre entier — limite déclarée par clauses/contestation_period/standard.yaml"),
-    ("parameter-min", "min", "clauses.contestation_period.days", "days: 0", "« 0 » est inférieur au minimum 1"),
+    ("parameter-min", "min", "clauses.contestation_period.days", "days: 0", "« 0 » est inférieur au minimum 8"),
     ("parameter-max", "max", "clauses.contestation_period.days", "days: 91", "« 91 » dépasse le maximum 90"),
     ("parameter-allowed", "allowed", "clauses.payment_term.eom_method", "chaque_mois",
      "« chaque_mois » n’est pas une valeur permise"),
     ("parameter-unknown", "unknown", "clauses.contestation_period.dayz", "dayz: 15", "champ inconnu « dayz »"),
-    ("parameter-required", "required", "clauses.jurisdiction.court", "jurisdiction: {}",
+    ("parameter-required", "required", "clauses.jurisdiction.court", "jurisdiction: { exclude_cisg: true}",
      "champ obligatoire « court » manquant — limite déclarée par clauses/jurisdiction/standard.yaml"),
     ("parameter-empty", "empty", "clauses.jurisdiction.court", "court: ''", "ce champ ne peut pas être vide"),
 ]

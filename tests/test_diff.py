@@ -28,8 +28,8 @@ def history(project):
 @pytest.mark.slow
 def test_a_changed_clause_gives_a_redline_and_the_companies_affected(history, tmp_path):
     clause = history / "clauses" / "contestation_period" / "standard.yaml"
-    edit(clause, "version:", "version: 1.1.0\nold_version:")
-    text = clause.read_text(encoding="utf-8").replace("\nold_version: 1.0.0", "")
+    edit(clause, "version:", "version: 1.2.0\nold_version:")
+    text = clause.read_text(encoding="utf-8").replace("\nold_version: 1.1.0", "")
     clause.write_text(text, encoding="utf-8")
     edit(clause, "adressée au vendeur par écrit", "adressée au vendeur par lettre recommandée")
     commit(history, "Contestation par lettre recommandée")
@@ -44,7 +44,7 @@ def test_a_changed_clause_gives_a_redline_and_the_companies_affected(history, tm
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "Atelier Lyonnais" in index and "boutique" not in index.lower()
     pdf = "".join(page.extract_text() for page in PdfReader(out / "contestation_period.pdf").pages)
-    assert "lettre recommandée" in pdf and "1.0.0 → 1.1.0" in pdf
+    assert "lettre recommandée" in pdf and "1.1.0 → 1.2.0" in pdf
 
 
 def test_redline_golden_html(history, tmp_path, monkeypatch):
@@ -89,7 +89,7 @@ def test_clause_pages_show_their_history(history):
 
     clause = history / "clauses" / "contestation_period" / "standard.yaml"
     edit(clause, "adressée au vendeur par écrit", "adressée au vendeur par lettre recommandée")
-    edit(clause, "version: 1.0.0", "version: 1.1.0")
+    edit(clause, "version: 1.1.0", "version: 1.2.0")
     commit(history, "Contestation par lettre recommandée")
     project = load_project(history)
     view = next(v for v in library_pages.family_views(project) if v["family"].name == "contestation_period")
@@ -135,9 +135,9 @@ def test_a_project_in_a_sub_folder_of_its_repository(tmp_path):
     root = copy_project(repository / "clients" / "cgv")
     subprocess.run(["git", "-C", str(repository), "init", "-q"], check=True)
     commit(repository, "Bibliothèque initiale")
-    edit(root / "clauses" / "contestation_period" / "standard.yaml", "version:", "version: 1.1.0\nold_version:")
+    edit(root / "clauses" / "contestation_period" / "standard.yaml", "version:", "version: 1.2.0\nold_version:")
     clause = root / "clauses" / "contestation_period" / "standard.yaml"
-    clause.write_text(clause.read_text(encoding="utf-8").replace("\nold_version: 1.0.0", ""), encoding="utf-8")
+    clause.write_text(clause.read_text(encoding="utf-8").replace("\nold_version: 1.1.0", ""), encoding="utf-8")
     commit(repository, "Contestation : nouvelle version")
     result = run_main(root, "diff", "HEAD~1", "-o", str(tmp_path / "redline"))
     assert result.returncode == 0, result.stderr

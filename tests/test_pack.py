@@ -119,8 +119,9 @@ def toc_columns(html: str) -> list[list[int]]:
 def test_table_of_contents_is_two_lists_of_even_height(project):
     # Article 2's title takes two lines in a column: the first column stops at 6 entries, 7 lines.
     assert toc_columns(cgv_html_only(project, "boutique-en-ligne")) == [list(range(1, 7)), list(range(7, 14))]
-    # Here article 13's title takes two lines too: 7 entries and 8 lines, then 6 entries and 7 lines.
-    assert toc_columns(cgv_html_only(project, "atelier-lyonnais")) == [list(range(1, 8)), list(range(8, 14))]
+    # Here articles 2 and 9 take two lines (9 entries, 11 lines), then 15 two lines and the annex 16 three
+    # (7 entries, 10 lines).
+    assert toc_columns(cgv_html_only(project, "atelier-lyonnais")) == [list(range(1, 10)), list(range(10, 17))]
 
 
 def test_table_of_contents_split_counts_lines_not_entries():

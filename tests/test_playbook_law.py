@@ -96,8 +96,6 @@ def test_hand_written_pages_print_no_unconfirmed_marker(site):
         assert found is None, f"{path.relative_to(site)} : « {found.group(0)} »"
 
 
-@pytest.mark.xfail(strict=True, reason="generated pages still print markers that come from clauses/ and "
-                   "templates/ (other parts of issue 16); remove this mark once they are gone")
 def test_no_page_of_the_site_prints_an_unconfirmed_marker(site):
     offending = sorted(str(path.relative_to(site)) for path in site.rglob("*.html")
                        if UNCONFIRMED.search(read(path).content))
