@@ -106,10 +106,9 @@ def cgv_sections(project: Path) -> dict:
 
 def test_the_transport_variant_refuses_45_days_at_the_profile_line(project):
     set_clause(project, "payment_term", "{variant: transport, days: 45}")
-    problem = refused(run_main(project, "validate"), "parameter-max")
+    problem = refused(run_main(project, "validate"), "payment-term-sector-cap")
     assert problem["path"] == "clauses.payment_term.days" and "days: 45" in line_of(project, problem)
-    assert "« 45 » dépasse le maximum 30" in problem["message"]
-    assert "clauses/payment_term/transport.yaml" in problem["message"]
+    assert "45 jours dépasse le plafond de 30 jours" in problem["message"] and "L441-11 II" in problem["message"]
 
 
 def test_the_transport_variant_prints_the_legal_cap_with_its_article(project):
@@ -120,7 +119,7 @@ def test_the_transport_variant_prints_the_legal_cap_with_its_article(project):
     assert "payables à 30 jours à compter de leur date d’émission" in text
     assert "délai maximal de trente jours" in text and "article L441-11 II du Code de commerce" in text
     declared = yaml.safe_load((project / "clauses/payment_term/transport.yaml").read_text(encoding="utf-8"))
-    assert declared["parameters"]["days"]["max"] == 30 and declared["parameters"]["days"]["default"] <= 30
+    assert declared["parameters"]["days"]["default"] <= 30  # the cap itself is the law's rule (payment-term-sector-cap)
 
 
 # --- Point 5: D441-5 fixes the indemnity at 40 € --------------------------------------------------------
@@ -128,9 +127,9 @@ def test_the_transport_variant_prints_the_legal_cap_with_its_article(project):
 @pytest.mark.parametrize("variant", ["ecb_plus_10", "three_times_legal"])
 def test_the_indemnity_parameter_refuses_50(project, variant):
     set_clause(project, "late_penalties", f"{{variant: {variant}, indemnity: 50}}")
-    problem = refused(run_main(project, "validate"), "parameter-max")
+    problem = refused(run_main(project, "validate"), "b2b-indemnity")
     assert problem["path"] == "clauses.late_penalties.indemnity" and "indemnity: 50" in line_of(project, problem)
-    assert "« 50 » dépasse le maximum 40" in problem["message"]
+    assert "fixée à 40 €" in problem["message"] and "D441-5" in problem["message"]
 
 
 def test_the_indemnity_text_says_fixed_and_the_complementary_indemnity_on_proof(project):
@@ -144,15 +143,15 @@ def test_the_indemnity_text_says_fixed_and_the_complementary_indemnity_on_proof(
 
 def test_a_contestation_period_of_5_days_is_refused(project):
     set_clause(project, "contestation_period", "{days: 5}")
-    problem = refused(run_main(project, "validate"), "parameter-min")
+    problem = refused(run_main(project, "validate"), "claim-period-min")
     assert problem["path"] == "clauses.contestation_period.days" and "days: 5" in line_of(project, problem)
-    assert "« 5 » est inférieur au minimum 8" in problem["message"]
+    assert "au moins 8 jours" in problem["message"] and "L442-1" in problem["message"]
 
 
 def test_a_claim_period_of_5_days_at_delivery_is_refused(project):
     set_clause(project, "warranties", "{claim_days: 5}")
-    problem = refused(run_main(project, "validate"), "parameter-min")
-    assert problem["path"] == "clauses.warranties.claim_days" and "« 5 » est inférieur au minimum 8" in problem["message"]
+    problem = refused(run_main(project, "validate"), "claim-period-min")
+    assert problem["path"] == "clauses.warranties.claim_days" and "au moins 8 jours" in problem["message"]
 
 
 def test_eight_days_are_accepted_and_printed(project):
