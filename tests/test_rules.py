@@ -259,3 +259,18 @@ def test_every_rule_is_listed_in_the_readme_with_its_dates():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- rules:start -->\n", 1)[1].split("\n<!-- rules:end -->", 1)[0]
     assert table == readme_rules_table(), "README.md, table des règles attendue :\n" + readme_rules_table()
+
+
+def test_legal_bases_point_at_the_article_not_the_whole_code():
+    """A `legal_basis` link opens the article (or, for a text that is not a code, that text): never the
+    whole code, where a lawyer would have to search."""
+    root = Path(__file__).resolve().parent.parent
+    urls = []
+    for path in sorted((root / "clauses").rglob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        urls += [(path.name, entry["url"]) for entry in (data or {}).get("legal_basis", []) if entry.get("url")]
+    assert len(urls) > 50
+    for name, url in urls:
+        assert "/texte_lc/" not in url and not url.rstrip("/").endswith("LEGITEXT000006069565"), (name, url)
+        if "legifrance.gouv.fr/codes/" in url:
+            assert "/article_lc/LEGIARTI" in url or "LEGISCTA" in url, (name, url)
