@@ -109,6 +109,17 @@ def test_search_mise_en_demeure_and_follow(context, server):
     assert "mise en demeure" in page.locator("article").inner_text().lower()
 
 
+@pytest.mark.parametrize("typed,page_name", [("echeancier", "echeancier"), ("échéancier", "echeancier"),
+                                              ("telephone", "telephone"), ("téléphone", "telephone")])
+def test_search_finds_words_typed_with_or_without_accents(context, server, typed, page_name):
+    page = context.new_page()
+    page.goto(f"{server}/index.html")
+    search(page, typed)
+    links = [page.locator(".md-search-result__link").nth(i).get_attribute("href")
+             for i in range(page.locator(".md-search-result__link").count())]
+    assert any(f"playbook/{page_name}.html" in href for href in links), links
+
+
 def test_company_page_and_its_cgv_pdf(context, server, built):
     from cgvkit.model.project import load_project
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.site.safemarkdown import SafeMarkdownExtension
+from cgvkit.site.searchfold import fold_search_index
 
 _DOC_FILE = re.compile(r"^Doc file '([^']+)'")
 
@@ -47,6 +48,7 @@ def build_strict(config_file: Path, site_dir: Path) -> None:
         config = load_config(str(config_file), site_dir=str(site_dir), strict=True)
         config["markdown_extensions"].append(SafeMarkdownExtension())  # whatever mkdocs.yml lists
         build(config)
+        fold_search_index(Path(site_dir))
     except MkDocsException as exc:
         messages = handler.messages or [str(exc)]
         raise KitError([_problem(m) for m in dict.fromkeys(messages)]) from None

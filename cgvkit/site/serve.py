@@ -21,6 +21,7 @@ from cgvkit.site import companies as company_pages
 from cgvkit.site.build import generate
 from cgvkit.site.mkdocsconfig import check_config
 from cgvkit.site.safemarkdown import SafeMarkdownExtension
+from cgvkit.site.searchfold import fold_search_index
 
 # Project folders whose edits change the site (docs/ is watched apart, without docs/generated/).
 WATCHED = ("clauses", "companies", "data", "ladder", "schemas", "templates/site")
@@ -95,6 +96,7 @@ class Server:
         config["markdown_extensions"].append(SafeMarkdownExtension())  # the same inert pages as `site`
         config.site_url = self.url
         build(config, serve_url=self.url, dirty=self.built_once)
+        fold_search_index(self.site_dir)
         pages = f"{len(changed)} page(s) générée(s) modifiée(s)" if self.built_once else "site complet"
         self.say_line(f"reconstruit en {time.perf_counter() - started:.1f} s ({pages})".replace(".", ",", 1))
         self.built_once = True
