@@ -8,8 +8,10 @@ when missing; later edits do not reprint PDFs (`python build.py all` does).
 
 from __future__ import annotations
 
+import html
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -22,6 +24,9 @@ from cgvkit.site.build import generate
 from cgvkit.site.mkdocsconfig import check_config
 from cgvkit.site.safemarkdown import SafeMarkdownExtension
 from cgvkit.site.searchfold import fold_search_index
+
+# The failure banner `serve` puts on the last good pages (one block, removed by the next build).
+BANNER = re.compile(r'<div role="alert" class="cgvkit-build-error".*?</div>', re.DOTALL)
 
 # Project folders whose edits change the site (docs/ is watched apart, without docs/generated/).
 WATCHED = ("clauses", "companies", "data", "ladder", "schemas", "templates/site")
@@ -59,6 +64,7 @@ class Server:
         self.root, self.host, self.port, self.say = root, host, port, say
         self.site_dir = Path(tempfile.mkdtemp(prefix="cgvkit-serve-"))
         self.built_once = False
+        self.failed = False  # the last build failed: the pages carry its banner
 
     def regenerate(self, build_packs: bool) -> list[str]:
         """Generated pages rewritten where they changed; problems reported, the last good pages kept."""
@@ -78,31 +84,55 @@ class Server:
     def build(self) -> None:
         from mkdocs.commands.build import build
         from mkdocs.config import load_config
+        from mkdocs.exceptions import MkDocsException
 
         started = time.perf_counter()
         try:
             changed = self.regenerate(build_packs=not self.built_once)
-        except KitError as exc:
-            self.say(exc.problems)
-            self.say_line("reconstruction abandonnée : corrigez les erreurs ci-dessus, la page reste la précédente")
-            return
-        try:
             check_config(self.root / "mkdocs.yml", self.root)
+            config = load_config(str(self.root / "mkdocs.yml"), site_dir=str(self.site_dir))
+            config["markdown_extensions"].append(SafeMarkdownExtension())  # the same inert pages as `site`
+            config.site_url = self.url
+            build(config, serve_url=self.url, dirty=self.built_once and not self.failed)
         except KitError as exc:
-            self.say(exc.problems)
-            self.say_line("reconstruction abandonnée : corrigez mkdocs.yml, la page reste la précédente")
+            self._failed(exc.problems, "corrigez les erreurs ci-dessus")
             return
-        config = load_config(str(self.root / "mkdocs.yml"), site_dir=str(self.site_dir))
-        config["markdown_extensions"].append(SafeMarkdownExtension())  # the same inert pages as `site`
-        config.site_url = self.url
-        build(config, serve_url=self.url, dirty=self.built_once)
+        except (MkDocsException, OSError) as exc:  # a mkdocs.yml MkDocs cannot read: said, never a hang
+            self._failed([], f"MkDocs n’a pas pu construire le site ({exc})")
+            return
         fold_search_index(self.site_dir)
+        self.failed = False
         pages = f"{len(changed)} page(s) générée(s) modifiée(s)" if self.built_once else "site complet"
         self.say_line(f"reconstruit en {time.perf_counter() - started:.1f} s ({pages})".replace(".", ",", 1))
         self.built_once = True
 
+    def _failed(self, problems: list, what: str) -> None:
+        """Say why, keep the last good pages and show the failure on each of them (a banner the next
+        successful build removes: it rebuilds every page)."""
+        self.say(problems)
+        self.say_line(f"reconstruction abandonnée : {what} ; la page reste la précédente")
+        self.failed = True
+        lines = [str(p) for p in problems] or [what]
+        banner = ('<div role="alert" class="cgvkit-build-error" style="background:#b71c1c;color:#fff;padding:1em;'
+                  'font:14px/1.4 sans-serif;white-space:pre-wrap">' + html.escape(
+                      "Reconstruction du site abandonnée : la page affichée est la précédente.\n" + "\n".join(lines[:20]))
+                  + "</div>")
+        for page in self.site_dir.rglob("*.html"):
+            text = page.read_text(encoding="utf-8")
+            text = BANNER.sub("", text)
+            at = text.find(">", text.find("<body")) + 1
+            if at > 0:
+                page.write_text(text[:at] + banner + text[at:], encoding="utf-8")
+
     def say_line(self, text: str) -> None:
         print(text, flush=True)
+
+    @property
+    def hosts(self) -> set[str]:
+        """The Host headers of the address served (and its name when it is the loopback)."""
+        names = {self.host, "localhost", "127.0.0.1", "[::1]"} if self.host in ("127.0.0.1", "localhost", "::1") \
+            else {self.host}
+        return {f"{name}:{self.port}" for name in names}
 
     @property
     def url(self) -> str:
@@ -122,6 +152,14 @@ class Server:
             def serve_forever(server, poll_interval: float = 0.5) -> None:
                 self.ready()
                 super().serve_forever(poll_interval)
+
+            def serve_request(server, environ, start_response):
+                # Only requests to the address it serves (a page of another site could otherwise reach
+                # it under its own name, DNS rebinding): 421 for any other Host.
+                if environ.get("HTTP_HOST", "") not in self.hosts:
+                    start_response("421 Misdirected Request", [("Content-Type", "text/plain; charset=utf-8")])
+                    return ["hôte refusé : ce serveur ne répond qu’à son adresse\n".encode()]
+                return super().serve_request(environ, start_response)
 
         logging.getLogger("mkdocs").setLevel(logging.ERROR)  # our own French lines instead
         server = Announced(builder=self.build, host=self.host, port=self.port, root=str(self.site_dir))
