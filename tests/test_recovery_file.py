@@ -117,3 +117,24 @@ def test_a_debt_first_seen_long_overdue_does_not_start_with_a_simple_oversight(p
     assert "Sauf erreur de notre part" in html and "précédents rappels" not in html
     reminder = (project / RUNS / "2026-05-18" / next(d for d in new["documents"] if d.endswith(".txt")))
     assert "simple oubli" in reminder.read_text(encoding="utf-8")
+
+
+def test_the_kits_own_formal_notice_starts_a_consumers_interest(project):
+    """A consumer without `formal_notice_date` in the ledger: once the kit's formal notice is confirmed
+    as sent (Monday 4 May 2026) and its receipt noted (Thursday 7 May), the legal rate (« autres cas »,
+    3,50 % in 2026-H1 in this test's table) runs from the day after: 8 May–15 June, 39 days on 500 €:
+    500 × 3.50 × 39 / 36 500 = 1.8698… → 1.87 €; no « pas de date de mise en demeure » warning."""
+    write_rates(project)
+    ledger = write_ledger(project, line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F1",
+                                        invoice="2026-01-01", due="2026-02-01", amount="500.00", last="firm_letter"))
+    before = day(project, ledger, "2026-05-04")["K1"]
+    assert before["stage"] == "formal_notice" and before["totals"]["interest"] == "0.00"
+    assert any("pas de date de mise en demeure" in w for w in before["warnings"])
+    assert run_main(project, "dunning", "confirm", str(RUNS / "2026-05-04"), "--sent", "2026-05-04",
+                    "--by", "Claire").returncode == 0
+    assert note(project, "K1", "--received", "2026-05-07", on="2026-05-08").returncode == 0
+    after = day(project, ledger, "2026-06-15")["K1"]
+    (invoice,) = after["invoices"]
+    assert invoice["periods"] == [{"from": "2026-05-08", "to": "2026-06-15", "days": 39, "rate": "3.50"}]
+    assert after["totals"]["interest"] == "1.87" and after["totals"]["indemnity"] == "0.00"
+    assert not any("pas de date de mise en demeure" in w for w in after["warnings"])

@@ -326,7 +326,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     amount, due = pay or (totals["total"], None)
     qr = epc_qr(company, amount, reference) if html else None
     first = debtor.rows[0]
-    notices = sorted({i.row.formal_notice_date for i in claimed if i.row.formal_notice_date})
+    notices = sorted({i.notice for i in claimed if getattr(i, "notice", None)})
     spans = half_year_spans(p for i in claimed for p in i.periods)
     return {
         "blank": False, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],

@@ -44,6 +44,7 @@ class InvoicePlan:
     periods: tuple = ()
     interest_from: date | None = None  # interest runs from the day after this date
     interest_until: date | None = None  # last day counted (before the run date when rates run out)
+    notice: date | None = None  # the formal notice: the ledger's date, else the one confirmed in the journal
 
     @property
     def overdue(self) -> bool:
@@ -118,12 +119,16 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
     spans: dict = {}  # (start, until, rule, floor) → (periods, Σ rate × days): many invoices share a due date
     until = interest_until(table, run_date)
+    sent_to: dict = {}  # debtor_id → [(invoice number, [(stage id, date)])]: the journal, read once
+    for (debtor_id, number), sent in history.items():
+        sent_to.setdefault(debtor_id, []).append((number, sent))
     for debtor in debtors.values():
         rule, owed = rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO
-        debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
-                                    floors[debtor.kind])
-                           for row in debtor.rows if row.amount > row.paid_amount]
         noted = [e for e in events.get(debtor.debtor_id, ()) if e.day <= run_date]
+        notices = _confirmed_notices(sent_to.get(debtor.debtor_id, ()), ladders[debtor.kind], noted, alsace)
+        debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
+                                    floors[debtor.kind], row.formal_notice_date or notices.get(row.invoice_number))
+                           for row in debtor.rows if row.amount > row.paid_amount]
         if not _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history):
             _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace, noted)
         elif debtor.action == "send":
@@ -135,13 +140,25 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     return list(debtors.values())
 
 
+def _confirmed_notices(sent_to, ladder, noted: list, alsace: bool) -> dict:
+    """invoice number → the day the formal notice confirmed in the journal reached the debtor (the receipt
+    noted, else the sending date plus the postal allowance): consumer interest runs from it."""
+    found: dict = {}
+    for number, sent in sent_to:
+        for stage_id, day in sent:
+            stage = ladder.get(stage_id)
+            if stage is not None and "formal_notice" in stage.contains:
+                found[number] = min(found.get(number, date.max), _received(stage, day, noted, alsace))
+    return found
+
+
 def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
-             spans: dict, floor: bool = False) -> InvoicePlan:
+             spans: dict, floor: bool = False, notice: date | None = None) -> InvoicePlan:
     days = max(0, (run_date - row.due_date).days)
-    item = InvoicePlan(row, days, row.outstanding)
+    item = InvoicePlan(row, days, row.outstanding, notice=notice)
     if days == 0:
         return item
-    start = row.due_date if row.debtor_kind == "b2b" else row.formal_notice_date
+    start = row.due_date if row.debtor_kind == "b2b" else notice
     item.indemnity = indemnity
     if start is None or start >= until:
         return item
@@ -444,7 +461,7 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
             debtor.warnings.append(f"facture {row.invoice_number} : promesse de paiement du "
                                    f"{date_fr(row.promise_date)} non tenue")
     missing = [i.row.invoice_number for i in debtor.invoices
-               if debtor.kind == "b2c" and i.overdue and i.row.formal_notice_date is None]
+               if debtor.kind == "b2c" and i.overdue and i.notice is None]
     if missing:
         debtor.warnings.append(f"pas de date de mise en demeure pour {', '.join(missing)} : aucun intérêt ne court "
                                "contre un consommateur avant la mise en demeure (C. civ. art. 1231-6)")
