@@ -380,7 +380,7 @@ def _killed_confirm(root: str, folder: str) -> None:
             os._exit(9)
 
     journal.insert_step = insert
-    confirm_run(Path(root), Path(root) / folder, None, "x")
+    confirm_run(Path(root), Path(root) / folder, None, "x", date(2026, 5, 20), date(2026, 5, 20))
     os._exit(0)
 
 

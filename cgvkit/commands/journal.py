@@ -35,7 +35,7 @@ def who(args) -> str:
 
 def today(args) -> date:
     """The real day of this command (`--date` is the run's date, not today's)."""
-    return getattr(args, "today", None) or date.today()
+    return getattr(args, "today", None) or args.date  # cli.main reads it once
 
 
 def confirm_and_report(args, folder: Path) -> None:

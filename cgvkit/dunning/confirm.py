@@ -324,12 +324,11 @@ def chosen_steps(proposal: Proposal, only: tuple[str, ...], skip: tuple[str, ...
     return [s for s in proposal.steps if (not only or s["debtor_id"] in only) and s["debtor_id"] not in skip]
 
 
-def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, sent: date | None = None,
-                today: date | None = None, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Confirmed:
+def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, sent: date | None, today: date,
+                only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Confirmed:
     """Record the run of `folder` in the journal, its steps dated `sent` (default: today); with `only` or
     `skip`, the steps of those debtors only, or of all but those."""
-    today = today or date.today()
-    sent = sent or today
+    sent = sent or today  # `today` is read once, by the command line
     first = load_proposal(folder, root)
     home = (root / "dist" / "relances").resolve()
     if folder.resolve().is_relative_to(home) and folder.resolve().relative_to(home).parts[:1] != (first.company,):
