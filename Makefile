@@ -8,9 +8,12 @@ PYTEST := $(BIN)/python -m pytest -q
 
 .PHONY: demo test check coverage lint venv clean
 
-$(STAMP): requirements.txt
+# The kit itself is installed too (editable, without dependencies: requirements.txt pins them): MkDocs
+# finds the site's sanitiser `cgvkit-safe`, declared in mkdocs.yml, through the kit's entry points.
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -3,7 +3,8 @@
 MkDocs reads its configuration with PyYAML's full loader, which builds Python objects from tags
 such as `!!python/object/apply`; and its `hooks:`, plugins, Markdown extensions, theme folders and
 `INHERIT:` load code or files. The kit checks the file first with its own safe reader: plain YAML
-plus MkDocs' `!ENV` and `!relative` tags, and only the plugins, extensions and theme it knows.
+plus MkDocs' `!ENV` and `!relative` tags, and only the plugins, extensions and theme it knows. The
+kit's own plugin `cgvkit-safe` (site/plugin.py), which makes the pages inert, must be there, as is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from cgvkit.core.errors import KitError, Problem
 from cgvkit.sources.yamlsource import Source, load_file
 
 TAGS = ("!ENV", "!relative")
-PLUGINS = frozenset({"search", "offline", "tags"})
+SAFE_PLUGIN = "cgvkit-safe"
+PLUGINS = frozenset({SAFE_PLUGIN, "search", "offline", "tags"})
 # Python-Markdown's own extensions and pymdown-extensions that only change how text is marked up
 # (not `pymdownx.snippets`, which copies any file of the machine into a page).
 EXTENSIONS = frozenset({
@@ -65,6 +67,13 @@ def config_problems(source: Source, root: Path) -> list[Problem]:
         if name not in PLUGINS:
             refuse(("plugins", i), f"extension de MkDocs « {name} » refusée (permises : {', '.join(sorted(PLUGINS))}) : "
                    "un plugin exécute du code")
+        elif name == SAFE_PLUGIN and isinstance(plugins[i], dict) and next(iter(plugins[i].values())):
+            refuse(("plugins", i), f"le plugin « {SAFE_PLUGIN} » ne prend aucune option : « enabled: false » ou une "
+                   "autre option laisserait des pages sans nettoyage")
+    if SAFE_PLUGIN not in {name for _, name in _names(plugins)}:
+        refuse(("plugins",), f"le plugin « {SAFE_PLUGIN} » manque dans « plugins » : sans lui, MkDocs publierait les "
+               "pages sans les nettoyer (gestionnaires d’événements, liens javascript:) ; ajoutez la ligne "
+               f"« - {SAFE_PLUGIN} » en tête de la liste")
     for i, name in _names(data.get("markdown_extensions", [])):
         if name not in EXTENSIONS:
             refuse(("markdown_extensions", i), f"extension Markdown « {name} » refusée : seules les extensions de mise "

@@ -1,4 +1,4 @@
-"""A Markdown extension (added by site/mkdocs.py to every build) that keeps every page of the site inert.
+"""A Markdown extension (added by the kit's MkDocs plugin, site/plugin.py) that keeps every page of the site inert.
 
 Whatever a page's Markdown says — clause guidance written by lawyers, data from the project,
 hand-written pages — the HTML MkDocs writes carries no event handler (`on…=`), no link or
