@@ -9,8 +9,8 @@ through MkDocs' documented events only:
   remote images are taken out while the Markdown is parsed, raw HTML included);
 - `on_files`: an HTML or SVG file of docs/ copied as it is is cleaned like a page;
 - `on_page_content`, last: the page's HTML goes through nh3 (the ammonia sanitiser) with an
-  allowlist of the tags and attributes the site's pages need; the page's title and its table of
-  contents, which the theme prints as HTML, are reduced to text;
+  allowlist of the tags and attributes the site's pages need; the page's title, its front matter's
+  texts and its table of contents, which the theme prints as HTML, are reduced to text;
 - `on_post_page`, last: the whole page, theme included, loses any event handler or script link;
 - `on_post_build`, after the search and offline plugins: the search index also holds every accented
   word without its accents (searchfold.py).
@@ -124,6 +124,9 @@ class SafePlugin(BasePlugin):
     @event_priority(-100)
     def on_page_content(self, html, *, page, config, files):
         page.title = clean_text(page.title)
+        for key, value in page.meta.items():  # the theme prints `title`, `description`… as they are
+            if isinstance(value, str):
+                page.meta[key] = clean_text(value)
         stack = list(page.toc)
         while stack:
             item = stack.pop()

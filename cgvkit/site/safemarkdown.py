@@ -69,11 +69,14 @@ class _Tree(Treeprocessor):
 
 
 def inert_tree(root: ElementTree.Element) -> None:
-    """Unsafe attributes removed below `root`; an image left without a source becomes its alt text."""
+    """Unsafe attributes removed below `root`; an image left without a source becomes its alt text, a
+    link left without a target a plain span (MkDocs expects every link of the tree to have one)."""
     for parent in list(root.iter()):
         for child in list(parent):
             for name in [n for n, v in child.attrib.items() if not safe_attribute(child.tag, n, v)]:
                 del child.attrib[name]
+                if child.tag == "a" and name == "href":
+                    child.tag = "span"
             if child.tag == "img" and "src" not in child.attrib:
                 _replace_by_text(parent, child, child.get("alt", ""))
 
