@@ -115,9 +115,15 @@ def test_search_finds_words_typed_with_or_without_accents(context, server, typed
     page = context.new_page()
     page.goto(f"{server}/index.html")
     search(page, typed)
-    links = [page.locator(".md-search-result__link").nth(i).get_attribute("href")
-             for i in range(page.locator(".md-search-result__link").count())]
-    assert any(f"playbook/{page_name}.html" in href for href in links), links
+    # The results are read at once (the list may still be filling in), until the page shows up.
+    found = f"playbook/{page_name}.html"
+    links: list = []
+    for _ in range(50):
+        links = page.locator(".md-search-result__link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        if any(found in (href or "") for href in links):
+            break
+        page.wait_for_timeout(200)
+    assert any(found in (href or "") for href in links), links
 
 
 def test_company_page_and_its_cgv_pdf(context, server, built):
