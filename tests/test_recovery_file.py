@@ -138,3 +138,14 @@ def test_the_kits_own_formal_notice_starts_a_consumers_interest(project):
     assert invoice["periods"] == [{"from": "2026-05-08", "to": "2026-06-15", "days": 39, "rate": "3.50"}]
     assert after["totals"]["interest"] == "1.87" and after["totals"]["indemnity"] == "0.00"
     assert not any("pas de date de mise en demeure" in w for w in after["warnings"])
+
+
+def test_collective_proceedings_stop_only_the_debts_born_before_the_judgment(project):
+    write_rates(project)
+    ledger = write_ledger(project,
+                          line(debtor="D5", number="AVANT", invoice="2026-03-01", due="2026-04-01", last="firm_letter"),
+                          line(debtor="D5", number="APRES", invoice="2026-05-06", due="2026-05-06", last="firm_letter"))
+    assert note(project, "D5", "--procedure", "sauvegarde", "--judgment", "2026-05-04").returncode == 0
+    debtor = day(project, ledger, "2026-06-25")["D5"]  # APRES is 50 days late: the formal notice
+    assert debtor["action"] == "send" and [i["number"] for i in debtor["invoices"]] == ["APRES"]
+    assert any("factures AVANT" in w and "dans les deux mois de la publication" in w for w in debtor["warnings"])

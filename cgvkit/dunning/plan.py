@@ -212,13 +212,18 @@ def _follow_the_file(debtor: DebtorPlan, ladder, run_date: date, noted: list, hi
         return True
     procedure = _latest(noted, "procedure")
     if procedure:
-        debtor.action = "suspended"
         claim = (f"avant le {date_fr(_months_later(procedure.until, 2))}" if procedure.until
                  else "dans les deux mois de la publication du jugement au BODACC")
-        debtor.reason = (f"procédure collective ({procedure.detail}) ouverte le {date_fr(procedure.day)} : plus aucune "
-                         "relance pour les créances nées avant le jugement (C. com. art. L622-21) ; déclarez la créance "
-                         f"au mandataire judiciaire {claim} (art. R622-24)")
-        return True
+        said = (f"procédure collective ({procedure.detail}) ouverte le {date_fr(procedure.day)} : plus aucune "
+                "relance pour les créances nées avant le jugement (C. com. art. L622-21) ; déclarez-les au "
+                f"mandataire judiciaire {claim} (art. R622-24)")
+        before = [i for i in debtor.invoices if i.row.invoice_date < procedure.day]
+        if len(before) == len(debtor.invoices):
+            debtor.action, debtor.reason = "suspended", said
+            return True
+        # Invoices born after the judgment follow the ladder; the earlier ones are declared, not claimed.
+        debtor.invoices = [i for i in debtor.invoices if i.row.invoice_date >= procedure.day]
+        debtor.warnings.append(f"{said} : factures {', '.join(i.row.invoice_number for i in before)}")
     promise = _latest(noted, "promise")
     if promise and promise.until >= run_date:
         debtor.action = "suspended"
