@@ -285,3 +285,20 @@ def test_nothing_of_a_refused_ledger_reaches_the_outputs(project):
                       "--date", "2026-06-15", "-o", "dist/doc")
     assert result.returncode == 1 and f"{ledger}:2:{COLUMNS['amount']}: amount: " in result.stderr
     assert "[ledger-amount]" in result.stderr and not (project / "dist" / "doc").exists()
+
+
+def test_a_phone_that_is_not_a_number_is_that_debtors_located_warning(project):
+    """« 06 12 34 56 78 ou 07… », letters or Arabic-Indic digits: no SMS is listed for that number, one
+    located warning, and the run goes on; a number typed with spaces, dots or +33 is fine."""
+    write_rates(project)
+    ledger = write_ledger(project, line(number="F1", phone="06 12 34 56 78 ou 07 12", due="2026-06-19"),
+                          line(debtor="D2", number="F2", phone="\u0660\u0666\u0661\u0662\u0663\u0664", due="2026-06-19"),
+                          line(debtor="D3", number="F3", phone="+33 (0)6.12.34.56.78", due="2026-06-19"))
+    result = run_main(project, "dunning", B2B, "--ledger", ledger, "--date", "2026-06-15", "-o", "dist/run")
+    assert result.returncode == 0, result.stderr
+    warnings = [w for w in result.stderr.splitlines() if w.endswith("[ledger-phone]")]
+    assert len(warnings) == 2 and warnings[0].startswith(f"{ledger}:2:{COLUMNS['debtor_phone']}: debtor_phone: ")
+    sms = (project / "dist" / "run" / "sms.csv").read_text(encoding="utf-8")
+    assert "'+33 (0)6.12.34.56.78" in sms and "ou 07" not in sms and "\u0660" not in sms
+    plan = {d["debtor_id"]: d for d in plan_of(project / "dist" / "run")["debtors"]}
+    assert any("illisible" in w for w in plan["D1"]["warnings"])

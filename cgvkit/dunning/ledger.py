@@ -198,6 +198,7 @@ class _RowParser:
         self.previous: list = []  # the row above's cells
         self.debtor_problems: list = []  # the row above's problems in its debtor cells
         self.bad_emails: set = set()  # (debtor, address) already warned about
+        self.bad_phones: set = set()  # (debtor, number) already warned about
 
     def add(self, line: int, column: str, message: str, rule: str) -> None:
         self.flagged.add((line, column))
@@ -220,6 +221,7 @@ class _RowParser:
         else:
             self.debtor_problems = debtor_problems(cells[:6])
             self.check_email(line, cells[0], cells[3])
+            self.check_phone(line, cells[0], cells[4])
         for column, message, rule in self.debtor_problems:  # every row with these cells is located
             self.add(line, column, message, rule)
         self.previous = cells
@@ -274,6 +276,16 @@ class _RowParser:
             self.warn(line, "debtor_email", f"adresse électronique « {_cut(email)} » inutilisable : une seule "
                       "adresse nom@domaine est attendue, sans nom, seconde adresse ni caractère invisible ; "
                       "les courriels de ce débiteur sont à envoyer à la main", "ledger-email")
+
+    def check_phone(self, line: int, debtor_id: str, phone: str) -> None:
+        """A number that is not a telephone number (ASCII digits, an optional leading +, spaces, dots,
+        dashes or brackets between them): that debtor's warning, once; calls and SMS go by hand."""
+        if not phone or (debtor_id, phone) in self.bad_phones or usable_phone(phone):
+            return
+        self.bad_phones.add((debtor_id, phone))
+        self.warn(line, "debtor_phone", f"numéro de téléphone « {_cut(phone)} » illisible : chiffres seulement, « + » "
+                  "en tête pour un numéro international (+33 6 12 34 56 78) ; les SMS et appels de ce débiteur sont "
+                  "à faire à la main", "ledger-phone")
 
     def coherence(self, line: int, number: str, invoice_date, due_date, amount, paid, kind, status,
                   promise_date, notice_date=None) -> None:
@@ -359,6 +371,13 @@ def _cut(text: str) -> str:
 
 
 _HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # as `hidden_characters`
+# A telephone number as people type it: 6 to 15 ASCII digits (E.164 allows 15), an optional + in front,
+# separated by single spaces, dots, dashes or brackets.
+PHONE = re.compile(r"\+?\(?[0-9]+\)?(?:[ .\-]?\(?[0-9]+\)?)*", re.ASCII)
+
+
+def usable_phone(phone: str) -> bool:
+    return bool(PHONE.fullmatch(phone)) and 6 <= sum(c.isdigit() for c in phone) <= 15
 
 
 def debtor_problems(cells) -> list[tuple[str, str, str]]:

@@ -18,7 +18,7 @@ from cgvkit.core.sms import too_long
 from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
 from cgvkit.dunning import journal
-from cgvkit.dunning.ledger import load_ledger
+from cgvkit.dunning.ledger import load_ledger, usable_phone
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
 from cgvkit.dunning.plan import interest_until, plan
 from cgvkit.dunning.printing import Printer
@@ -162,6 +162,9 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
                 continue
             if not first.debtor_phone:
                 debtor.warnings.append("pas de numéro de téléphone dans le registre : SMS à envoyer à la main")
+                continue
+            if not usable_phone(first.debtor_phone):
+                debtor.warnings.append("numéro de téléphone illisible dans le registre : SMS à envoyer à la main")
                 continue
             sms.append((first.debtor_phone, debtor.name, out.text))
     debtor.documents += emails
