@@ -280,8 +280,8 @@ class _RowParser:
     def check_phone(self, line: int, debtor_id: str, phone: str) -> None:
         """A number that is not a telephone number (ASCII digits, an optional leading +, spaces, dots,
         dashes or brackets between them): that debtor's warning, once; calls and SMS go by hand."""
-        if not phone or (debtor_id, phone) in self.bad_phones or usable_phone(phone):
-            return
+        if not phone or not phone.isprintable() or (debtor_id, phone) in self.bad_phones or usable_phone(phone):
+            return  # a control character is already the row's error (ledger-control)
         self.bad_phones.add((debtor_id, phone))
         self.warn(line, "debtor_phone", f"numéro de téléphone « {_cut(phone)} » illisible : chiffres seulement, « + » "
                   "en tête pour un numéro international (+33 6 12 34 56 78) ; les SMS et appels de ce débiteur sont "
