@@ -425,7 +425,8 @@ def test_journal_migrates_from_version_1_and_refuses_a_newer_one(tmp_path):
     con.commit()
     con.close()
     con = journal.connect(path, "acme")
-    assert con.execute("PRAGMA user_version").fetchone()[0] == journal.VERSION == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == journal.VERSION == 4
+    assert con.execute("SELECT proposed_sha256 FROM documents").fetchall() == []
     (step,) = journal.steps(con)
     assert (step.debtor_id, step.stage, step.day, step.confirmed_by) == ("D1", "first_reminder", date(2026, 1, 10),
                                                                           "ancien")

@@ -118,3 +118,13 @@ def test_one_debtor_one_kind():
 def test_bom_and_blank_lines_are_accepted():
     ledger = parse_ledger("\ufeff" + HEADER + "\n\n" + GOOD + "\n\n", "l.csv", "b2b", STAGES)
     assert [r.line for r in ledger.rows] == [3]
+
+
+def test_payment_date_is_read_and_must_go_with_an_amount_after_the_invoice():
+    header = HEADER + ",payment_date"
+    (row,) = parse("D1,Client SAS,b2b,F1,2026-03-01,2026-03-15,1000.00,400,open,,,20/04/2026", header=header).rows
+    assert (row.paid_amount, row.payment_date) == (Decimal("400"), date(2026, 4, 20))
+    (alone,) = errors("D1,Client SAS,b2b,F1,2026-03-01,2026-03-15,1000.00,,open,,,2026-04-20", header=header)
+    assert (alone.rule, alone.line, alone.column) == ("ledger-payment-date", 2, 12)
+    (early,) = errors("D1,Client SAS,b2b,F1,2026-03-01,2026-03-15,1000.00,10,open,,,2026-02-20", header=header)
+    assert early.rule == "ledger-payment-date" and "précède la facture" in early.message

@@ -70,6 +70,25 @@ MIGRATIONS = (
     );
     CREATE INDEX events_by_debtor ON events (debtor_id, event_date);
     """,
+    # 4: a document edited after it was proposed keeps the proposed version's hash; the messages the
+    # kit sends itself (e-mail, SMS), recorded before and after the server's answer.
+    """
+    ALTER TABLE documents ADD COLUMN proposed_sha256 TEXT;
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        plan_sha256 TEXT NOT NULL,
+        debtor_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        state TEXT NOT NULL,
+        message_id TEXT,
+        answer TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        UNIQUE (plan_sha256, debtor_id, stage, channel)
+    );
+    """,
 )
 VERSION = len(MIGRATIONS)
 BUSY_SECONDS = 30  # how long a command waits for another one's transaction before « journal occupé »

@@ -24,7 +24,7 @@ from cgvkit.law.identity import check_one_line, hidden_characters
 
 REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
 OPTIONAL = ("debtor_kind", "debtor_email", "debtor_phone", "debtor_address", "paid_amount", "status",
-            "promise_date", "formal_notice_date", "last_stage", "delivery_date")
+            "promise_date", "formal_notice_date", "last_stage", "delivery_date", "payment_date")
 KINDS = MARKETS
 STATUSES = ("open", "disputed", "promised")
 CENT = Decimal("0.01")
@@ -54,6 +54,7 @@ class Row:
     formal_notice_date: date | None
     last_stage: str
     delivery_date: date | None = None  # delivery or completion: prescription runs from it
+    payment_date: date | None = None  # the day `paid_amount` was received (interest runs through it)
 
     @property
     def prescription_start(self) -> date:
@@ -172,7 +173,7 @@ def _records(reader, file: str, problems: Problems):
 # The cells a Row is made of, in the order `_RowParser.parse` reads them.
 _CELLS = ("debtor_id", "debtor_name", "debtor_kind", "debtor_email", "debtor_phone", "debtor_address",
           "invoice_number", "invoice_date", "due_date", "amount", "paid_amount", "status", "promise_date",
-          "formal_notice_date", "last_stage", "delivery_date")
+          "formal_notice_date", "last_stage", "delivery_date", "payment_date")
 _UNSEEN = object()
 
 
@@ -226,7 +227,7 @@ class _RowParser:
             self.add(line, column, message, rule)
         self.previous = cells
         (debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date, amount, paid,
-         status, promise_date, notice_date, last_stage, delivery_date) = cells
+         status, promise_date, notice_date, last_stage, delivery_date, payment_date) = cells
         if not debtor_id:
             self.add(line, "debtor_id", "valeur obligatoire manquante dans « debtor_id »", "ledger-required")
         if not debtor_name:
@@ -243,6 +244,8 @@ class _RowParser:
                                                  self.date(line, "formal_notice_date", notice_date, required=False))
         delivery_date = (delivery_date or None) and (dates.get(delivery_date) or
                                                      self.date(line, "delivery_date", delivery_date, required=False))
+        payment_date = (payment_date or None) and (dates.get(payment_date) or
+                                                   self.date(line, "payment_date", payment_date, required=False))
         amount = self.money(line, "amount", amount, required=True)
         paid = self.money(line, "paid_amount", paid, required=False) if paid else ZERO
         kind = self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS, "ledger-kind",
@@ -257,10 +260,16 @@ class _RowParser:
             if message:
                 self.add(line, "invoice_number", message, "ledger-control")
         self.coherence(line, number, invoice_date, due_date, amount, paid, kind, status, promise_date, notice_date)
+        if payment_date and not paid:
+            self.add(line, "payment_date", "une date de règlement sans montant réglé (« paid_amount ») : indiquez "
+                     "le montant reçu ce jour-là", "ledger-payment-date")
+        if payment_date and invoice_date and payment_date < invoice_date:
+            self.add(line, "payment_date", f"le règlement ({payment_date.isoformat()}) précède la facture "
+                     f"({invoice_date.isoformat()}) : un acompte se déduit du montant facturé", "ledger-payment-date")
         if self.errors > before:
             return None
         return Row(line, debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date,
-                   amount, paid, status, promise_date, notice_date, last_stage, delivery_date)
+                   amount, paid, status, promise_date, notice_date, last_stage, delivery_date, payment_date)
 
     def check_email(self, line: int, debtor_id: str, email: str) -> None:
         """An address that is not exactly one mailbox: that debtor's warning (its e-mails are then
