@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from cgvkit.core.french import money
+from cgvkit.dunning import journal
 from tests.conftest import ROOT, run_main
 from tests.test_dunning_daily import B2B, RUNS, dunning, line, plan_of, write_ledger, write_rates
 
@@ -40,14 +42,19 @@ def confirm(root: Path, folder, *extra: str):
     return run_main(root, "dunning", "confirm", str(folder), "--by", "Claire", *extra)
 
 
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
 def pdf_text(path: Path) -> str:
-    return re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in PdfReader(path).pages))
+    return flat("\n".join(page.extract_text() for page in PdfReader(path).pages))
 
 
 @pytest.fixture
 def file(project):
-    """D1 gets a firm letter (PDF) on 4 May, edited before it was sent, then a formal notice on 20 May; D2 a
-    first reminder by e-mail on 4 May, its text edited; a call noted in between. Returns the project."""
+    """D1 gets a firm letter (PDF) on 4 May for F1 and F7, edited before it was sent, then, F7 paid, a formal
+    notice on 20 May for F1; D2 a first reminder by e-mail on 4 May, its text edited; a call noted in between.
+    Returns the project."""
     write_rates(project)
     ledger = write_ledger(project, line(debtor="D1", number="F1", due="2026-04-01", last="second_reminder"),
                           line(debtor="D1", number="F7", due="2026-04-10", amount="250.00", last="second_reminder"),
@@ -63,6 +70,8 @@ def file(project):
     assert done.returncode == 0, done.stderr
     assert run_main(project, "dunning", "note", B2B, "D1", "--date", "2026-05-12", "--by", "Claire",
                     "--call", "no_answer").returncode == 0
+    ledger = write_ledger(project, line(debtor="D1", number="F1", due="2026-04-01", last="second_reminder"),
+                          line(debtor="D2", name="Autre SAS", number="F2", due="2026-04-25"))  # F7 paid
     assert dunning(project, ledger, "2026-05-20", "--confirm", "--by", "Claire").returncode == 0
     assert plan_of(project / RUNS / "2026-05-20")["steps"][0]["stage"] == "formal_notice"
     return project
@@ -140,7 +149,17 @@ def test_the_bundle_is_made_from_the_journal_and_the_archive_after_dist_is_gone(
     # The cover: parties, claim, décompte.
     assert "Atelier Lyonnais de Menuiserie contre Client Un SARL" in text and "établi le 15 juin 2026".upper() in text
     assert "SIREN 852147362" in text and "Référence client : D1" in text
-    assert "Décompte" in text and "Total réclamé à la dernière relance" in text
+    con = journal.connect(file / JOURNAL, "atelier-lyonnais")
+    try:
+        steps = journal.steps(con, "D1")
+    finally:
+        con.close()
+    (notice,) = [s for s in steps if s.stage == "formal_notice"]
+    (earlier,) = [s for s in steps if s.invoice_number == "F7"]
+    # The claim is the last letter's (F1 only: F7 was paid since); the décompte has every step.
+    assert flat(f"Mise en demeure 20 mai 2026 {money(notice.amount_claimed)} Total réclamé à la dernière relance "
+                f"{money(notice.amount_claimed)}") in text
+    assert flat(f"F7 4 mai 2026 Relance ferme {money(earlier.amount_claimed)}") in text
     # The journal extract: both steps with their documents' SHA-256, the edited one marked, the call.
     assert "Extrait du journal des relances" in text and "appel sans réponse, par Claire" in text
     for name in ("D1-firm_letter.pdf", "D1-formal_notice.pdf", "D1-firm_letter.html"):

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PdfReadError
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import staged_dir
@@ -126,16 +127,19 @@ def _lost(pieces: list[Piece], shown_archive: str) -> list[Problem]:
 
 
 def _claim(steps: list) -> tuple[list[dict], str, list[dict]]:
-    """Per invoice, the amount claimed at its last step (the claim), and every step's amount (décompte)."""
+    """The claim: the invoices of the last step and the amounts it claimed (an invoice absent from it was
+    paid or withdrawn since: it stays in the décompte only); the décompte: every step's amount."""
     last: dict[str, journal.Step] = {}
     decompte: dict[str, list[dict]] = {}
     for step in steps:
         last[step.invoice_number] = step
         decompte.setdefault(step.invoice_number, []).append(
             {"date": date_fr(step.day), "title": step.stage_title, "amount": money(step.amount_claimed)})
+    latest = max(step.day for step in steps)
+    current = {number: step for number, step in last.items() if step.day == latest}
     claim = [{"invoice": number, "date": date_fr(step.day), "title": step.stage_title,
-              "amount": money(step.amount_claimed)} for number, step in last.items()]
-    total = sum((Decimal(step.amount_claimed) for step in last.values()), Decimal("0.00"))
+              "amount": money(step.amount_claimed)} for number, step in current.items()]
+    total = sum((Decimal(step.amount_claimed) for step in current.values()), Decimal("0.00"))
     return claim, money(total), [{"invoice": n, "lines": lines} for n, lines in decompte.items()]
 
 
@@ -179,7 +183,15 @@ def _email_view(data: bytes, pieces_by_sha: dict) -> dict:
             "text": (body.get_content() if body is not None else "")[:TEXT_MAX], "attachments": attachments}
 
 
-def _views(pieces: list[Piece]) -> list[dict]:
+def _readable(path: Path) -> PdfReader | None:
+    try:
+        reader = PdfReader(path)
+        return reader if len(reader.pages) else None
+    except (PdfReadError, ValueError, OSError):  # not a PDF after all: joined as an original only
+        return None
+
+
+def _views(pieces: list[Piece], printed: dict) -> list[dict]:
     """What each piece's sheet shows: its identity, and the text of e-mails and text documents."""
     by_sha = {p.document.sha256: p.number for p in pieces}
     views = []
@@ -189,7 +201,7 @@ def _views(pieces: list[Piece]) -> list[dict]:
                 "channel": _channel_fr(piece.channel), "name": doc.name, "kind": KINDS.get(doc.suffix, "fichier"),
                 "sha256": doc.sha256, "proposed": doc.proposed,
                 "sources": [{"name": s.name, "sha256": s.sha256, "proposed": s.proposed} for s in piece.sources],
-                "email": None, "text": None, "printed": doc.suffix == ".pdf"}
+                "email": None, "text": None, "printed": piece.number in printed}
         data = doc.archived.read_bytes()
         if doc.suffix == ".eml":
             view["email"] = _email_view(data, by_sha)
@@ -240,7 +252,9 @@ def write_bundle(root: Path, company, journal_path: Path, shown_journal: str, de
     name = steps[-1].debtor_name
     claim, total, decompte = _claim(steps)
     extract = _extract(steps, events, describe, pieces)
-    views = _views(pieces)
+    printed = {p.number: reader for p in pieces if p.document.suffix == ".pdf" and
+               (reader := _readable(p.document.archived)) is not None}
+    views = _views(pieces, printed)
     context = {"company": company.identity, "capital": money(company.identity["capital"]),
                "debtor": {"id": debtor_id, "name": name}, "day": date_fr(day), "claim": claim, "total": total,
                "decompte": decompte, "extract": extract, "journal": shown_journal, "archive": shown_archive}
@@ -250,12 +264,8 @@ def write_bundle(root: Path, company, journal_path: Path, shown_journal: str, de
                         stage / ".pieces.pdf", day)
         starts = _sheet_starts(sheets, len(pieces))
         ends = [*starts[1:], len(sheets.pages)]
-        archived = {}
         for piece, start, end in zip(pieces, starts, ends, strict=True):
-            piece.pages = end - start
-            if piece.document.suffix == ".pdf":
-                archived[piece.number] = PdfReader(piece.document.archived)
-                piece.pages += len(archived[piece.number].pages)
+            piece.pages = end - start + (len(printed[piece.number].pages) if piece.number in printed else 0)
         length = 3  # pages of the cover, guessed: the bordereau's page numbers depend on it
         for _ in range(3):
             page = length + 1
@@ -270,8 +280,8 @@ def write_bundle(root: Path, company, journal_path: Path, shown_journal: str, de
         writer.append(cover)
         for piece, start, end in zip(pieces, starts, ends, strict=True):
             writer.append(sheets, pages=(start, end))
-            if piece.number in archived:
-                writer.append(archived[piece.number])
+            if piece.number in printed:
+                writer.append(printed[piece.number])
         writer.add_metadata({"/Title": typography(f"Dossier de recouvrement — {name}"),
                              "/Author": str(company.identity["name"]), "/Producer": "cgvkit"})
         pdf = stage / f"dossier-{slug}.pdf"
