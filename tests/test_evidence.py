@@ -23,6 +23,7 @@ from cgvkit.dunning import journal
 from tests.conftest import ROOT, run_main
 from tests.test_dunning_daily import B2B, RUNS, dunning, line, plan_of, write_ledger, write_rates
 
+HOSTILE = "Autre <b>SAS</b> & Cie"  # a name is text, in the PDF as in index.html
 JOURNAL = Path("data") / "journal" / "atelier-lyonnais.sqlite"
 ARCHIVE = Path("data") / "journal" / "atelier-lyonnais.archive"
 BUNDLE = Path("dist") / "dossiers" / "atelier-lyonnais"
@@ -58,7 +59,7 @@ def file(project):
     write_rates(project)
     ledger = write_ledger(project, line(debtor="D1", number="F1", due="2026-04-01", last="second_reminder"),
                           line(debtor="D1", number="F7", due="2026-04-10", amount="250.00", last="second_reminder"),
-                          line(debtor="D2", name="Autre SAS", number="F2", due="2026-04-25"))
+                          line(debtor="D2", name=HOSTILE, number="F2", due="2026-04-25"))
     assert dunning(project, ledger, "2026-05-04").returncode == 0
     run = project / RUNS / "2026-05-04"
     letter = run / "letters" / "D1-firm_letter.html"
@@ -71,7 +72,7 @@ def file(project):
     assert run_main(project, "dunning", "note", B2B, "D1", "--date", "2026-05-12", "--by", "Claire",
                     "--call", "no_answer").returncode == 0
     ledger = write_ledger(project, line(debtor="D1", number="F1", due="2026-04-01", last="second_reminder"),
-                          line(debtor="D2", name="Autre SAS", number="F2", due="2026-04-25"))  # F7 paid
+                          line(debtor="D2", name=HOSTILE, number="F2", due="2026-04-25"))  # F7 paid
     assert dunning(project, ledger, "2026-05-20", "--confirm", "--by", "Claire").returncode == 0
     assert plan_of(project / RUNS / "2026-05-20")["steps"][0]["stage"] == "formal_notice"
     return project
@@ -186,6 +187,8 @@ def test_the_bundle_is_made_from_the_journal_and_the_archive_after_dist_is_gone(
     assert result.returncode == 0, result.stderr
     text = pdf_text(file / BUNDLE / "D2" / "dossier-D2.pdf")
     assert "compta@client.fr" in text and "PS : voir notre échange du 30 avril." in text
+    assert f"contre {HOSTILE}" in text
+    assert "Autre &lt;b&gt;SAS&lt;/b&gt; &amp; Cie" in (file / BUNDLE / "D2" / "index.html").read_text(encoding="utf-8")
     assert "modifié après la proposition" in text
 
 
@@ -225,3 +228,27 @@ def test_bundle_output_may_not_replace_the_sources(file, target):
 def test_bundle_of_a_debtor_without_steps(file):
     result = run_main(file, "dunning", "bundle", B2B, "D9")
     assert result.returncode == 1 and "[bundle-debtor]" in result.stderr and "«\xa0D9\xa0»" in result.stderr
+
+
+def test_a_confirmation_that_fails_after_archiving_leaves_harmless_copies(project, monkeypatch):
+    """The archive is written before the journal's transaction: when the transaction fails, the archived
+    copies are cited by no step, `history` is clean, and the next confirmation reuses them."""
+    write_rates(project)
+    ledger = write_ledger(project, line(debtor="D1", number="F1", due="2026-04-25"))
+    assert dunning(project, ledger, "2026-05-04").returncode == 0
+
+    def full(con, *args, **kwargs):
+        with journal.guarded(con.shown):  # as the real one says it
+            raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(journal, "record", full)
+    failed = confirm(project, RUNS / "2026-05-04")
+    assert failed.returncode == 1 and "[journal-full]" in failed.stderr
+    copies = sorted((project / ARCHIVE).glob("*/*"))
+    assert len(copies) == 2
+    history = run_main(project, "dunning", "history", B2B)
+    assert history.returncode == 0 and "0 étape(s)" in history.stdout
+    monkeypatch.undo()
+    assert confirm(project, RUNS / "2026-05-04").returncode == 0
+    assert sorted((project / ARCHIVE).glob("*/*")) == copies
+    assert {sent for _, sent, _ in documents(project)} == {p.name.split(".")[0] for p in copies}
