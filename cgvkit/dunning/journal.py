@@ -237,10 +237,10 @@ def steps(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Step]:
                        f"channel, amount_claimed, confirmed_by FROM steps {where} ORDER BY step_date, id", args)
     found = []
     for row in rows.fetchall():
-        rows_ = con.execute("SELECT path, sha256, proposed_sha256 FROM documents WHERE step_id = ? ORDER BY rowid",
+        cited = con.execute("SELECT path, sha256, proposed_sha256 FROM documents WHERE step_id = ? ORDER BY rowid",
                             (row[0],)).fetchall()
-        docs = tuple((path, sha) for path, sha, _ in rows_)
-        edited = tuple((path, proposed) for path, sha, proposed in rows_ if proposed and proposed != sha)
+        docs = tuple((path, sha) for path, sha, _ in cited)
+        edited = tuple((path, proposed) for path, sha, proposed in cited if proposed and proposed != sha)
         try:
             day = date.fromisoformat(row[6])
         except (TypeError, ValueError):  # written by something else than the kit
