@@ -82,7 +82,7 @@ def _sub_commands(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         i += 2 if argv[i] == "--root" else 1
-    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document", "note"):
+    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document", "note", "bundle"):
         return argv[:i] + [f"dunning-{argv[i + 1]}"] + argv[i + 2:]
     return argv
 
@@ -206,6 +206,17 @@ def _parser(today: date) -> FrenchParser:
     p.add_argument("debtor", nargs="?", default=None, metavar="DÉBITEUR", help="identifiant du débiteur")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
     p.set_defaults(run=_command("journal", "cmd_history"))
+
+    p = sub.add_parser("dunning-bundle", parents=[root], prog="build.py dunning bundle",
+                       help="dunning bundle ENTREPRISE DÉBITEUR : le dossier de preuve pour le tribunal (un PDF, "
+                            "les originaux et leur index), tiré du journal et de l’archive des preuves")
+    p.add_argument("company", type=Path)
+    p.add_argument("debtor", type=_debtor, metavar="DÉBITEUR", help="identifiant du débiteur")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
+    p.add_argument("--date", type=_day, default=today, help="date du dossier, AAAA-MM-JJ (défaut : aujourd’hui)")
+    p.add_argument("-o", "--output", type=Path,
+                   help="dossier de sortie (défaut : dist/dossiers/<entreprise>/<débiteur>/)")
+    p.set_defaults(run=_command("journal", "cmd_bundle"))
 
     p = sub.add_parser("dunning-document", parents=[root], prog="build.py dunning document",
                        help="dunning document ENTREPRISE DÉBITEUR DOCUMENT : échéancier, reconnaissance de dette "

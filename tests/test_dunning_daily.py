@@ -339,9 +339,10 @@ def test_confirm_refuses_twice_a_changed_document_and_a_moved_journal(project):
     assert dunning(project, ledger, "2026-05-21", "-o", "dist/b").returncode == 0  # another proposal
     assert dunning(project, ledger, "2026-05-20", "-o", "dist/c").returncode == 0
     letter = project / "dist" / "c" / "letters" / "D1-first_reminder.txt"
-    letter.write_text(letter.read_text(encoding="utf-8") + "ajout\n", encoding="utf-8")
+    letter.unlink()  # an edited document is recorded as sent (tests/test_evidence.py); a missing one is refused
     changed = run_main(project, "dunning", "confirm", "dist/c", "--by", "x")
     assert changed.returncode == 1 and "[journal-document]" in changed.stderr
+    assert "D1-first_reminder.txt:1:1: document proposé introuvable" in changed.stderr
     assert not (project / "data" / "journal" / "atelier-lyonnais.sqlite").exists()
     assert run_main(project, "dunning", "confirm", "dist/a", "--by", "x").returncode == 0
     twice = run_main(project, "dunning", "confirm", "dist/a", "--by", "x")

@@ -15,12 +15,13 @@ from cgvkit.core.french import typography
 # Folders of the project an output must never replace, nor be written into.
 SOURCES = ("clauses", "companies", "templates", "docs", "schemas", "data", "ladder", "ledgers", "cgvkit", ".git")
 # Folders the kit fills with many outputs: replacing one of them by a single output loses the others.
-OUTPUT_HOMES = ("dist", "dist/relances", "dist/apercu", "dist/modifications", "site")
+OUTPUT_HOMES = ("dist", "dist/relances", "dist/apercu", "dist/modifications", "dist/dossiers", "site")
 # What each command leaves in its folder, and the keys that show the kit wrote it.
 MARKERS = {
     "pack": ("manifest.json", ("kit_version", "company", "outputs"), "un pack"),
     "dunning": ("plan.json", ("company", "date", "debtors"), "une relance"),
     "diff": ("diff.json", ("kit_version", "ref", "families"), "une comparaison de clauses"),
+    "bundle": ("dossier.json", ("company", "debtor", "documents"), "un dossier de preuve"),
 }
 
 

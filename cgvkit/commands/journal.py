@@ -1,17 +1,22 @@
 """`dunning confirm RUN_DIR`, `dunning history COMPANY [DEBTOR]` (the journal of what was sent) and
 `dunning document COMPANY DEBTOR KIND` (a payment plan, debt acknowledgement or court cover note), and
-`dunning note COMPANY DEBTOR EVENT` (what happened in the debtor's file)."""
+`dunning note COMPANY DEBTOR EVENT` (what happened in the debtor's file), `dunning bundle COMPANY DEBTOR`
+(the court bundle, from the journal and the evidence archive)."""
 
 from __future__ import annotations
 
 import getpass
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from cgvkit.commands.output import Usage, shown, user_file
+from cgvkit.commands.destination import checked_output
+from cgvkit.commands.output import Usage, report, shown, user_file
+from cgvkit.core.errors import Problem
 from cgvkit.core.french import date_fr, money, typography
-from cgvkit.dunning import journal
+from cgvkit.dunning import archive, journal
+from cgvkit.dunning.bundle import write_bundle
 from cgvkit.dunning.confirm import confirm_run
 from cgvkit.dunning.ondemand import write_document
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
@@ -178,9 +183,30 @@ def cmd_history(args) -> int:
                 continue
             print(f"  {date_fr(item.day)} : {item.stage_title} ({channel_fr(item.channel)}), facture "
                   f"{item.invoice_number}, {money(item.amount_claimed)} réclamés, confirmé par {item.confirmed_by}")
+            proposed = dict(item.edited)
             for path_, sha in item.documents:
                 print(f"      {path_}  SHA-256 {sha}")
-    return 0
+                if path_ in proposed:
+                    print(typography(f"      modifié après la proposition : envoyé {sha[:12]}…, proposé "
+                                     f"{proposed[path_][:12]}…"))
+    return _archive_report(path, steps)
+
+
+ARCHIVE_STATES = {"missing": "absent de l’archive des preuves", "altered": "altéré dans l’archive des preuves "
+                  "(son contenu ne correspond plus à l’empreinte du journal)"}
+
+
+def _archive_report(path: Path, steps: list) -> int:
+    """The evidence archive checked against the journal's hashes: one warning per document missing or
+    altered, and exit status 1 then (a proof is lost: restore the archive from a backup)."""
+    checks = archive.check(archive.home(path), steps)
+    lost = [c for c in checks if c.state != "ok"]
+    report([Problem(shown(c.archived), 1, 1, "", typography(f"{c.path} (SHA-256 {c.sha256[:12]}…) : "
+                    f"{ARCHIVE_STATES[c.state]}"), f"archive-{c.state}", "warning") for c in lost])
+    if checks:
+        print(f"\nArchive des preuves ({shown(archive.home(path))}) : {len(checks) - len(lost)} document(s) "
+              f"intact(s) sur {len(checks)}" + (" ; restaurez les autres depuis une sauvegarde" if lost else ""))
+    return 1 if lost else 0
 
 
 def cmd_document(args) -> int:
@@ -192,3 +218,20 @@ def cmd_document(args) -> int:
     for path in written:
         print(f"document écrit : {shown(path)}")
     return 0
+
+
+def cmd_bundle(args) -> int:
+    """The court bundle of one debtor, from the journal and the evidence archive alone."""
+    chosen = args.output and checked_output(args.output, args.root, "bundle")
+    project = load_project(args.root, [user_file(args.company, args.root)])
+    company = project.companies[0]
+    path = journal_file(args, company.slug)
+    out = chosen or args.root / "dist" / "dossiers" / company.slug / _folder_name(args.debtor)
+    done = write_bundle(args.root, company, path, shown(path), args.debtor, out, args.date, event_fr)
+    print(f"dossier de preuve écrit : {shown(done.pdf)} ({done.pieces} pièce(s), {done.pages} page(s)), avec les "
+          f"originaux et leur index dans {shown(done.folder)}")
+    return 0
+
+
+def _folder_name(debtor: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", debtor).strip("-") or "debiteur"

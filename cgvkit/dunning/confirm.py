@@ -2,9 +2,11 @@
 
 plan.json is read as untrusted input: its structure and every value the confirmation uses are
 checked (types, dates, SHA-256, document paths inside the run folder, the journal inside the
-project) before anything is written. Confirmation then checks the documents are those proposed
-and that the journal has not moved since the proposal, records every step in one transaction,
-dated the day the documents were sent, and marks the folder as confirmed.
+project) before anything is written. Confirmation then checks the documents are still there and
+that the journal has not moved since the proposal, copies every document into the evidence archive
+beside the journal (archive.py), records every step in one transaction, dated the day the documents
+were sent, and marks the folder as confirmed. A document edited after the proposal is recorded as
+sent, with the hash of what was archived, the proposed hash kept beside it.
 
 Runs and confirmations of one company hold one lock (`dist/relances/.<slug>.lock`), so a rerun
 never replaces a folder being confirmed. Before its transaction a confirmation leaves a note
@@ -31,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import output_lock, sha256_file
 from cgvkit.core.french import date_fr, typography
-from cgvkit.dunning import journal
+from cgvkit.dunning import archive, journal
 from cgvkit.dunning.run import CONFIRMED, shown_path
 from cgvkit.model.company import SLUG, SLUG_MAX
 
@@ -213,6 +215,8 @@ def _check_dates(proposal: Proposal, sent: date, today: date, shown: str) -> Non
 
 
 def _document_problems(folder: Path, proposal: Proposal, shown_folder: str) -> list[Problem]:
+    """A document of the chosen steps that is missing or not a regular file. An edited one is no
+    problem: it is what was sent, recorded as such (see `archived_documents`)."""
     problems = []
     for step in proposal.steps:
         for doc in step["documents"]:
@@ -227,10 +231,19 @@ def _document_problems(folder: Path, proposal: Proposal, shown_folder: str) -> l
             elif not regular:
                 problems.append(Problem(where, 1, 1, "", "le document proposé n’est pas un fichier ordinaire",
                                         "journal-document"))
-            elif sha256_file(target) != doc["sha256"]:
-                problems.append(Problem(where, 1, 1, "", "document modifié depuis la proposition : relancez la "
-                                        "commande dunning", "journal-document"))
     return sorted(set(problems))
+
+
+def archived_documents(folder: Path, proposal: Proposal, archive_home: Path) -> dict[str, str]:
+    """Copy every document of the chosen steps into the evidence archive; path in plan.json → SHA-256 of
+    the bytes archived (the proposed one, or a new one when the document was edited since)."""
+    found: dict[str, str] = {}
+    for step in proposal.steps:
+        for doc in step["documents"]:
+            if doc["path"] not in found:
+                found[doc["path"]] = archive.store(archive_home, folder.joinpath(*PurePosixPath(doc["path"]).parts),
+                                                   doc["path"])
+    return found
 
 
 # --- The company's lock, and what a killed confirmation left -------------------------------------------
@@ -348,25 +361,40 @@ def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, se
             raise KitError(problems)
         path = _journal_file(root, journal_path, proposal, shown_plan)
         shown_journal = shown_path(path, root)
-        steps = [journal.Step(s["debtor_id"], s["debtor_name"], s["invoice_number"], s["stage"], s["stage_title"],
-                              sent, s["channel"], s["amount_claimed"], by,
-                              tuple((f"{shown_folder}/{d['path']}", d["sha256"]) for d in s["documents"]))
-                 for s in proposal.steps]
         con = journal.connect(path, proposal.company, shown_journal)
         try:
+            _not_yet(con, proposal, shown_folder)
+            # The archive first, then the journal's commit: a kill in between leaves archived files no step
+            # cites, harmless; the journal never cites a document the archive lacks.
+            sent_sha = archived_documents(folder, proposal, archive.home(path))
+            steps = [_step(s, sent, by, shown_folder, sent_sha) for s in proposal.steps]
             _record(root, folder, con, proposal, path, shown_journal, shown_folder, by, sent, steps)
         finally:
             con.close()
     return Confirmed(len(steps), shown_journal, shown_folder)
 
 
-def _record(root, folder, con, proposal, path, shown_journal, shown_folder, by, sent, steps) -> None:
+def _step(s: dict, sent: date, by: str, shown_folder: str, sent_sha: dict[str, str]) -> journal.Step:
+    """A chosen step as the journal records it: its documents as sent (archived), the proposed hash of
+    those edited since the proposal kept beside."""
+    docs = [(f"{shown_folder}/{d['path']}", sent_sha[d["path"]], d["sha256"]) for d in s["documents"]]
+    return journal.Step(s["debtor_id"], s["debtor_name"], s["invoice_number"], s["stage"], s["stage_title"], sent,
+                        s["channel"], s["amount_claimed"], by, tuple((p, sha) for p, sha, _ in docs),
+                        tuple((p, proposed) for p, sha, proposed in docs if sha != proposed))
+
+
+def _not_yet(con, proposal: Proposal, shown_folder: str) -> None:
+    """KitError when the run is already in the journal or the journal moved since the proposal."""
     done = journal.confirmed_run(con, proposal.digest)
     if done:
         raise _error(shown_folder, f"relance déjà confirmée le {done[0]} par {done[1]}", "journal-twice")
     if journal.current_mark(con) != proposal.mark:
         raise _error(shown_folder, "le journal a changé depuis cette proposition (une autre relance a été "
                      "confirmée) : relancez la commande dunning pour une proposition à jour", "journal-moved")
+
+
+def _record(root, folder, con, proposal, path, shown_journal, shown_folder, by, sent, steps) -> None:
+    _not_yet(con, proposal, shown_folder)
     marker = {"journal": shown_journal, "confirmed_by": by, "sent": sent.isoformat(), "steps": len(steps),
               "plan_sha256": proposal.digest}
     # Noted before the transaction: a kill from here on is settled by the next command (see `settle`).

@@ -106,6 +106,7 @@ class Step:
     amount_claimed: str
     confirmed_by: str
     documents: tuple = ()  # (path, sha256)
+    edited: tuple = ()  # (path, proposed sha256) of the documents edited after the proposal, recorded as sent
 
 
 # What staff note in a debtor's file (`dunning note`), each kind with the fields it uses.
@@ -236,14 +237,16 @@ def steps(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Step]:
                        f"channel, amount_claimed, confirmed_by FROM steps {where} ORDER BY step_date, id", args)
     found = []
     for row in rows.fetchall():
-        docs = tuple(con.execute("SELECT path, sha256 FROM documents WHERE step_id = ? ORDER BY rowid",
-                                 (row[0],)).fetchall())
+        cited = con.execute("SELECT path, sha256, proposed_sha256 FROM documents WHERE step_id = ? ORDER BY rowid",
+                            (row[0],)).fetchall()
+        docs = tuple((path, sha) for path, sha, _ in cited)
+        edited = tuple((path, proposed) for path, sha, proposed in cited if proposed and proposed != sha)
         try:
             day = date.fromisoformat(row[6])
         except (TypeError, ValueError):  # written by something else than the kit
             raise _problem(con.shown, f"le journal contient une date illisible (« {row[6]} », étape {row[0]}) : il a "
                            "été modifié hors du kit ; restaurez-le depuis une sauvegarde", "journal-value") from None
-        found.append(Step(row[1], row[2], row[3], row[4], row[5], day, row[7], row[8], row[9], docs))
+        found.append(Step(row[1], row[2], row[3], row[4], row[5], day, row[7], row[8], row[9], docs, edited))
     return found
 
 
@@ -285,8 +288,10 @@ def insert_step(con: sqlite3.Connection, run_id: int, step: Step) -> None:
         "amount_claimed, confirmed_by, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (step.debtor_id, step.debtor_name, step.invoice_number, step.stage, step.stage_title, step.day.isoformat(),
          step.channel, step.amount_claimed, step.confirmed_by, run_id))
+    proposed = dict(step.edited)
     for path, sha in step.documents:
-        con.execute("INSERT INTO documents (step_id, path, sha256) VALUES (?, ?, ?)", (cursor.lastrowid, path, sha))
+        con.execute("INSERT INTO documents (step_id, path, sha256, proposed_sha256) VALUES (?, ?, ?, ?)",
+                    (cursor.lastrowid, path, sha, proposed.get(path)))
 
 
 class Moved(Exception):
