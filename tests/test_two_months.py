@@ -6,12 +6,14 @@ recovery file; at the end the history is read back."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from conftest import run_main
+from pypdf import PdfReader
 from test_dunning_daily import B2B, line, write_ledger, write_rates
 
 from cgvkit.law.workdays import closed, quiet
@@ -149,3 +151,12 @@ def test_two_months_of_recovery(project, clock):
     for said in ("Première relance", "Mise en demeure", "appel sans réponse", "promesse de paiement au 5 juin 2026",
                  "réception"):
         assert said in history.stdout, said
+    # `make clean` and the run folders gone: the court bundle is made from the journal and its archive.
+    shutil.rmtree(project / "dist")
+    bundle = run_main(project, "dunning", "bundle", B2B, "D2", "--date", "2026-06-30")
+    assert bundle.returncode == 0, bundle.stderr
+    text = " ".join(PdfReader(project / "dist" / "dossiers" / "atelier-lyonnais" / "D2" / "dossier-D2.pdf")
+                    .pages[i].extract_text() for i in range(3))
+    for said in ("Client Deux SAS", "Extrait du journal", "Mise en demeure", "Dernier avis avant poursuites",
+                 "1A 234 567 8901 2"):
+        assert said in text, said
