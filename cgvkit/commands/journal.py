@@ -184,10 +184,12 @@ def cmd_history(args) -> int:
 
 
 def cmd_document(args) -> int:
+    from cgvkit.commands.dunning import ledger_source
+
     project = load_project(args.root, [user_file(args.company, args.root)])
     company = project.companies[0]
     out = args.output or args.root / "dist" / "relances" / company.slug / "documents"
-    written = write_document(project, company, user_file(args.ledger, args.root), args.debtor, args.kind, args.date,
+    written = write_document(project, company, ledger_source(args), args.debtor, args.kind, args.date,
                              out, journal_file(args, company.slug), args.schedule)
     for path in written:
         print(f"document écrit : {shown(path)}")
