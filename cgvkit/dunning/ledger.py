@@ -150,6 +150,9 @@ ALIASES = {
     "payment_date": ("date de reglement", "date reglement", "date de paiement", "date paiement",
                      "date d encaissement"),
 }
+# The French header a message suggests for each required column.
+FRENCH = {"debtor_id": "Code client", "debtor_name": "Client", "invoice_number": "N° facture",
+          "invoice_date": "Date facture", "due_date": "Échéance", "amount": "Montant TTC"}
 _HEADER_IDS = {fold(alias): name for name, aliases in ALIASES.items() for alias in (name, *aliases)}
 
 
@@ -163,7 +166,7 @@ def column_ids(header: list, file: str, problems: Problems, mapping: dict | None
         key = fold(str(wanted))
         if key not in folded:
             shown = ", ".join(f"« {h.strip()} »" for h in header if h.strip())
-            message = (f"colonne « {wanted} » (ledger.columns.{name}) absente de l’en-tête de {file} "
+            message = (f"colonne « {wanted} » absente de l’en-tête de {file} "
                        f"(colonnes : {_cut(shown) if len(shown) > 300 else shown})")
             problems.add(mapped_at(name, message) if mapped_at else
                          Problem(file, 1, len(header) + 1, name, message, "ledger-column-map"))
@@ -208,9 +211,9 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple, mapping: dict
     columns = column_ids(header, file, problems, mapping, mapped_at)
     names = header
     for name in REQUIRED:
-        if name not in columns:
+        if name not in columns and name not in (mapping or {}):  # a mapped name not found is already said
             problems.add(Problem(file, 1, len(names) + 1, name, f"colonne obligatoire « {name} » absente de "
-                                 f"l’en-tête (en français : « {ALIASES[name][0]} »)", "ledger-missing-column"))
+                                 f"l’en-tête (en français : « {FRENCH[name]} »)", "ledger-missing-column"))
     problems.raise_if_errors()
     ledger = Ledger(file, columns, ())
     parser = _RowParser(ledger, market, stages, problems)
