@@ -270,3 +270,23 @@ def test_a_document_from_the_fec(project, no_pdf):
     assert result.returncode == 0, result.stderr
     html = next((project / "dist" / "docs").glob("C003-debt_acknowledgement-*.html")).read_text(encoding="utf-8")
     assert "F2026-0031" in html and "F2026-0044" in html
+
+
+def test_due_dates_named_in_the_profile_replace_the_cgv_term(project):
+    write(project / "ledgers", f"{SIREN}FEC20261231.txt", fec(*ENTRIES))
+    write(project / "ledgers", "echeances.csv", "N° facture;Échéance\r\nF2026-0101;30/06/2026\r\n", "cp1252")
+    profile = project / "companies" / "atelier-lyonnais.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8") + "ledger:\n  due_dates: ledgers/echeances.csv\n",
+                       encoding="utf-8")
+    result = run_main(project, "dunning", "companies/atelier-lyonnais.yaml", "--fec",
+                      f"ledgers/{SIREN}FEC20261231.txt", "--date", "2026-06-15", "-o", "dist/fec")
+    assert result.returncode == 0, result.stderr
+    data = json.loads((project / "dist" / "fec" / "plan.json").read_text(encoding="utf-8"))
+    due = {i["number"]: i["due_date"] for d in data["debtors"] for i in d["invoices"]}
+    assert due["F2026-0101"] == "2026-06-30" and due["F2026-0044"] == "2026-04-16"
+
+    profile.write_text(profile.read_text(encoding="utf-8").replace("echeances.csv", "absent.csv"), encoding="utf-8")
+    missing = run_main(project, "dunning", "companies/atelier-lyonnais.yaml", "--fec",
+                       f"ledgers/{SIREN}FEC20261231.txt", "--date", "2026-06-15", "-o", "dist/fec2")
+    assert missing.returncode == 1 and "companies/atelier-lyonnais.yaml:" in missing.stderr
+    assert "[due-dates-file]" in missing.stderr
