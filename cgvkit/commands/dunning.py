@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from cgvkit.commands.destination import checked_output
-from cgvkit.commands.journal import confirm_and_report, journal_file
-from cgvkit.commands.output import Usage, report, shown, user_file
+from cgvkit.commands.journal import confirm_and_report, journal_file, ledger_source
+from cgvkit.commands.output import report, shown, user_file
 from cgvkit.dunning.confirm import runs_lock
 from cgvkit.dunning.run import run_dunning, run_folder
-from cgvkit.dunning.sources import LedgerSource
 from cgvkit.law.rates import stopped_note
 from cgvkit.model.project import load_project
-
-
-def ledger_source(args) -> LedgerSource:
-    """--ledger CSV, or --fec FILE [--contacts CSV]."""
-    if args.contacts and not args.fec:
-        raise Usage("--contacts accompagne --fec (le registre CSV porte lui-même les contacts)")
-    if args.fec:
-        contacts = user_file(args.contacts, args.root) if args.contacts else None
-        return LedgerSource(user_file(args.fec, args.root), fec=True, contacts=contacts)
-    return LedgerSource(user_file(args.ledger, args.root))
 
 
 def cmd_dunning(args) -> int:

@@ -14,6 +14,7 @@ from cgvkit.core.french import date_fr, money, typography
 from cgvkit.dunning import journal
 from cgvkit.dunning.confirm import confirm_run
 from cgvkit.dunning.ondemand import write_document
+from cgvkit.dunning.sources import LedgerSource
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
 from cgvkit.model.project import load_project
 
@@ -183,9 +184,17 @@ def cmd_history(args) -> int:
     return 0
 
 
-def cmd_document(args) -> int:
-    from cgvkit.commands.dunning import ledger_source
+def ledger_source(args) -> LedgerSource:
+    """--ledger CSV, or --fec FILE [--contacts CSV]."""
+    if args.contacts and not args.fec:
+        raise Usage("--contacts accompagne --fec (le registre CSV porte lui-même les contacts)")
+    if args.fec:
+        contacts = user_file(args.contacts, args.root) if args.contacts else None
+        return LedgerSource(user_file(args.fec, args.root), fec=True, contacts=contacts)
+    return LedgerSource(user_file(args.ledger, args.root))
 
+
+def cmd_document(args) -> int:
     project = load_project(args.root, [user_file(args.company, args.root)])
     company = project.companies[0]
     out = args.output or args.root / "dist" / "relances" / company.slug / "documents"

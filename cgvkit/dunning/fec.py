@@ -45,7 +45,8 @@ _DATE = re.compile(r"\d{8}", re.ASCII)
 _UNSEEN = object()
 
 
-def load_fec(path: Path, root: Path, company, stages: tuple, contacts=None, due_dates: dict | None = None) -> Ledger:
+def load_fec(path: Path, root: Path, company, stages: tuple, contacts=None, due_dates: dict | None = None,
+             prefixes=None) -> Ledger:
     """Read, check and turn a FEC into a Ledger; raises KitError listing every problem."""
     file = shown_path(path, root)
     try:
@@ -59,10 +60,8 @@ def load_fec(path: Path, root: Path, company, stages: tuple, contacts=None, due_
         problems.add(Problem(file, 1, 1, "", "le FEC n’est pas en UTF-8 : il a été lu en Windows-1252 ; vérifiez "
                              "les accents des noms dans le plan", "fec-encoding", "warning"))
     _check_name(path.name, file, str(company.identity["siren"]).replace(" ", ""), problems)
-    from cgvkit.dunning.sources import settings
-
-    return parse_fec(text, file, company.market, stages, term_of(company),
-                     settings(company).get("fec_customer_prefixes"), contacts, due_dates or {}, problems)
+    return parse_fec(text, file, company.market, stages, term_of(company), prefixes, contacts, due_dates or {},
+                     problems)
 
 
 def term_of(company) -> dict:

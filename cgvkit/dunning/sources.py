@@ -46,7 +46,7 @@ def open_ledger(source, root: Path, company, stages: tuple) -> Ledger:
         where = profile.problem(("ledger", "due_dates"), f"fichier des échéances « {chosen['due_dates']} » "
                                 "introuvable (chemin relatif au projet)", "due-dates-file") if profile else None
         due_dates = load_due_dates(root / chosen["due_dates"], root, where)[1]
-    ledger = load_fec(source.path, root, company, stages, contacts, due_dates)
+    ledger = load_fec(source.path, root, company, stages, contacts, due_dates, chosen.get("fec_customer_prefixes"))
     if contacts is not None and contacts.warnings:
         ledger = Ledger(ledger.file, ledger.columns, ledger.rows, (*contacts.warnings, *ledger.warnings))
     return ledger
