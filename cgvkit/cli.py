@@ -146,7 +146,7 @@ def _parser(today: date) -> FrenchParser:
     p.set_defaults(run=_command("batch", "cmd_merge"))
 
     p = sub.add_parser("dunning", parents=[root],
-                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV",
+                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV ou du FEC",
                        epilog="Aussi : dunning confirm DOSSIER (inscrit au journal une relance envoyée), "
                               "dunning history ENTREPRISE [DÉBITEUR] (le journal), dunning document ENTREPRISE "
                               "DÉBITEUR DOCUMENT (échéancier, reconnaissance de dette, note de saisine).")

@@ -290,3 +290,8 @@ def test_due_dates_named_in_the_profile_replace_the_cgv_term(project):
                        f"ledgers/{SIREN}FEC20261231.txt", "--date", "2026-06-15", "-o", "dist/fec2")
     assert missing.returncode == 1 and "companies/atelier-lyonnais.yaml:" in missing.stderr
     assert "[due-dates-file]" in missing.stderr
+
+
+def test_either_ledger_or_fec_is_required(project):
+    result = run_main(project, "dunning", "companies/atelier-lyonnais.yaml", "--date", "2026-06-15")
+    assert result.returncode == 2 and "l’un de ces arguments est obligatoire\u00a0: --ledger --fec" in result.stderr

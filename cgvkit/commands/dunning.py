@@ -1,4 +1,4 @@
-"""`dunning COMPANY.yaml --ledger CSV [--date YYYY-MM-DD] [-o DIR] [--confirm]`: the day's dunning run."""
+"""`dunning COMPANY.yaml --ledger CSV | --fec FEC [--contacts CSV] [--date YYYY-MM-DD] [-o DIR] [--confirm]`: the day's dunning run."""
 
 from __future__ import annotations
 
