@@ -99,6 +99,14 @@ def project_root(given: Path | None, default: Path | None) -> Path:
     return default.resolve()
 
 
+def _ledger_arguments(p) -> None:
+    """--ledger CSV or --fec FILE (one of them), and --contacts with a FEC."""
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ledger", type=Path, help="registre des factures (CSV, en-têtes anglais ou français)")
+    source.add_argument("--fec", type=Path, help="fichier des écritures comptables (FEC) de l’exercice")
+    p.add_argument("--contacts", type=Path, help="avec --fec : courriel, téléphone, adresse et type de chaque débiteur (CSV)")
+
+
 def _parser(today: date) -> FrenchParser:
     root = FrenchParser(add_help=False)
     root.add_argument("--root", type=Path, default=argparse.SUPPRESS,
@@ -138,12 +146,12 @@ def _parser(today: date) -> FrenchParser:
     p.set_defaults(run=_command("batch", "cmd_merge"))
 
     p = sub.add_parser("dunning", parents=[root],
-                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV",
+                       help="relances du jour : plan et lettres remplies à partir d’un registre CSV ou du FEC",
                        epilog="Aussi : dunning confirm DOSSIER (inscrit au journal une relance envoyée), "
                               "dunning history ENTREPRISE [DÉBITEUR] (le journal), dunning document ENTREPRISE "
                               "DÉBITEUR DOCUMENT (échéancier, reconnaissance de dette, note de saisine).")
     p.add_argument("company", type=Path)
-    p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    _ledger_arguments(p)
     p.add_argument("--date", type=_day, default=today, help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
@@ -224,7 +232,7 @@ def _parser(today: date) -> FrenchParser:
     p.add_argument("company", type=Path)
     p.add_argument("debtor", metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
     p.add_argument("kind", metavar="DOCUMENT", help="payment_plan, debt_acknowledgement ou court_cover_note")
-    p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    _ledger_arguments(p)
     p.add_argument("--date", type=_day, default=today, help="date du document (défaut : aujourd’hui)")
     p.add_argument("--schedule", action="append", default=[], metavar="AAAA-MM-JJ:MONTANT",
                    help="une échéance de l’échéancier (répétable ; la dernière sans montant prend le reste)")

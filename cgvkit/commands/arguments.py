@@ -10,6 +10,7 @@ from cgvkit.core.french import typography
 
 _MESSAGES = (
     (re.compile(r"^the following arguments are required: (.+)$"), "argument(s) obligatoire(s) manquant(s) : {0}"),
+    (re.compile(r"^one of the arguments (.+) is required$"), "l’un de ces arguments est obligatoire : {0}"),
     (re.compile(r"^unrecognized arguments: (.+)$"), "argument(s) inconnu(s) : {0}"),
     (re.compile(r"^argument (.+?): invalid choice: (.+?) \(choose from (.+)\)$"),
      "argument {0} : choix invalide {1} (choix possibles : {2})"),

@@ -1,9 +1,9 @@
-"""`dunning COMPANY.yaml --ledger CSV [--date YYYY-MM-DD] [-o DIR] [--confirm]`: the day's dunning run."""
+"""`dunning COMPANY.yaml --ledger CSV | --fec FEC [--contacts CSV] [--date YYYY-MM-DD] [-o DIR] [--confirm]`: the day's dunning run."""
 
 from __future__ import annotations
 
 from cgvkit.commands.destination import checked_output
-from cgvkit.commands.journal import confirm_and_report, journal_file
+from cgvkit.commands.journal import confirm_and_report, journal_file, ledger_source
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.dunning.confirm import runs_lock
 from cgvkit.dunning.run import run_dunning, run_folder
@@ -14,7 +14,7 @@ from cgvkit.model.project import load_project
 def cmd_dunning(args) -> int:
     chosen = args.output and checked_output(args.output, args.root, "dunning")
     company_file = user_file(args.company, args.root)
-    ledger = user_file(args.ledger, args.root)
+    ledger = ledger_source(args)
     project = load_project(args.root, [company_file])
     report(project.warnings)
     company = project.companies[0]

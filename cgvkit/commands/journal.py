@@ -19,6 +19,7 @@ from cgvkit.dunning import archive, journal
 from cgvkit.dunning.bundle import write_bundle
 from cgvkit.dunning.confirm import confirm_run
 from cgvkit.dunning.ondemand import write_document
+from cgvkit.dunning.sources import LedgerSource
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
 from cgvkit.model.project import load_project
 
@@ -209,11 +210,21 @@ def _archive_report(path: Path, steps: list) -> int:
     return 1 if lost else 0
 
 
+def ledger_source(args) -> LedgerSource:
+    """--ledger CSV, or --fec FILE [--contacts CSV]."""
+    if args.contacts and not args.fec:
+        raise Usage("--contacts accompagne --fec (le registre CSV porte lui-même les contacts)")
+    if args.fec:
+        contacts = user_file(args.contacts, args.root) if args.contacts else None
+        return LedgerSource(user_file(args.fec, args.root), fec=True, contacts=contacts)
+    return LedgerSource(user_file(args.ledger, args.root))
+
+
 def cmd_document(args) -> int:
     project = load_project(args.root, [user_file(args.company, args.root)])
     company = project.companies[0]
     out = args.output or args.root / "dist" / "relances" / company.slug / "documents"
-    written = write_document(project, company, user_file(args.ledger, args.root), args.debtor, args.kind, args.date,
+    written = write_document(project, company, ledger_source(args), args.debtor, args.kind, args.date,
                              out, journal_file(args, company.slug), args.schedule)
     for path in written:
         print(f"document écrit : {shown(path)}")

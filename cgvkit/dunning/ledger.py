@@ -12,7 +12,7 @@ import csv
 import operator
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -85,23 +85,115 @@ def shown_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load_ledger(path: Path, root: Path, market: str, stages: tuple) -> Ledger:
-    """Read and check the whole ledger; raises KitError listing every bad row."""
+def load_ledger(path: Path, root: Path, market: str, stages: tuple, mapping: dict | None = None,
+                mapped_at=None) -> Ledger:
+    """Read and check the whole ledger; raises KitError listing every bad row. `mapping` is the
+    profile's `ledger.columns` (column id → header as the export writes it), `mapped_at(id)` the
+    profile's place for that id (a Problem factory)."""
     file = shown_path(path, root)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text, encoding = read_text(path.read_bytes())
     except UnicodeDecodeError:
-        raise KitError([Problem(file, 1, 1, "", "le registre n’est pas encodé en UTF-8 "
+        raise KitError([Problem(file, 1, 1, "", "le registre n’est ni en UTF-8 ni en Windows-1252 "
                                 "(enregistrez-le en « CSV UTF-8 »)", "ledger-encoding")]) from None
     except OSError as exc:
         raise KitError([Problem(file, 1, 1, "", f"registre illisible : {os_reason(exc)}", "ledger-missing")]) from None
-    return parse_ledger(text, file, market, stages)
+    ledger = parse_ledger(text, file, market, stages, mapping, mapped_at)
+    if encoding != "utf-8":
+        ledger = replace(ledger, warnings=(encoding_warning(file, "le registre"), *ledger.warnings))
+    return ledger
+
+
+def read_text(data: bytes) -> tuple[str, str]:
+    """A file's text: UTF-8 (BOM or not), else Windows-1252, French Excel's « CSV (séparateur :
+    point-virgule) »; raises UnicodeDecodeError when it is neither."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252"), "cp1252"
+
+
+def encoding_warning(file: str, what: str) -> Problem:
+    return Problem(file, 1, 1, "", f"{what} n’est pas en UTF-8 : il a été lu en Windows-1252 (l’encodage du « CSV "
+                   "(séparateur : point-virgule) » d’Excel) ; vérifiez les accents des noms dans le plan",
+                   "ledger-encoding", "warning")
+
+
+def fold(text: str) -> str:
+    """A column header as compared: accents, case and punctuation folded (« N° Facture » → « n facture »,
+    « E-mail » → « e mail », « debtor_id » → « debtor id »)."""
+    text = unicodedata.normalize("NFKD", text.replace("\u00b0", " ").replace("\u00ba", " ")).casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+# French headers as users write them (folded by `fold`), beside the column ids themselves.
+ALIASES = {
+    "debtor_id": ("code client", "n client", "no client", "numero client", "numero de client", "ref client",
+                  "reference client", "compte client", "code tiers", "compte auxiliaire", "id client"),
+    "debtor_name": ("client", "nom client", "nom du client", "raison sociale", "debiteur", "nom"),
+    "debtor_kind": ("type client", "type de client", "type de debiteur"),
+    "debtor_email": ("e mail", "email", "courriel", "mail", "adresse e mail", "adresse electronique"),
+    "debtor_phone": ("telephone", "tel", "portable", "mobile", "numero de telephone"),
+    "debtor_address": ("adresse", "adresse postale", "adresse de facturation"),
+    "invoice_number": ("n facture", "no facture", "n de facture", "numero facture", "numero de facture", "facture",
+                       "ref facture", "reference facture", "piece", "n piece"),
+    "invoice_date": ("date facture", "date de facture", "date de la facture", "date piece", "date d emission"),
+    "due_date": ("echeance", "date echeance", "date d echeance", "date de l echeance"),
+    "amount": ("montant ttc", "montant", "total ttc", "montant facture", "montant de la facture"),
+    "paid_amount": ("montant regle", "regle", "deja regle", "montant paye", "montant encaisse"),
+    "status": ("statut", "etat"),
+    "promise_date": ("date de promesse", "date promesse", "promesse"),
+    "formal_notice_date": ("date de mise en demeure", "mise en demeure"),
+    "last_stage": ("derniere etape", "derniere relance", "etape"),
+    "delivery_date": ("date de livraison", "date livraison", "livraison", "date d execution"),
+    "payment_date": ("date de reglement", "date reglement", "date de paiement", "date paiement",
+                     "date d encaissement"),
+}
+# The French header a message suggests for each required column.
+FRENCH = {"debtor_id": "Code client", "debtor_name": "Client", "invoice_number": "N° facture",
+          "invoice_date": "Date facture", "due_date": "Échéance", "amount": "Montant TTC"}
+_HEADER_IDS = {fold(alias): name for name, aliases in ALIASES.items() for alias in (name, *aliases)}
+
+
+def column_ids(header: list, file: str, problems: Problems, mapping: dict | None = None, mapped_at=None) -> dict:
+    """Header → {column id: 1-based index}: the profile's mapping first, then the ids and their French
+    aliases; a header seen twice, or a mapped name absent from the header, is a located error."""
+    folded = [fold(h) for h in header]
+    ids: dict = {}
+    mapped = {}
+    for name, wanted in (mapping or {}).items():
+        key = fold(str(wanted))
+        if key not in folded:
+            shown = ", ".join(f"« {h.strip()} »" for h in header if h.strip())
+            message = (f"colonne « {wanted} » absente de l’en-tête de {file} "
+                       f"(colonnes : {_cut(shown) if len(shown) > 300 else shown})")
+            problems.add(mapped_at(name, message) if mapped_at else
+                         Problem(file, 1, len(header) + 1, name, message, "ledger-column-map"))
+            continue
+        mapped[folded.index(key)] = name
+    for i, key in enumerate(folded):
+        if i in mapped:
+            name = mapped[i]
+        else:
+            name = _HEADER_IDS.get(key, key)
+            if name in (mapping or {}):
+                continue  # the profile chose another column for this id
+        if not name:
+            continue
+        if name in ids:
+            problems.add(Problem(file, 1, i + 1, name, f"la colonne « {_cut(header[i].strip())} » donne « {name} », "
+                                 f"déjà donnée colonne {ids[name]}", "ledger-column-twice"))
+            continue
+        ids[name] = i + 1
+    return ids
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
+def parse_ledger(text: str, file: str, market: str, stages: tuple, mapping: dict | None = None,
+                 mapped_at=None) -> Ledger:
     text = text.removeprefix("\ufeff")
     bad = _CONTROL.search(text)
     if bad:  # a NUL byte would travel into letters, PDFs and plan.csv
@@ -116,16 +208,12 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple) -> Ledger:
     problems.raise_if_errors()
     if not header or not any(h.strip() for h in header):
         raise KitError([Problem(file, 1, 1, "", "le registre est vide : la ligne d’en-tête manque", "ledger-empty")])
-    names = [h.strip().lower() for h in header]
-    columns = {}
-    for i, name in enumerate(names, start=1):
-        if name in columns and name:
-            problems.add(Problem(file, 1, i, name, f"la colonne « {name} » apparaît deux fois", "ledger-column-twice"))
-        columns.setdefault(name, i)
+    columns = column_ids(header, file, problems, mapping, mapped_at)
+    names = header
     for name in REQUIRED:
-        if name not in columns:
+        if name not in columns and name not in (mapping or {}):  # a mapped name not found is already said
             problems.add(Problem(file, 1, len(names) + 1, name, f"colonne obligatoire « {name} » absente de "
-                                 "l’en-tête", "ledger-missing-column"))
+                                 f"l’en-tête (en français : « {FRENCH[name]} »)", "ledger-missing-column"))
     problems.raise_if_errors()
     ledger = Ledger(file, columns, ())
     parser = _RowParser(ledger, market, stages, problems)

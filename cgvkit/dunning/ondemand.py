@@ -20,8 +20,8 @@ from cgvkit.core.french import NBSP, date_fr, money
 from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import REPLY_DAYS, filled_context, render_stage
 from cgvkit.dunning import journal
-from cgvkit.dunning.ledger import load_ledger
 from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.dunning.sources import open_ledger
 from cgvkit.law.figures import CONSUMER_ACCELERATION_NOTICE_DAYS, SMALL_CLAIM
 from cgvkit.law.rates import stopped_note
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
@@ -106,7 +106,7 @@ def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
 def write_document(project, company, ledger_path: Path, debtor_id: str, kind: str, run_date: date, out: Path,
                    journal_path: Path, schedule: list[str]) -> list[Path]:
     ladder = ladder_for(company, project.root)
-    ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
+    ledger = open_ledger(ledger_path, project.root, company, ladder.ids)
     stage = next((d for d in ladder.documents if d.id == kind), None)
     if stage is None:
         names = ", ".join(d.id for d in ladder.documents)

@@ -18,11 +18,12 @@ from cgvkit.core.sms import too_long
 from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
 from cgvkit.dunning import journal
-from cgvkit.dunning.ledger import load_ledger, usable_phone
+from cgvkit.dunning.ledger import usable_phone
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
 from cgvkit.dunning.plan import interest_until, plan
 from cgvkit.dunning.printing import Printer
 from cgvkit.dunning.report import write_report
+from cgvkit.dunning.sources import open_ledger
 from cgvkit.dunning.spreadsheet import plan_csv
 from cgvkit.law.rates import stopped_note
 from cgvkit.model.ladder import ladder_for
@@ -65,7 +66,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
                                 "confirmée : ses documents sont la preuve du journal, choisissez un autre dossier",
                                 "journal-confirmed")])
     ladder = ladder_for(company, project.root)
-    ledger = load_ledger(ledger_path, project.root, company.market, ladder.ids)
+    ledger = open_ledger(ledger_path, project.root, company, ladder.ids)
     seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
     noted = journal.file_events(journal_path, company.slug, shown_path(journal_path, project.root))

@@ -1,6 +1,7 @@
 """plan.csv as a French clerk's spreadsheet opens it: UTF-8 with BOM, `;`, decimal comma, French
 headers and labels, one line per debtor and a totals line.
 
+Ids of digits (« 00123 ») are written so that Excel keeps them as text, leading zeros included.
 Text cells that a spreadsheet would read as a formula (starting with = + - @, a tab or a carriage
 return) are neutralised with a leading apostrophe: a debtor named `=HYPERLINK(...)` stays text.
 """
@@ -25,6 +26,15 @@ MONEY_KEYS = ("outstanding", "interest", "indemnity", "total")
 def safe(text: str) -> str:
     """A text cell no spreadsheet evaluates."""
     return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def as_text(text: str) -> str:
+    """An id of digits that Excel would read as a number, losing its leading zeros (« 00123 » → 123)
+    or its digits beyond the fifteenth: written as the constant text formula ="00123", which Excel
+    shows as 00123. Only ASCII digits go inside it; anything else goes through `safe`."""
+    if text.isascii() and text.isdigit() and (text.startswith("0") or len(text) > 15):
+        return f'="{text}"'
+    return safe(text)
 
 
 def decimal_fr(value: Decimal) -> str:
@@ -52,7 +62,8 @@ def plan_csv(debtors: list) -> str:
         text = [d.debtor_id, d.name, KINDS.get(d.kind, d.kind), ACTIONS.get(d.action, d.action),
                 d.stage.title if d.stage else "", channel_label(d.stage) if d.stage else "", d.reason,
                 " ".join(i.row.invoice_number for i in d.invoices)]
-        writer.writerow([safe(t) for t in text] + [decimal_fr(totals[k]) for k in MONEY_KEYS]
+        writer.writerow([as_text(text[0])] + [safe(t) for t in text[1:7]] + [as_text(text[7])]
+                        + [decimal_fr(totals[k]) for k in MONEY_KEYS]
                         + [safe(" | ".join(d.warnings)), safe(" ".join(d.documents))])
     sends = sum(d.action == "send" for d in debtors)
     writer.writerow(["Total", f"{len(debtors)} débiteur(s)", "", f"{sends} à envoyer", "", "", "", ""]

@@ -60,6 +60,7 @@ class ProfileFile(TypedDict):
     effective_date: date
     clauses: dict[str, dict[str, object] | None]  # family → its entry as written (None: `family:` alone)
     letters: dict[str, object]
+    ledger: NotRequired[dict[str, object]]  # columns, fec_customer_prefixes, due_dates
 
 
 def profile(source: Source) -> ProfileFile:
