@@ -1,0 +1,81 @@
+"""Documents drawn from the recovery file's events, and the call that comes before its e-mail.
+
+Real project, real runs on successive dates, real notes (`dunning note`) and confirmations; the
+e-mails are read back as sent, the documents' PDF text with pypdf."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import run_main
+from test_dunning_daily import B2B, RUNS, dunning, line, plan_of, write_ledger, write_rates
+
+
+def note(root, debtor: str, *event: str, on: str):
+    result = run_main(root, "dunning", "note", B2B, debtor, "--date", on, "--by", "Claire", *event)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def run(root, ledger: str, on: str, folder: str | None = None) -> dict:
+    result = dunning(root, ledger, on)
+    assert result.returncode == 0, result.stderr
+    return {d["debtor_id"]: d for d in plan_of(root / RUNS / (folder or on))["debtors"]}
+
+
+def confirm(root, on: str, folder: str | None = None) -> None:
+    result = run_main(root, "dunning", "confirm", str(RUNS / (folder or on)), "--sent", on, "--by", "Claire")
+    assert result.returncode == 0, result.stderr
+
+
+def texts(root, on: str, debtor: dict, folder: str | None = None) -> dict:
+    """suffix of each of the debtor's documents → its text."""
+    base = root / RUNS / (folder or on)
+    return {Path(doc).name: (base / doc).read_text(encoding="utf-8") for doc in debtor["documents"]
+            if doc.endswith((".txt", ".eml", ".html"))}
+
+
+@pytest.fixture
+def ledger(project):
+    write_rates(project)
+    return write_ledger(project,
+                        line(debtor="R", number="F1", due="2026-04-30", last="first_reminder"),
+                        line(debtor="N", number="F2", due="2026-04-30", last="first_reminder"),
+                        line(debtor="S", number="F3", due="2026-04-30", last="first_reminder"))
+
+
+def test_the_call_comes_first_and_its_email_says_what_happened(project, ledger):
+    """Monday 18 May: three calls proposed, scripts only, no e-mail. R was reached, N did not answer,
+    nothing was noted for S. The next runs write each e-mail in the words of what happened."""
+    monday = run(project, ledger, "2026-05-18")
+    for debtor in monday.values():
+        assert debtor["stage"] == "second_reminder" and debtor["channel"] == "phone"
+        assert not any(d.endswith(".eml") for d in debtor["documents"]), debtor["documents"]
+        script = "\n".join(texts(project, "2026-05-18", debtor).values())
+        assert "--call reached" in script and "entretien téléphonique" not in script
+    confirm(project, "2026-05-18")
+    note(project, "R", "--call", "reached", "--text", "Virement de 1 000 € le 22 mai <b>promis</b>", on="2026-05-18")
+    note(project, "N", "--call", "no_answer", on="2026-05-18")
+    tuesday = run(project, ledger, "2026-05-19")
+    assert (tuesday["R"]["stage"], tuesday["N"]["stage"]) == ("second_reminder.email",) * 2
+    assert tuesday["S"]["action"] == "none" and "notez son issue" in tuesday["S"]["reason"]
+    assert "20 mai 2026" in tuesday["S"]["reason"]
+    reached = "\n".join(texts(project, "2026-05-19", tuesday["R"]).values())
+    assert re.search(r"Pour faire suite à notre entretien téléphonique du 18\s+mai\s+2026", reached)
+    assert re.search(r"ce qui a été convenu\s:\s«\sVirement de 1\s000\s€ le 22\smai <b>promis</b>\s»", reached)
+    missed = "\n".join(texts(project, "2026-05-19", tuesday["N"]).values())
+    assert "tenté de vous joindre par téléphone le 18" in missed and "entretien" not in missed
+    confirm(project, "2026-05-19")
+    # S: no outcome noted two working days after the call: the e-mail, which speaks of no call.
+    wednesday = run(project, ledger, "2026-05-20")
+    assert wednesday["S"]["stage"] == "second_reminder.email"
+    assert any("non notée" in w for w in wednesday["S"]["warnings"])
+    silent = "\n".join(texts(project, "2026-05-20", wednesday["S"]).values())
+    assert "entretien" not in silent and "téléphone" not in silent and not re.search(r"\bappel", silent)
+    assert wednesday["R"]["action"] == "none"  # its e-mail was sent: the ladder's gap runs
+    confirm(project, "2026-05-20")
+    # The next stage waits for the gap after the e-mail, then the firm letter.
+    later = run(project, ledger, "2026-06-01")
+    assert later["R"]["stage"] == "firm_letter" and later["S"]["stage"] == "firm_letter"
