@@ -6,10 +6,12 @@ e-mails are read back as sent, the documents' PDF text with pypdf."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import run_main
+from pypdf import PdfReader
 from test_dunning_daily import B2B, RUNS, dunning, line, plan_of, write_ledger, write_rates
 
 
@@ -79,3 +81,60 @@ def test_the_call_comes_first_and_its_email_says_what_happened(project, ledger):
     # The next stage waits for the gap after the e-mail, then the firm letter.
     later = run(project, ledger, "2026-06-01")
     assert later["R"]["stage"] == "firm_letter" and later["S"]["stage"] == "firm_letter"
+
+
+def document(root, debtor: str, kind: str, on: str) -> tuple[subprocess.CompletedProcess, str]:
+    """`dunning document` for one debtor; the PDF's text read back (spaces normalised)."""
+    result = run_main(root, "dunning", "document", B2B, debtor, kind, "--ledger", "ledgers/test.csv", "--date", on,
+                      "-o", "dist/docs")
+    if result.returncode != 0:
+        return result, ""
+    pdf = next(p for p in (root / "dist" / "docs").glob(f"{debtor}-{kind}-{on}*.pdf"))
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages).replace("-\n", "")  # hyphenated lines
+    return result, re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
+
+
+def test_documents_drawn_from_the_file(project):
+    write_rates(project)
+    ledger = write_ledger(project,
+                          line(debtor="P", number="F1", due="2026-04-30", last="first_reminder"),
+                          line(debtor="C", number="F2", due="2026-04-30", last="first_reminder"),
+                          line(debtor="K", number="F3", invoice="2026-03-02", due="2026-04-01", last="firm_letter"),
+                          line(debtor="K", number="F4", invoice="2026-05-02", due="2026-06-01"))
+    # Nothing noted yet: each event document is refused, naming the note it needs.
+    refused, _ = document(project, "P", "promise_confirmation", "2026-05-18")
+    assert refused.returncode == 1 and "aucune promesse de paiement notée" in refused.stderr
+    note(project, "P", "--promise", "2026-05-29", "--amount", "600", on="2026-05-18")
+    note(project, "C", "--dispute", "Livraison incomplète : 2 portes manquantes", on="2026-05-18")
+    note(project, "K", "--procedure", "redressement", "--judgment", "2026-05-04", "--bodacc", "2026-05-12",
+         "--mandataire", "Me Durand, 3 quai Perrache, 69002 Lyon", on="2026-05-18")
+    # The next run proposes each document.
+    proposed = run(project, ledger, "2026-05-19")
+    assert any("« Confirmation d’un engagement de paiement »" in w for w in proposed["P"]["warnings"])
+    assert any("dispute_reply" in w for w in proposed["C"]["warnings"])
+    assert any("claim_declaration" in w for w in proposed["K"]["warnings"])
+    # Promise: the amount and the date, the slip that acknowledges the debt (C. civ. 2240).
+    _, text = document(project, "P", "promise_confirmation", "2026-05-19")
+    assert "Le 18 mai 2026, vous vous êtes engagé à nous régler la somme de 600,00 € au plus tard le 29 mai 2026" in text
+    assert "RECONNAISSANCE DE DETTE" in text and "article 2240 du Code civil" in text
+    # Dispute: the motive, the reminders suspended, the documents asked for; no mediator for a professional.
+    _, text = document(project, "C", "dispute_reply", "2026-05-19")
+    assert "au motif suivant : « Livraison incomplète : 2 portes manquantes »" in text
+    assert "Nous suspendons nos relances" in text and "médiateur" not in text
+    # Collective proceedings: to the mandataire, the debt due at the judgment date, the later one apart.
+    _, text = document(project, "K", "claim_declaration", "2026-05-19")
+    assert "Me Durand, 3 quai Perrache, 69002 Lyon" in text and "Maître," in text
+    assert "procédure de redressement judiciaire" in text and "article L622-24" in text
+    assert "publié au BODACC le 12 mai 2026" in text and "deux mois à compter de la publication" in text
+    assert "article R622-24" in text
+    assert "Créance échue au jour du jugement" in text and "F3" in text and "à échoir" in text and "F4" in text
+    assert "Nous certifions sincère la présente déclaration" in text and "Bordereau des pièces" in text
+    # The promise is not kept: after 29 May, the notice of the missed instalment (from receipt).
+    assert any("missed_instalment_notice" in w for w in run(project, ledger, "2026-06-01")["P"]["warnings"])
+    _, text = document(project, "P", "missed_instalment_notice", "2026-06-01")
+    assert "mettons en demeure" in text and "déchéance du terme sera acquise" in text
+    assert "dans un délai de 8 jours à compter de la réception de la présente" in text
+    # A closed dispute needs no reply any more.
+    note(project, "C", "--dispute-closed", "--text", "Avoir émis", on="2026-05-20")
+    refused, _ = document(project, "C", "dispute_reply", "2026-05-21")
+    assert refused.returncode == 1 and "aucune contestation en cours" in refused.stderr

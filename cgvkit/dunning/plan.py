@@ -136,6 +136,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         elif debtor.action == "send":
             _on_an_open_day(debtor, run_date, alsace)
         _call_first(debtor, ladders[debtor.kind], run_date, noted, history, alsace, decided)
+        _event_documents(debtor, ladders[debtor.kind], run_date, noted, alsace)
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms(debtor, term)
         _warn_floor(debtor, rule)
@@ -307,6 +308,31 @@ def _call_first(debtor: DebtorPlan, ladder, run_date: date, noted: list, history
         debtor.call = {"outcome": outcome.detail, "date": date_fr(outcome.day), "text": outcome.text or ""}
         said = "client joint" if outcome.detail == "reached" else "sans réponse"
         debtor.reason = f"appel du {date_fr(outcome.day)} ({said}) : courriel de suite"
+
+
+def _event_documents(debtor: DebtorPlan, ladder, run_date: date, noted: list, alsace: bool) -> None:
+    """The documents the file calls for, proposed to staff (`dunning document`) on the runs of the two working
+    days after the event: the confirmation of a promise, the reply to a dispute, the notice of a missed
+    instalment once the promised date has passed unpaid; the déclaration de créance until its deadline."""
+    offered = {d.id: d.title for d in ladder.documents}
+
+    def propose(kind: str, since: date | None, why: str, until: date | None = None) -> None:
+        if (debtor.invoices or kind == "claim_declaration") and kind in offered and since is not None and since < run_date <= (until or workdays.deadline(since, 2, alsace)):
+            debtor.warnings.append(f"document à envoyer : « {offered[kind]} » ({why}) — dunning document … "
+                                   f"{debtor.debtor_id} {kind}")
+
+    promise = _latest(noted, "promise")
+    if promise:
+        propose("promise_confirmation", promise.day, f"promesse notée le {date_fr(promise.day)}")
+        propose("missed_instalment_notice", promise.until, f"paiement promis au {date_fr(promise.until)} non reçu")
+    dispute = _latest(noted, "dispute", "dispute_closed")
+    if dispute and dispute.kind == "dispute":
+        propose("dispute_reply", dispute.day, f"contestation notée le {date_fr(dispute.day)}")
+    procedure = _latest(noted, "procedure")
+    if procedure:
+        end = _months_later(procedure.until, 2) if procedure.until else date.max
+        propose("claim_declaration", procedure.day - timedelta(days=1), "procédure collective ouverte le "
+                f"{date_fr(procedure.day)}", end)
 
 
 # What a call script marks of a phone stage's elements (the e-mail marks the rest: deadline, payment…).
