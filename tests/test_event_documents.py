@@ -138,3 +138,56 @@ def test_documents_drawn_from_the_file(project):
     note(project, "C", "--dispute-closed", "--text", "Avoir émis", on="2026-05-20")
     refused, _ = document(project, "C", "dispute_reply", "2026-05-21")
     assert refused.returncode == 1 and "aucune contestation en cours" in refused.stderr
+
+
+B2C = "companies/boutique-en-ligne.yaml"
+
+
+def test_a_consumer_gets_the_mediator_and_thirty_days(project):
+    """A consumer's dispute reply gives the mediator of the company profile (C. conso. L612-1, L616-1); the
+    notice of a missed instalment leaves a consumer 30 days from receipt before the whole debt is due."""
+    write_rates(project)
+    write_ledger(project, line(debtor="M", name="Marie Dupont", number="W1", due="2026-04-30", kind="b2c"),
+                 line(debtor="L", name="Luc Martin", number="W2", due="2026-04-30", kind="b2c"))
+    for debtor, event in (("M", ("--dispute", "Colis reçu endommagé")), ("L", ("--promise", "2026-05-22"))):
+        result = run_main(project, "dunning", "note", B2C, debtor, "--date", "2026-05-18", *event)
+        assert result.returncode == 0, result.stderr
+
+    def pdf_text(debtor: str, kind: str, on: str) -> str:
+        result = run_main(project, "dunning", "document", B2C, debtor, kind, "--ledger", "ledgers/test.csv",
+                          "--date", on, "-o", "dist/docs")
+        assert result.returncode == 0, result.stderr
+        pdf = project / "dist" / "docs" / f"{debtor}-{kind}-{on}.pdf"
+        text = " ".join(page.extract_text() for page in PdfReader(pdf).pages).replace("-\n", "")
+        return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
+
+    reply = pdf_text("M", "dispute_reply", "2026-05-19")
+    assert "« Colis reçu endommagé »" in reply
+    assert "médiateur de la consommation" in reply and "CM2C" in reply and "https://www.cm2c.net" in reply
+    assert "articles L612-1 et L616-1 du Code de la consommation" in reply and "article L612-2" in reply
+    notice = pdf_text("L", "missed_instalment_notice", "2026-05-26")
+    assert "dans un délai de 30 jours à compter de la réception de la présente" in notice
+    assert "intérêts au taux légal" in notice and "indemnité" not in notice
+
+
+def test_the_injunction_request_is_filled_from_the_file(project):
+    """CPC 1407: the parties, the amount and its décompte, the fondement, the bordereau of the journal's
+    documents (the formal notice confirmed, its receipt and LRAR number noted)."""
+    write_rates(project)
+    ledger = write_ledger(project, line(debtor="D1", number="F1", invoice="2026-01-01", due="2026-02-01",
+                                        last="firm_letter"))
+    assert run(project, ledger, "2026-05-04")["D1"]["stage"] == "formal_notice"
+    confirm(project, "2026-05-04")
+    note(project, "D1", "--received", "2026-05-06", "--lrar", "1A 234 567 8901 2", on="2026-05-06")
+    result, text = document(project, "D1", "injunction_request", "2026-06-15")
+    assert result.returncode == 0, result.stderr
+    assert "Requête en injonction de payer" in text and "article 1406" in text
+    assert "Demandeur : Atelier Lyonnais de Menuiserie, SAS" in text and "SIREN 852147362" in text
+    assert "Défendeur : Client Un SARL, dont le siège est situé 1 rue A, 69001 Lyon" in text
+    assert re.search(r"payer la somme de [\d ]+,\d\d € \(mille ", text)
+    assert "1 000,00 € en principal" in text and "40,00 € d’indemnités forfaitaires" in text
+    assert "conditions générales de vente" in text and "Bordereau des pièces produites" in text
+    assert "Pièce n° 2 : Facture F1 du 1er janvier 2026, échue le 1er février 2026" in text
+    assert "Pièce n° 3 : Mise en demeure du 4 mai 2026" in text
+    assert "Pièce n° 4 : Avis de réception de la lettre recommandée n° 1A 234 567 8901 2, présentée le 6 mai 2026" in text
+    assert "formule exécutoire" in text

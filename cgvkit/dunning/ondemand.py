@@ -103,6 +103,18 @@ def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
     return [{**line, "invoices": ", ".join(line["invoices"])} for line in lines.values()]
 
 
+def file_pieces(path: Path, slug: str, debtor_id: str, run_date: date) -> list[str]:
+    """What the recovery file adds to a bordereau: the receipts of registered letters noted (their avis de réception)."""
+    found = []
+    for event in journal.file_events(path, slug).get(debtor_id, ()):
+        if event.day > run_date:
+            continue
+        if event.kind == "received":
+            number = f" n°{NBSP}{event.detail}" if event.detail else ""
+            found.append(f"Avis de réception de la lettre recommandée{number}, présentée le {date_fr(event.day)}")
+    return found
+
+
 def write_document(project, company, ledger_path: Path, debtor_id: str, kind: str, run_date: date, out: Path,
                    journal_path: Path, schedule: list[str]) -> list[Path]:
     ladder = ladder_for(company, project.root)
@@ -113,7 +125,9 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         raise KitError([Problem(ledger.file, 1, 1, "", f"document «{NBSP}{kind}{NBSP}» inconnu (documents de "
                                 f"l’échelle{NBSP}: {names})", "document-kind")])
     history = journal.history(journal_path, company.slug)
-    debtors = plan(company, ladder, ledger, project.table, run_date, history)
+    # The recovery file too: a receipt noted dates the formal notice consumer interest runs from.
+    debtors = plan(company, ladder, ledger, project.table, run_date, history,
+                   journal.file_events(journal_path, company.slug))
     debtor = next((d for d in debtors if d.debtor_id == debtor_id), None)
     if debtor is None:
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur «{NBSP}{debtor_id}{NBSP}» absent du "
@@ -140,6 +154,9 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         pay = (items[0][1], items[0][0])
         reply = company.letters.get("reply_days", REPLY_DAYS)
         extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
+    if kind == "injunction_request":
+        extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
+        extra["file_pieces"] = file_pieces(journal_path, company.slug, debtor_id, run_date)
     if kind == "court_cover_note":
         extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
         # CPC 750-1 (« somme n'excédant pas 5 000 euros ») and CPCE R125-1 look at the sum claimed.
@@ -193,6 +210,7 @@ def _from_the_file(project, company, ladder, ledger, debtor, stage, kind: str, r
     if kind == "promise_confirmation" and event.amount:
         pay = (Decimal(event.amount), event.until)
     if kind == "missed_instalment_notice":
+        pay = (Decimal(event.amount), None) if event.amount else None  # the instalment missed, not the whole debt
         extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
     if kind == "dispute_reply":
         mediation = company.clause("mediation")
