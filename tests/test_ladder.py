@@ -26,7 +26,7 @@ def test_default_ladder_has_the_playbook_stages_in_order():
     assert ladder.get("second_reminder").companion == "email"
     assert [d.id for d in ladder.documents] == ["payment_plan", "debt_acknowledgement", "court_cover_note",
                                                   "promise_confirmation", "dispute_reply", "missed_instalment_notice",
-                                                  "claim_declaration"]
+                                                  "claim_declaration", "injunction_request"]
     notice = ladder.get("formal_notice")
     assert {"formal_notice", "deadline", "consequence", "interest", "signature"} <= set(notice.contains)
 
