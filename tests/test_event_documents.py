@@ -183,7 +183,7 @@ def test_the_injunction_request_is_filled_from_the_file(project):
     assert result.returncode == 0, result.stderr
     assert "Requête en injonction de payer" in text and "article 1406" in text
     assert "Demandeur : Atelier Lyonnais de Menuiserie, SAS" in text and "SIREN 852147362" in text
-    assert "Défendeur : Client Un SARL, dont le siège est situé 1 rue A, 69001 Lyon" in text
+    assert "Défendeur : Client Un SARL, dont le siège est situé 1 rue A, 69001 Lyon, prise en la personne" in text
     assert re.search(r"payer la somme de [\d ]+,\d\d € \(mille ", text)
     assert "1 000,00 € en principal" in text and "40,00 € d’indemnités forfaitaires" in text
     assert "conditions générales de vente" in text and "Bordereau des pièces produites" in text
