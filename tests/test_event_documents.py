@@ -78,6 +78,8 @@ def test_the_call_comes_first_and_its_email_says_what_happened(project, ledger):
     assert "entretien" not in silent and "téléphone" not in silent and not re.search(r"\bappel", silent)
     assert wednesday["R"]["action"] == "none"  # its e-mail was sent: the ladder's gap runs
     confirm(project, "2026-05-20")
+    history = run_main(project, "dunning", "history", B2B, "R").stdout
+    assert "19 mai 2026 : Deuxième relance — courriel après l’appel (courriel), facture F1" in history
     # The next stage waits for the gap after the e-mail, then the firm letter.
     later = run(project, ledger, "2026-06-01")
     assert later["R"]["stage"] == "firm_letter" and later["S"]["stage"] == "firm_letter"
