@@ -109,7 +109,7 @@ def test_forced_rebuild_renders_up_to_date_packs_again(project, built_packs, no_
         assert files == sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
         printed = [name for name in files if name.suffix == ".pdf"]  # printed again, by the stub this time
         written = [name for name in files if name.suffix in (".html", ".txt")]
-        assert len(printed) == 7 and len(written) == len(files) - 8  # the manifest records the PDFs' hashes
+        assert len(printed) == 12 and len(written) == len(files) - 13  # the manifest records the PDFs' hashes
         assert all((ours / name).read_bytes().startswith(b"%PDF-stub") for name in printed)
         assert {n: (ours / n).read_bytes() for n in written} == {n: (session / n).read_bytes() for n in written}
         manifest = json.loads((ours / "manifest.json").read_text(encoding="utf-8"))

@@ -117,7 +117,7 @@ def test_floor_applies_to_each_half_year_the_run_computes_warns_and_the_email_sa
     assert len(floors) == 2
     assert "2024-H1 (1er semestre 2024)" in floors[0] and "14,50 %" in floors[0] and "3 × 5,07 % = 15,21 %" in floors[0]
     assert "2024-H2 (2d semestre 2024)" in floors[1] and "14,25 %" in floors[1] and "3 × 4,92 % = 14,76 %" in floors[1]
-    email = document(project, debtor, "-email.txt")
+    email = document(project, debtor, "second_reminder.txt")  # the call script (the e-mail follows the call)
     # One sentence naming both half-years and both rates of each, citing L441-10 II.
     assert ("Pour le 1er semestre 2024 et le 2d semestre 2024, le taux stipulé par nos CGV (14,50 % et 14,25 %) étant "
             "inférieur au minimum de trois fois le taux d’intérêt légal (3 × 5,07 % = 15,21 % et 3 × 4,92 % = 14,76 %) "
@@ -132,7 +132,7 @@ def test_no_floor_warning_when_the_cgv_rate_is_above_it(project):
     debtor = debtors["D1"]
     assert [p["rate"] for p in debtor["invoices"][0]["periods"]] == ["13.15", "12.15"]
     assert not any("L441-10 II" in w for w in debtor["warnings"])
-    assert "minimum de trois fois" not in document(project, debtor, "-email.txt")
+    assert "minimum de trois fois" not in document(project, debtor, "second_reminder.txt")
 
 
 # --- §4 The CGV's own payment term ----------------------------------------------------------------------

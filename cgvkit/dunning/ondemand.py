@@ -103,6 +103,18 @@ def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
     return [{**line, "invoices": ", ".join(line["invoices"])} for line in lines.values()]
 
 
+def file_pieces(path: Path, slug: str, debtor_id: str, run_date: date) -> list[str]:
+    """What the recovery file adds to a bordereau: the receipts of registered letters noted (their avis de réception)."""
+    found = []
+    for event in journal.file_events(path, slug).get(debtor_id, ()):
+        if event.day > run_date:
+            continue
+        if event.kind == "received":
+            number = f" n°{NBSP}{event.detail}" if event.detail else ""
+            found.append(f"Avis de réception de la lettre recommandée{number}, présentée le {date_fr(event.day)}")
+    return found
+
+
 def write_document(project, company, ledger_path: Path, debtor_id: str, kind: str, run_date: date, out: Path,
                    journal_path: Path, schedule: list[str]) -> list[Path]:
     ladder = ladder_for(company, project.root)
@@ -112,7 +124,10 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         names = ", ".join(d.id for d in ladder.documents)
         raise KitError([Problem(ledger.file, 1, 1, "", f"document «{NBSP}{kind}{NBSP}» inconnu (documents de "
                                 f"l’échelle{NBSP}: {names})", "document-kind")])
-    debtors = plan(company, ladder, ledger, project.table, run_date, journal.history(journal_path, company.slug))
+    history = journal.history(journal_path, company.slug)
+    # The recovery file too: a receipt noted dates the formal notice consumer interest runs from.
+    debtors = plan(company, ladder, ledger, project.table, run_date, history,
+                   journal.file_events(journal_path, company.slug))
     debtor = next((d for d in debtors if d.debtor_id == debtor_id), None)
     if debtor is None:
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur «{NBSP}{debtor_id}{NBSP}» absent du "
@@ -139,16 +154,104 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         pay = (items[0][1], items[0][0])
         reply = company.letters.get("reply_days", REPLY_DAYS)
         extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
+    if kind == "injunction_request":
+        extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
+        extra["file_pieces"] = file_pieces(journal_path, company.slug, debtor_id, run_date)
     if kind == "court_cover_note":
         extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
         # CPC 750-1 (« somme n'excédant pas 5 000 euros ») and CPCE R125-1 look at the sum claimed.
         extra["small_claim_total"] = total <= SMALL_CLAIM
+    if kind in EVENT_DOCUMENTS:
+        event_extra, debtor, pay = _from_the_file(project, company, ladder, ledger, debtor, stage, kind, run_date,
+                                                  journal_path, history)
+        extra.update(event_extra)
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage, lambda html: filled_context(company, debtor, stage, run_date, rates,
                                                                            html, note, extra, pay), where)
     stem = out / f"{_slug(debtor_id)}-{kind}-{run_date.isoformat()}"
     return write_rendered(project, outputs, stem, run_date)[1]
+
+
+# Documents drawn from the recovery file: each needs an event noted with `dunning note`.
+EVENT_DOCUMENTS = {"promise_confirmation": "promise", "dispute_reply": "dispute",
+                   "missed_instalment_notice": "promise", "claim_declaration": "procedure"}
+PROCEDURES_FR = {"sauvegarde": "sauvegarde", "redressement": "redressement judiciaire",
+                 "liquidation": "liquidation judiciaire"}
+NOTE_FOR = {"promise": "--promise AAAA-MM-JJ [--amount MONTANT]", "dispute": "--dispute « motif »",
+            "procedure": "--procedure … --judgment AAAA-MM-JJ [--bodacc AAAA-MM-JJ] [--mandataire « … »]"}
+
+
+def _from_the_file(project, company, ladder, ledger, debtor, stage, kind: str, run_date: date, journal_path: Path,
+                   history: dict):
+    """The event a document is drawn from (the latest of its kind noted on or before `run_date`), and what the
+    letter says of it; raises KitError, located in the ledger, when the file has none (or none that fits)."""
+    wanted = EVENT_DOCUMENTS[kind]
+    noted = [e for e in journal.file_events(journal_path, company.slug).get(debtor.debtor_id, ()) if e.day <= run_date]
+    event = next((e for e in reversed(noted) if e.kind == wanted), None)
+    if kind == "missed_instalment_notice" and event is not None and event.until >= run_date:
+        event = None  # not missed yet
+    if kind == "dispute_reply" and event is not None and any(e.kind == "dispute_closed" and e.day >= event.day
+                                                              for e in noted):
+        event = None  # settled since
+    if event is None:
+        what = {"missed_instalment_notice": "aucune promesse ni échéance passée impayée",
+                "dispute_reply": "aucune contestation en cours",
+                "promise_confirmation": "aucune promesse de paiement",
+                "claim_declaration": "aucune procédure collective"}[kind]
+        raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur {debtor.debtor_id}{NBSP}: {what} notée dans "
+                                f"son dossier au {date_fr(run_date)} (dunning note … {NOTE_FOR[wanted]})",
+                                "document-event")])
+    said = {"date": date_fr(event.day), "until": date_fr(event.until) if event.until else "",
+            "amount": money(Decimal(event.amount)) if event.amount else "", "text": event.text or ""}
+    extra: dict = {"event": said}
+    pay = None
+    reply = company.letters.get("reply_days", REPLY_DAYS)
+    if kind == "promise_confirmation" and event.amount:
+        pay = (Decimal(event.amount), event.until)
+    if kind == "missed_instalment_notice":
+        pay = (Decimal(event.amount), None) if event.amount else None  # the instalment missed, not the whole debt
+        extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
+    if kind == "dispute_reply":
+        mediation = company.clause("mediation")
+        extra["mediator"] = dict(mediation.params) if mediation else {}
+    if kind == "claim_declaration":
+        extra.update(_declaration(project, company, ladder, ledger, debtor, stage, event, journal_path, history))
+        debtor = extra.pop("_debtor")
+    return extra, debtor, pay
+
+
+def _declaration(project, company, ladder, ledger, debtor, stage, event, journal_path: Path, history: dict) -> dict:
+    """The déclaration de créance: the debts born before the judgment, as the plan counts them on the judgment
+    date (interest stopped there; no indemnity for an invoice not yet due), the sums to fall due apart."""
+    judgment = event.day
+    at = next(d for d in plan(company, ladder, ledger, project.table, judgment, history) if d.debtor_id == debtor.debtor_id)
+    born = [i for i in at.invoices if i.row.invoice_date < judgment]
+    due = [i for i in born if i.overdue]
+    later = [i for i in born if not i.overdue]
+    if not born:
+        raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur {debtor.debtor_id}{NBSP}: aucune facture "
+                                f"impayée née avant le jugement du {date_fr(judgment)}", "document-event")])
+    mandataire = (event.text or "").removeprefix("mandataire : ").strip()
+    retention = company.clause("retention_of_title")
+    found = {
+        "_debtor": replace(at, invoices=due, stage=stage),
+        "procedure": {"kind": event.detail, "kind_fr": PROCEDURES_FR.get(event.detail, event.detail),
+                      "judgment": date_fr(judgment), "bodacc": date_fr(event.until) if event.until else "",
+                      "mandataire": mandataire},
+        "to_fall_due": [{"number": i.row.invoice_number, "invoice_date": date_fr(i.row.invoice_date),
+                         "due_date": date_fr(i.row.due_date), "outstanding": money(i.outstanding)} for i in later],
+        "later_total": money(sum((i.outstanding for i in later), Decimal(0))),
+        "retention": (company.articles.get("retention_of_title") or "") if retention else "",
+        "steps": journal_steps(journal_path, company.slug, debtor.debtor_id),
+        "interest_until": date_fr(judgment),
+    }
+    total = sum((i.outstanding + i.interest + i.indemnity for i in due), Decimal(0))
+    if total > 0:
+        found["words"] = amount_in_words(total)
+    else:
+        found["words"] = ""
+    return found
 
 
 def _slug(text: str) -> str:

@@ -6,7 +6,7 @@ is `law.interest` (the kit's stated convention); this module only decides who ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -66,6 +66,7 @@ class DebtorPlan:
     documents: list = field(default_factory=list)
     exhausted: bool = False  # every amicable stage has been sent
     catch_up: bool = False  # a first contact long overdue: the ladder starts further on (no « simple oubli »)
+    call: dict | None = None  # the e-mail after a call: the call's noted outcome (see `_call_first`)
 
     @property
     def claimed(self) -> list:
@@ -129,10 +130,13 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
                                     floors[debtor.kind], row.formal_notice_date or notices.get(row.invoice_number))
                            for row in debtor.rows if row.amount > row.paid_amount]
-        if not _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history):
+        decided = _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history)
+        if not decided:
             _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace, noted)
         elif debtor.action == "send":
             _on_an_open_day(debtor, run_date, alsace)
+        _call_first(debtor, ladders[debtor.kind], run_date, noted, history, alsace, decided)
+        _event_documents(debtor, ladders[debtor.kind], run_date, noted, alsace)
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms(debtor, term)
         _warn_floor(debtor, rule)
@@ -250,6 +254,89 @@ def _follow_the_file(debtor: DebtorPlan, ladder, run_date: date, noted: list, hi
             debtor.reason = f"étape choisie le {date_fr(chosen.day)} : {chosen.text}"
             return True
     return False
+
+
+FOLLOW_UP = ".email"  # the e-mail after a call is its own step: `<stage id>.email` (its template's name)
+
+
+def _call_first(debtor: DebtorPlan, ladder, run_date: date, noted: list, history: dict, alsace: bool,
+                decided: bool = False) -> None:
+    """A call with an e-mail companion: the run proposes the call script alone; the e-mail follows once
+    the call's outcome is noted (`dunning note … --call reached|no_answer`), or, without a note after the
+    stage's `call_wait_days` working days, in words that claim no call. No e-mail speaks of a
+    conversation that did not happen. The follow-up comes before any later stage, but not before what
+    the file decided (`decided`: a hold, a chosen stage)."""
+    if debtor.action == "suspended" or not debtor.invoices:
+        return
+    calls = [s for s in ladder.stages if s.channel == "phone" and s.companion == "email"]
+    pending = None
+    for stage in calls:
+        days = [day for item in debtor.invoices
+                for stage_id, day in history.get((debtor.debtor_id, item.row.invoice_number), ())
+                if stage_id == stage.id]
+        done = any(stage_id == stage.id + FOLLOW_UP for item in debtor.invoices
+                   for stage_id, _ in history.get((debtor.debtor_id, item.row.invoice_number), ()))
+        if days and not done:
+            pending = (stage, max(days))
+    if pending is None or decided:
+        if debtor.action == "send" and debtor.stage in calls:
+            contains = tuple(e for e in debtor.stage.contains if e in CALL_SCRIPT_ELEMENTS)
+            debtor.stage = replace(debtor.stage, companion=None, contains=contains)
+            debtor.reason += " — l’appel d’abord ; le courriel suivra quand son issue sera notée"
+        return
+    stage, called = pending
+    outcome = next((e for e in reversed(noted) if e.kind == "call" and called <= e.day <= run_date), None)
+    wait_until = workdays.deadline(called, stage.call_wait_days, alsace)
+    if outcome is None and run_date < wait_until:
+        debtor.action, debtor.stage, debtor.following = "none", None, None
+        debtor.reason = (f"appel « {stage.title} » du {date_fr(called)} : notez son issue (dunning note … --call "
+                         f"reached|no_answer) ; sans note, le courriel de suite, sans mention d’appel, le "
+                         f"{date_fr(wait_until)}")
+        return
+    at = ladder.index(stage.id)
+    debtor.action = "send"
+    debtor.following = ladder.stages[at + 1] if at + 1 < len(ladder.stages) else None
+    debtor.stage = replace(stage, id=stage.id + FOLLOW_UP, title=f"{stage.title} — courriel après l’appel",
+                           channel="email", companion=None,
+                           contains=tuple(e for e in stage.contains if e != "call_script"))
+    if outcome is None:
+        debtor.call = {"outcome": None, "date": date_fr(called), "text": ""}
+        debtor.reason = (f"appel du {date_fr(called)} sans issue notée après {stage.call_wait_days} jour(s) ouvré(s) : "
+                         "courriel de suite sans mention d’appel")
+        debtor.warnings.append(f"issue de l’appel du {date_fr(called)} non notée : le courriel ne parle d’aucun appel")
+    else:
+        debtor.call = {"outcome": outcome.detail, "date": date_fr(outcome.day), "text": outcome.text or ""}
+        said = "client joint" if outcome.detail == "reached" else "sans réponse"
+        debtor.reason = f"appel du {date_fr(outcome.day)} ({said}) : courriel de suite"
+
+
+def _event_documents(debtor: DebtorPlan, ladder, run_date: date, noted: list, alsace: bool) -> None:
+    """The documents the file calls for, proposed to staff (`dunning document`) on the runs of the two working
+    days after the event: the confirmation of a promise, the reply to a dispute, the notice of a missed
+    instalment once the promised date has passed unpaid; the déclaration de créance until its deadline."""
+    offered = {d.id: d.title for d in ladder.documents}
+
+    def propose(kind: str, since: date | None, why: str, until: date | None = None) -> None:
+        if (debtor.invoices or kind == "claim_declaration") and kind in offered and since is not None and since < run_date <= (until or workdays.deadline(since, 2, alsace)):
+            debtor.warnings.append(f"document à envoyer : « {offered[kind]} » ({why}) — dunning document … "
+                                   f"{debtor.debtor_id} {kind}")
+
+    promise = _latest(noted, "promise")
+    if promise:
+        propose("promise_confirmation", promise.day, f"promesse notée le {date_fr(promise.day)}")
+        propose("missed_instalment_notice", promise.until, f"paiement promis au {date_fr(promise.until)} non reçu")
+    dispute = _latest(noted, "dispute", "dispute_closed")
+    if dispute and dispute.kind == "dispute":
+        propose("dispute_reply", dispute.day, f"contestation notée le {date_fr(dispute.day)}")
+    procedure = _latest(noted, "procedure")
+    if procedure:
+        end = _months_later(procedure.until, 2) if procedure.until else date.max
+        propose("claim_declaration", procedure.day - timedelta(days=1), "procédure collective ouverte le "
+                f"{date_fr(procedure.day)}", end)
+
+
+# What a call script marks of a phone stage's elements (the e-mail marks the rest: deadline, payment…).
+CALL_SCRIPT_ELEMENTS = ("call_script", "invoices", "amount_due", "due_date", "penalty_terms", "interest", "indemnity")
 
 
 def _months_later(day: date, months: int) -> date:
@@ -472,7 +559,8 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
                                "contre un consommateur avant la mise en demeure (C. civ. art. 1231-6)")
     overdue = sum((i.outstanding for i in debtor.invoices if i.overdue), ZERO)
     notice = next((k for k, s in enumerate(ladder.stages) if s.channel == "registered_letter"), len(ladder.stages))
-    late_enough = debtor.exhausted or (debtor.stage is not None and ladder.index(debtor.stage.id) >= notice)
+    late_enough = debtor.exhausted or (debtor.stage is not None and debtor.stage.id in ladder.ids
+                                        and ladder.index(debtor.stage.id) >= notice)
     if overdue and overdue <= SMALL_CLAIM and late_enough:
         debtor.warnings.append(f"créance de {money(overdue)} (≤ {money(SMALL_CLAIM)}) : procédure simplifiée de recouvrement "
                                "des petites créances par commissaire de justice possible, avec l’accord du débiteur "

@@ -127,7 +127,8 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage,
-                           lambda html: filled_context(company, debtor, stage, run_date, rates, html, note), where,
+                           lambda html: filled_context(company, debtor, stage, run_date, rates, html, note,
+                                                       {"call": debtor.call}), where,
                            long_sms=True)
     slug = _unique(_slug(debtor.debtor_id), names)
     _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date, print_later)

@@ -33,6 +33,7 @@ class StageEntry(TypedDict):
     offset_days: NotRequired[int]
     min_gap_days: NotRequired[int]
     postal_days: NotRequired[int]
+    call_wait_days: NotRequired[int]
     markets: list[str]
     purpose: str
     contains: list[str]
@@ -63,6 +64,7 @@ class Stage:
     where: Path_  # key path of the stage in its source
     min_gap_days: int | None = None  # days to wait after this stage before the next; None: the letters' deadline
     postal_days: int = 2  # registered letters: working days from sending to receipt when none is noted
+    call_wait_days: int = 2  # a call with an e-mail companion: working days to wait for its noted outcome
 
     @property
     def printed(self) -> bool:
@@ -154,7 +156,8 @@ def _build(source: Source, base: Path_, document: object, schema: Schema) -> Lad
 def _stage(source: Source, where: Path_, entry: StageEntry) -> Stage:
     return Stage(entry["id"], entry["title"], entry["channel"], entry.get("offset_days"),
                  tuple(entry["markets"]), entry["purpose"], tuple(entry["contains"]),
-                 entry.get("companion"), source, where, entry.get("min_gap_days"), entry.get("postal_days", 2))
+                 entry.get("companion"), source, where, entry.get("min_gap_days"), entry.get("postal_days", 2),
+                 entry.get("call_wait_days", 2))
 
 
 def _check(stages: list[Stage], documents: list[Stage], problems: Problems) -> None:
