@@ -29,10 +29,10 @@ ARCHIVE = Path("data") / "journal" / "atelier-lyonnais.archive"
 BUNDLE = Path("dist") / "dossiers" / "atelier-lyonnais"
 
 
-# D1: two letters, PDF and HTML each; D2: a first reminder (text and e-mail), then a second one (SMS and e-mail).
+# D1: two letters, PDF and HTML each; D2: a first reminder (text and e-mail), then the second one's call script
+# (its e-mail waits for the call's outcome).
 NAMES = ["D1-firm_letter.html", "D1-firm_letter.pdf", "D1-formal_notice.html", "D1-formal_notice.pdf",
-         "D2-first_reminder.eml", "D2-first_reminder.txt", "D2-second_reminder-email.eml",
-         "D2-second_reminder-email.txt", "D2-second_reminder.txt"]
+         "D2-first_reminder.eml", "D2-first_reminder.txt", "D2-second_reminder.txt"]
 
 
 def sha(path: Path) -> str:

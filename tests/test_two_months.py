@@ -108,6 +108,13 @@ def test_two_months_of_recovery(project, clock):
             assert (debtor, entry["stage"]) not in clerk.sent, (day, debtor, entry["stage"])
             if entry["channel"] in ("phone", "sms"):
                 assert not quiet(day)
+            # No e-mail claims a conversation that did not happen.
+            mails = [d for d in entry["documents"] if d.endswith(".txt") and d.removesuffix(".txt") + ".eml"
+                     in entry["documents"]]
+            for document in mails:
+                if "entretien" in (clerk.root / "dist" / "runs" / day.isoformat() /
+                                                                 document).read_text(encoding="utf-8"):
+                    assert any(outcome == "reached" for _, outcome in clerk.calls.get(debtor, [])), (day, document)
         clerk.confirm(day)
         # The clerk's day: calls made and noted, promises, payments keyed in the ledger.
         for debtor, entry in plan.items():
@@ -131,6 +138,14 @@ def test_two_months_of_recovery(project, clock):
     # D1: two reminders, then paid: nothing more.
     stages = {key: day for key, day in clerk.sent.items()}
     assert ("D1", "first_reminder") in stages and ("D1", "second_reminder") in stages
+    # The call came first; its e-mail followed once the outcome was noted, in the words that fit.
+    followed = stages[("D1", "second_reminder.email")]
+    assert followed > stages[("D1", "second_reminder")]
+    mail = next(d for d in clerk.plans[followed]["D1"]["documents"] if d.endswith(".txt"))
+    assert "entretien téléphonique" in (project / "dist" / "runs" / followed.isoformat() / mail).read_text("utf-8")
+    mail = next(d for d in clerk.plans[stages[("D2", "second_reminder.email")]]["D2"]["documents"] if d.endswith(".txt"))
+    text = (project / "dist" / "runs" / stages[("D2", "second_reminder.email")].isoformat() / mail).read_text("utf-8")
+    assert "tenté de vous joindre" in text and "entretien" not in text
     assert ("D1", "firm_letter") not in stages
     # D2: the promise of 5 June held the ladder; broken, it resumed; the final notice waited for the
     # formal notice's deadline, counted from its receipt.
