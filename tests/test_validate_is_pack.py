@@ -13,6 +13,7 @@ from conftest import copy_project, run_main
 from test_layers import imports, modules
 
 from cgvkit.core.errors import KitError
+from cgvkit.model.letterchecks import template_facts
 from cgvkit.model.project import load_project
 
 B2B = "companies/atelier-lyonnais.yaml"
@@ -140,3 +141,35 @@ def test_validate_refuses_what_pack_refuses(tmp_path, rule):
         assert said[name], (name, rule, result.stderr)
     assert said["pack"] <= said["validate"]  # at the same file, line and column
     assert not (tmp_path / "out").exists()
+
+
+def test_an_email_companion_without_subject_is_found_as_the_project_loads(tmp_path):
+    root = copy_project(tmp_path / "p")
+    path = root / "templates" / "letters" / "second_reminder.email.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("Objet :", "Concerne :", 1), encoding="utf-8")
+    with pytest.raises(KitError) as raised:
+        load_project(root, render_checks=False)
+    found = [p for p in raised.value.problems if p.rule == "email-subject"]
+    assert found and all(p.file == "ladder/default.yaml" and p.path.endswith(".channel") for p in found), found
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("Objet : Relance\n\nMadame,", True),
+    ('{% import "letters/_parts.txt" as parts with context %}\nObjet : {{ sender.name }} — facture', None),
+    ("{% set x = 1 %}\n  Objet : Relance {{ x }}", True),
+    ("Sujet : Relance", False),
+    ("Objet :\nMadame,", False),
+    ("{% if blank %}Objet : A{% else %}Objet : B{% endif %}", None),  # only rendering tells
+    ("Obj{{ 'et' }} : A", None),
+    ("{{ subject }}", None),
+])
+def test_the_subject_line_read_from_the_template(text, subject):
+    facts = template_facts(text, "letters/x.txt")
+    assert facts is not None and facts.subject is subject
+
+
+def test_marks_read_from_the_template_and_what_it_imports():
+    facts = template_facts('{% import "letters/_parts.txt" as parts %}{% call has("a") %}x{% endcall %}'
+                           '{{ has("b") }}{% include name %}', "letters/x.txt")
+    assert facts is not None and facts.marks == {"a", "b"} and facts.references == ("letters/_parts.txt",)
+    assert facts.dynamic  # `include name`: only rendering tells which template
