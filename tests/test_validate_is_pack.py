@@ -173,3 +173,30 @@ def test_marks_read_from_the_template_and_what_it_imports():
                            '{{ has("b") }}{% include name %}', "letters/x.txt")
     assert facts is not None and facts.marks == {"a", "b"} and facts.references == ("letters/_parts.txt",)
     assert facts.dynamic  # `include name`: only rendering tells which template
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("template", "old", "new", "element"), [
+    ("final_notice.html", "{{ parts.interest() }}", "", "interest"),  # a macro no longer called
+    ("final_notice.html", "{% block body %}", "{% block signature %}{% endblock %}{% block body %}", "signature"),
+    ("first_reminder.txt", "{{ parts.signature() }}", "{{ parts.signature }}", "signature"),  # named, not called
+])
+def test_a_mark_the_rendered_letter_would_lack_is_found_as_the_project_loads(tmp_path, template, old, new, element):
+    """The marks are followed as rendering goes: through the blocks a child template replaces and the
+    macros actually called, not every macro the imported building blocks define."""
+    root = copy_project(tmp_path / "p")
+    path = root / "templates" / "letters" / template
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    stage = template.split(".")[0]
+    if new.startswith("{{ parts.signature }}"):  # a macro passed around: only rendering tells
+        load_project(root, render_checks=False)
+    else:
+        with pytest.raises(KitError) as raised:
+            load_project(root, render_checks=False)
+        lacking = [re.search(r"l’élément « (\w+) »", p.message) for p in raised.value.problems
+                   if p.rule == "ladder-contains" and f"« {stage} »" in p.message]
+        assert [m.group(1) for m in lacking if m] == [element], raised.value.problems
+    pack = run_main(root, "pack", B2B, "-o", str(tmp_path / "out"))
+    assert pack.returncode == 1 and f"« {stage} »" in pack.stderr and "[ladder-contains]" in pack.stderr, pack.stderr

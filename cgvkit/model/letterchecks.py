@@ -32,14 +32,79 @@ PRINTED = ("letter", "registered_letter")
 _PARSER = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)  # core.templating's layout
 
 
+Call = tuple[str, ...]  # ("name", macro) or ("attr", alias of an imported template, macro)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one stretch of a template (its top level, a block, a macro) does when it is rendered."""
+
+    marks: frozenset[str]  # elements marked by has("…") with a written name
+    calls: tuple[Call, ...]  # what it calls that may be a macro
+    blocks: tuple[str, ...]  # the blocks it prints (a child template may replace them)
+    includes: tuple[str, ...]
+    calls_super: bool  # a block that prints its parent's version too
+
+
 @dataclass(frozen=True)
 class TemplateFacts:
     """What one template's text says, before rendering."""
 
-    marks: frozenset[str]  # elements marked by has("…") with a written name
-    dynamic: bool  # a has(…) or an import whose name is computed: only rendering tells
-    references: tuple[str, ...]  # templates it imports, includes or extends
+    top: Scope
+    blocks: dict[str, Scope]
+    macros: dict[str, Scope]
+    imports: dict[str, str]  # alias → template
+    from_imports: dict[str, tuple[str, str]]  # name → (template, macro)
+    extends: str | None
+    references: tuple[str, ...]  # every template it imports, includes or extends
+    dynamic: bool  # a has(…), a template name or a macro passed around that only rendering resolves
     subject: bool | None  # its first line opens on « Objet : » something; None: only rendering tells
+
+    @property
+    def marks(self) -> frozenset[str]:
+        """Every element marked anywhere in the text."""
+        scopes = [self.top, *self.blocks.values(), *self.macros.values()]
+        return frozenset().union(*(scope.marks for scope in scopes))
+
+
+def _constant(node: nodes.Expr) -> str | None:
+    return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
+
+
+def _scope(body: list[nodes.Node]) -> tuple[Scope, bool]:
+    """The scope of `body` (macros and blocks defined in it are scopes of their own), and whether
+    something in it only rendering resolves."""
+    marks: set[str] = set()
+    calls: list[Call] = []
+    blocks: list[str] = []
+    includes: list[str] = []
+    calls_super = dynamic = False
+    todo: list[nodes.Node] = list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, nodes.Macro):
+            continue
+        if isinstance(node, nodes.Block):
+            blocks.append(node.name)
+            continue
+        if isinstance(node, nodes.Include):
+            included = _constant(node.template)
+            dynamic = dynamic or included is None
+            includes.extend([included] if included else [])
+        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
+            if node.node.name == "has":
+                mark = _constant(node.args[0]) if node.args else None
+                dynamic = dynamic or mark is None
+                marks.update([mark] if mark else [])
+            elif node.node.name == "super":
+                calls_super = True
+            else:
+                calls.append(("name", node.node.name))
+        elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) \
+                and isinstance(node.node.node, nodes.Name):
+            calls.append(("attr", node.node.node.name, node.node.attr))
+        todo.extend(node.iter_child_nodes())
+    return Scope(frozenset(marks), tuple(calls), tuple(blocks), tuple(includes), calls_super), dynamic
 
 
 @by_text(maxsize=256)
@@ -49,21 +114,41 @@ def template_facts(text: str, name: str) -> TemplateFacts | None:
         tree = _PARSER.parse(text, name=name)
     except TemplateSyntaxError:
         return None
-    marks, dynamic = set(), False
-    for call in tree.find_all(nodes.Call):
-        if isinstance(call.node, nodes.Name) and call.node.name == "has":
-            first = call.args[0] if call.args else None
-            if isinstance(first, nodes.Const) and isinstance(first.value, str):
-                marks.add(first.value)
-            else:
-                dynamic = True
-    references = []
-    for reference in meta.find_referenced_templates(tree):
-        if reference is None:
-            dynamic = True
-        else:
-            references.append(reference)
-    return TemplateFacts(frozenset(marks), dynamic, tuple(references), _subject(tree))
+    top, dynamic = _scope(tree.body)
+    scopes: dict[str, dict[str, Scope]] = {"blocks": {}, "macros": {}}
+    defined: list[tuple[str, nodes.Block | nodes.Macro]] = [("blocks", n) for n in tree.find_all(nodes.Block)]
+    defined += [("macros", n) for n in tree.find_all(nodes.Macro)]
+    for kind, node in defined:
+        scope, unknown = _scope(node.body)
+        scopes[kind][node.name] = scope
+        dynamic = dynamic or unknown
+    imports: dict[str, str] = {}
+    for imported in tree.find_all(nodes.Import):
+        target = _constant(imported.template)
+        dynamic = dynamic or target is None
+        imports.update({imported.target: target} if target else {})
+    from_imports: dict[str, tuple[str, str]] = {}
+    for picked in tree.find_all(nodes.FromImport):
+        target = _constant(picked.template)
+        dynamic = dynamic or target is None
+        if target is None:
+            continue
+        for entry in picked.names:
+            macro, alias = entry if isinstance(entry, tuple) else (entry, entry)
+            from_imports[alias] = (target, macro)
+    extends = None
+    for parent in tree.find_all(nodes.Extends):
+        extends = _constant(parent.template)
+        dynamic = dynamic or extends is None
+    # A macro or an imported template named other than to call it (stored, passed, `self.…`): not followed.
+    callees = {id(c.node if isinstance(c.node, nodes.Name) else c.node.node) for c in tree.find_all(nodes.Call)
+               if isinstance(c.node, nodes.Name) or (isinstance(c.node, nodes.Getattr)
+                                                     and isinstance(c.node.node, nodes.Name))}
+    bound = {"self", *imports, *from_imports, *scopes["macros"]}
+    dynamic = dynamic or any(n.name in bound and id(n) not in callees for n in tree.find_all(nodes.Name))
+    references = [r for r in meta.find_referenced_templates(tree) if r is not None]
+    return TemplateFacts(top, scopes["blocks"], scopes["macros"], imports, from_imports, extends,
+                         tuple(references), dynamic, _subject(tree))
 
 
 def _subject(tree: nodes.Template) -> bool | None:
@@ -110,9 +195,9 @@ class LetterChecks:
                 self._facts[name] = template_facts(text, name)
         return self._facts[name]
 
-    def _gather(self, name: str) -> tuple[set[str], bool, list[str]]:
-        """(marks, dynamic, unreadable « templates/x : why » lines) of `name` and what it references."""
-        marks: set[str] = set()
+    def _gather(self, name: str) -> tuple[bool, list[str]]:
+        """(dynamic, unreadable « templates/x » lines) of `name` and every template it references:
+        rendering loads them all."""
         dynamic, unreadable, seen, todo = False, [], set(), [name]
         while todo:
             current = todo.pop()
@@ -125,10 +210,63 @@ class LetterChecks:
             elif facts is None:
                 dynamic = True  # a syntax error: check_templates reports it
             else:
-                marks |= facts.marks
                 dynamic = dynamic or facts.dynamic
                 todo.extend(facts.references)
-        return marks, dynamic, unreadable
+        return dynamic, unreadable
+
+    def _parsed(self, name: str) -> TemplateFacts:
+        facts = self._read(name)
+        assert isinstance(facts, TemplateFacts)  # _gather found every template readable and parsed
+        return facts
+
+    def marks(self, name: str) -> set[str]:
+        """The elements rendering `name` marks: its own text, the blocks that end up printed (a child
+        template's, else its parent's) and the macros they call, followed into imported templates."""
+        found: set[str] = set()
+        done: set[tuple[str, ...]] = set()
+
+        def template(current: str) -> None:
+            chain = [current]  # the template, its parent, the parent's parent…
+            while (parent := self._parsed(chain[-1]).extends) is not None and parent not in chain:
+                chain.append(parent)
+            scope(chain[-1], self._parsed(chain[-1]).top, chain)
+
+        def scope(where: str, part: Scope, chain: list[str]) -> None:
+            found.update(part.marks)
+            for call in part.calls:
+                macro(where, call)
+            for included in part.includes:
+                if ("template", included) not in done:
+                    done.add(("template", included))
+                    template(included)
+            for name_ in part.blocks:
+                block(name_, chain, 0)
+
+        def block(name_: str, chain: list[str], start: int) -> None:
+            for i in range(start, len(chain)):
+                part = self._parsed(chain[i]).blocks.get(name_)
+                if part is not None:
+                    if ("block", *chain, name_, str(i)) not in done:
+                        done.add(("block", *chain, name_, str(i)))
+                        scope(chain[i], part, chain)
+                        if part.calls_super:
+                            block(name_, chain, i + 1)
+                    return
+
+        def macro(where: str, call: Call) -> None:
+            facts = self._parsed(where)
+            if call[0] == "attr":
+                if call[1] in facts.imports:
+                    macro(facts.imports[call[1]], ("name", call[2]))
+            elif call[1] in facts.from_imports:
+                source, name_ = facts.from_imports[call[1]]
+                macro(source, ("name", name_))
+            elif call[1] in facts.macros and ("macro", where, call[1]) not in done:
+                done.add(("macro", where, call[1]))
+                scope(where, facts.macros[call[1]], [])
+
+        template(name)
+        return found
 
     def stage_problems(self, company: Company, stage: Stage) -> list[Problem]:
         problems: list[Problem] = []
@@ -137,9 +275,10 @@ class LetterChecks:
         dynamic = False
         for channel, suffix in channels:
             name = f"letters/{stage.id}{suffix}.{'html' if channel in PRINTED else 'txt'}"
-            found, unknown, unreadable = self._gather(name)
-            marks |= found
+            unknown, unreadable = self._gather(name)
             dynamic = dynamic or unknown
+            if not unreadable and not unknown:
+                marks |= self.marks(name)
             if unreadable:
                 problems.append(stage.problem("id", f"gabarit « templates/{name} » inutilisable pour l’étape "
                                               f"« {stage.id} » : {' ; '.join(unreadable)}", "letter-template"))

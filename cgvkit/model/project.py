@@ -97,9 +97,9 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     project.warnings.extend(p for p in rendered if p.severity == "warning")
     library_errors = [p for p in rendered if p.severity == "error"]
     if library_errors:
-        raise KitError(library_errors + errors + project.warnings)
-    if errors and not lenient:
-        raise KitError(errors + project.warnings)
+        raise KitError(library_errors + list(dict.fromkeys(errors)) + project.warnings)
+    if errors and not lenient:  # a shared file's problem (the default ladder, a template) said once
+        raise KitError(list(dict.fromkeys(errors)) + project.warnings)
     return project
 
 
