@@ -200,3 +200,8 @@ def test_a_mark_the_rendered_letter_would_lack_is_found_as_the_project_loads(tmp
         assert [m.group(1) for m in lacking if m] == [element], raised.value.problems
     pack = run_main(root, "pack", B2B, "-o", str(tmp_path / "out"))
     assert pack.returncode == 1 and f"« {stage} »" in pack.stderr and "[ladder-contains]" in pack.stderr, pack.stderr
+
+
+def test_has_passed_around_is_left_to_rendering():
+    facts = template_facts('{% set mark = has %}{{ mark("signature") }}', "letters/x.txt")
+    assert facts is not None and facts.dynamic

@@ -140,11 +140,11 @@ def template_facts(text: str, name: str) -> TemplateFacts | None:
     for parent in tree.find_all(nodes.Extends):
         extends = _constant(parent.template)
         dynamic = dynamic or extends is None
-    # A macro or an imported template named other than to call it (stored, passed, `self.…`): not followed.
+    # has(), a macro or an imported template named other than to call it (stored, passed, `self.…`): not followed.
     callees = {id(c.node if isinstance(c.node, nodes.Name) else c.node.node) for c in tree.find_all(nodes.Call)
                if isinstance(c.node, nodes.Name) or (isinstance(c.node, nodes.Getattr)
                                                      and isinstance(c.node.node, nodes.Name))}
-    bound = {"self", *imports, *from_imports, *scopes["macros"]}
+    bound = {"has", "self", *imports, *from_imports, *scopes["macros"]}
     dynamic = dynamic or any(n.name in bound and id(n) not in callees for n in tree.find_all(nodes.Name))
     references = [r for r in meta.find_referenced_templates(tree) if r is not None]
     return TemplateFacts(top, scopes["blocks"], scopes["macros"], imports, from_imports, extends,
@@ -229,6 +229,12 @@ class LetterChecks:
             chain = [current]  # the template, its parent, the parent's parent…
             while (parent := self._parsed(chain[-1]).extends) is not None and parent not in chain:
                 chain.append(parent)
+            for link in chain:  # an imported template's top level runs when it is imported
+                facts = self._parsed(link)
+                for imported in {*facts.imports.values(), *(t for t, _ in facts.from_imports.values())}:
+                    if ("template", imported) not in done:
+                        done.add(("template", imported))
+                        template(imported)
             scope(chain[-1], self._parsed(chain[-1]).top, chain)
 
         def scope(where: str, part: Scope, chain: list[str]) -> None:
