@@ -180,6 +180,7 @@ class LetterChecks:
         self.root = root
         self.env = environment(str((root / "templates").resolve()))
         self._facts: dict[str, TemplateFacts | None | str] = {}
+        self._stages: dict[str, tuple[bool, list[str], set[str]]] = {}
 
     def _read(self, name: str) -> TemplateFacts | None | str:
         """The template's facts; None when it does not parse; a French reason when it cannot be read."""
@@ -213,6 +214,13 @@ class LetterChecks:
                 dynamic = dynamic or facts.dynamic
                 todo.extend(facts.references)
         return dynamic, unreadable
+
+    def _template(self, name: str) -> tuple[bool, list[str], set[str]]:
+        """(dynamic, unreadable, marks) of a stage's template, worked out once for all companies."""
+        if name not in self._stages:
+            dynamic, unreadable = self._gather(name)
+            self._stages[name] = (dynamic, unreadable, set() if dynamic or unreadable else self.marks(name))
+        return self._stages[name]
 
     def _parsed(self, name: str) -> TemplateFacts:
         facts = self._read(name)
@@ -281,10 +289,9 @@ class LetterChecks:
         dynamic = False
         for channel, suffix in channels:
             name = f"letters/{stage.id}{suffix}.{'html' if channel in PRINTED else 'txt'}"
-            unknown, unreadable = self._gather(name)
+            unknown, unreadable, found = self._template(name)
             dynamic = dynamic or unknown
-            if not unreadable and not unknown:
-                marks |= self.marks(name)
+            marks |= found
             if unreadable:
                 problems.append(stage.problem("id", f"gabarit « templates/{name} » inutilisable pour l’étape "
                                               f"« {stage.id} » : {' ; '.join(unreadable)}", "letter-template"))
