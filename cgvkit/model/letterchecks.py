@@ -7,7 +7,9 @@ ladder and the templates' text tell without rendering is found here, when the pr
 - the company's own ladder (`letters.ladder`), its stages and documents;
 - each stage's template (`letters/<id>.html` or `.txt`, `letters/<id>.email.txt` for an e-mail
   companion) and the templates it imports or includes, present in `templates/`;
-- each element a stage `contains`, marked in its templates by `has("element")`;
+- each element a stage `contains`, marked by `has("element")` where rendering goes: the template, the
+  blocks of its parent it keeps or replaces, the macros it calls, followed into the templates it
+  imports (a mark behind a name only rendering resolves is left to rendering);
 - an e-mail that does not open on « Objet : ».
 
 What only the rendered text tells (an SMS made too long by a company field, a name a template uses
