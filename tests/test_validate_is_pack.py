@@ -13,7 +13,7 @@ from conftest import copy_project, run_main
 from test_layers import imports, modules
 
 from cgvkit.core.errors import KitError
-from cgvkit.model.letterchecks import template_facts
+from cgvkit.model.letterchecks import LetterChecks, template_facts
 from cgvkit.model.project import load_project
 
 B2B = "companies/atelier-lyonnais.yaml"
@@ -205,3 +205,22 @@ def test_a_mark_the_rendered_letter_would_lack_is_found_as_the_project_loads(tmp
 def test_has_passed_around_is_left_to_rendering():
     facts = template_facts('{% set mark = has %}{{ mark("signature") }}', "letters/x.txt")
     assert facts is not None and facts.dynamic
+
+
+def test_a_missing_or_linked_letter_template_is_said_in_french(tmp_path):
+    root = copy_project(tmp_path / "p")
+    (root / "templates" / "letters" / "final_notice.html").unlink()
+    with pytest.raises(KitError) as raised:
+        load_project(root, render_checks=False)
+    missing = [p.message for p in raised.value.problems if p.rule == "letter-template"]
+    assert any("« templates/letters/final_notice.html » introuvable" in m for m in missing), missing
+    assert all("not found" not in m for m in missing), missing
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret", encoding="utf-8")
+    (root / "templates" / "letters" / "final_notice.html").symlink_to(outside)
+    with pytest.raises(KitError) as raised:
+        load_project(root, render_checks=False)
+    assert "template-link" in {p.rule for p in raised.value.problems}  # check_templates refuses the link
+    company = load_project(root, [root / B2B], cgv_only=True).companies[0]  # letters not checked
+    linked = [p.message for p in LetterChecks(root).company_problems(company) if p.rule == "letter-template"]
+    assert linked and "lien symbolique" in linked[0] and "secret" not in linked[0], linked

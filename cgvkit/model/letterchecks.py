@@ -190,8 +190,10 @@ class LetterChecks:
             try:
                 assert self.env.loader is not None  # environment() always gives a FolderLoader
                 text = self.env.loader.get_source(self.env, name)[0]
-            except TemplateNotFound as exc:  # FolderLoader says why a link is refused
-                self._facts[name] = str(exc).removeprefix(name).strip(" ()") or "introuvable"
+            except TemplateNotFound as exc:  # FolderLoader says why a link is refused: « name (why) »
+                said = str(exc)
+                self._facts[name] = said.removeprefix(name).strip(" ()") if said.startswith(f"{name} (") \
+                    else "introuvable"
             except (OSError, UnicodeDecodeError) as exc:
                 self._facts[name] = f"illisible ({exc.__class__.__name__})"
             else:
