@@ -4,15 +4,19 @@
 
 Types too: a lower layer never names a higher one's types, neither through an import under
 `if TYPE_CHECKING:` nor in an annotation (`"cgvkit.model.company.Company"`, written as a string or not).
+Nor by a module's name written as text (`importlib.import_module("cgvkit.documents.letters")`,
+`sys.modules["cgvkit.site.build"]`): a name that reaches a module is an import.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "cgvkit"
+MODULE_TEXT = re.compile(r"cgvkit(?:\.\w+)+")
 LAYERS = ("core", "sources", "law", "model", "documents", "dunning", "site", "commands", "cli", "__main__")
 
 
@@ -96,6 +100,8 @@ def references(name: str, path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     dotted = set(_chains(tree))
     dotted.update(n for expression in _type_expressions(tree) for n in _names_in(expression))
+    dotted.update(n.value for n in ast.walk(tree)  # a module named as text, for importlib or sys.modules
+                  if isinstance(n, ast.Constant) and isinstance(n.value, str) and MODULE_TEXT.fullmatch(n.value))
     known = modules()
     found = set()
     for reference in dotted:
@@ -191,4 +197,19 @@ def test_the_checker_sees_a_higher_type_named_in_an_annotation(tmp_path):
         "cgvkit.law.x imports cgvkit.dunning.plan (dunning is above law)",
         "cgvkit.law.x imports cgvkit.model.company (model is above law)",
         "cgvkit.law.x imports cgvkit.site.build (site is above law)",
+    ]
+
+
+def test_the_checker_sees_a_higher_module_named_as_text(tmp_path):
+    """`importlib.import_module("cgvkit.documents.letters")` or `__import__(…)` reaches a module without an
+    import statement: model/ may read the letter templates as data, never call documents/ to render them."""
+    planted = tmp_path / "x.py"
+    planted.write_text("import importlib\nimport sys\n\n\n"
+                       "def render(stage):\n"
+                       "    letters = importlib.import_module('cgvkit.documents.letters')\n"
+                       "    site = sys.modules['cgvkit.site.build']\n"
+                       "    return letters, site, __import__('cgvkit.core.errors'), 'cgvkit.model is fine in prose'\n")
+    assert upward("cgvkit.model.x", planted) == [
+        "cgvkit.model.x imports cgvkit.documents.letters (documents is above model)",
+        "cgvkit.model.x imports cgvkit.site.build (site is above model)",
     ]

@@ -27,7 +27,9 @@ def cmd_validate(args) -> int:
     project = load_project(args.root, _company_paths(paths, args.root), today=args.date)
     if (args.root / "mkdocs.yml").exists():  # what `site` would refuse, said now
         check_config(args.root / "mkdocs.yml", args.root)
-    letters = [p for company in project.companies for p in letter_problems(project, company)]  # what `pack` would
+    # The ladder, templates and `contains` marks were resolved as the project loaded (model/letterchecks.py);
+    # what only the rendered text tells (an SMS made too long by a company field) is found by a dry render.
+    letters = [p for company in project.companies for p in letter_problems(project, company)]
     if any(p.severity == "error" for p in letters):
         raise KitError(letters + project.warnings)
     report(project.warnings + library_warnings(project, args.date))

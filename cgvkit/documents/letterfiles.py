@@ -20,8 +20,10 @@ def _stages(project, company) -> list:
 
 
 def letter_problems(project, company) -> list:
-    """What printing the company's letters would refuse (templates, `contains`, SMS length, e-mail
-    subject, its own ladder), found without printing: `validate` says what `pack` would say."""
+    """What printing the company's letters would refuse, found by rendering them without writing:
+    `validate` says what `pack` would say. The ladder, the templates and their `contains` marks were
+    already resolved as the project loaded (model/letterchecks.py); this dry render finds what only the
+    rendered text tells (an SMS made too long by a company field, a name the context lacks)."""
     try:
         stages = _stages(project, company)
     except KitError as exc:

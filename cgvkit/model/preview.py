@@ -7,12 +7,18 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Protocol
 
 from cgvkit.law.rates import RateTable
 from cgvkit.model.clausetext import render_text
 from cgvkit.model.company import OPTIONAL_IDENTITY, Company, ResolvedClause
 from cgvkit.model.library import Family, Library, Parameter, Variant
+from cgvkit.sources.yamlsource import Source
+
+# The example company of a project without companies comes from no file: what its values would
+# break is its variant's problem (textchecks.py), never located in this source.
+NO_FILE = Source("(entreprise d’exemple)", None)
 
 
 class Examples(Protocol):
@@ -56,11 +62,10 @@ def example_company(project: Examples, market: str) -> Company:
                 "capital": 0, "siren": "[SIREN]", "rcs": "[ville du RCS]", "email": "[courriel]",
                 "phone": "[téléphone]", "address": {"street": "[rue]", "postal_code": "[code postal]",
                                                     "city": "[ville]"}}
-    last = project.table.last
-    when = getattr(last, "start", None)
-    company = Company("exemple", None, None, identity, market, when, {}, [], last)
+    last = project.table.last  # schemas/rates.yaml: at least one half-year
+    company = Company("exemple", Path(NO_FILE.file), NO_FILE, identity, market, last.start, {}, [], last)
     clauses = []
-    for family in project.library.ordered() if project.library else []:
+    for family in project.library.ordered():
         variant = family.variants.get(family.default.get(market, ""))
         if market in family.required and variant is not None:
             params = {name: placeholder(p, company) for name, p in variant.parameters.items()}

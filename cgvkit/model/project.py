@@ -13,6 +13,7 @@ from cgvkit.law.rates import RateTable
 from cgvkit.model import textchecks
 from cgvkit.model.company import Company, load_company
 from cgvkit.model.ladder import check_ladder
+from cgvkit.model.letterchecks import LetterChecks
 from cgvkit.model.library import Library, load_library
 
 # Problems of these kinds give way to a rule of law reported at the same key path:
@@ -39,6 +40,10 @@ def company_files(root: Path) -> list[Path]:
 def load_project(root: Path, company_paths: list[Path] | None = None, lenient: bool = False,
                  render_checks: bool = True, cgv_only: bool = False, today: date | None = None) -> Project:
     """Everything needed to build; raises KitError listing every error (warnings kept).
+
+    What a build can refuse is found here, not while writing: the library and its rules, the rates,
+    the templates' syntax, the ladder, and for each company its law, its clause texts, its own ladder
+    and what its letters need from their templates (letterchecks.py).
 
     With `lenient`, a company with errors is set aside in `failed` instead of stopping the
     run, so one bad profile among thousands does not block the others' packs. Without
@@ -70,11 +75,14 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     assert library is not None and table is not None  # else their errors were raised just above
     project = Project(root, library, table, warnings=sorted(shared), today=today)
     errors: list[Problem] = []
+    letters = None if cgv_only else LetterChecks(root)
     for path in company_files(root) if company_paths is None else company_paths:
         found = Problems()
         company = load_company(path, root, library, table, found)
         if company is not None:
             found.extend(rules.check_company(company, today, table))
+            if letters is not None:  # its ladder and letter templates: what its pack's letters need
+                found.extend(letters.company_problems(company))
             if render_checks:
                 found.extend(textchecks.company_problems(company, found.items, today))
         items = without_shadowed(found.items)
@@ -89,9 +97,9 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     project.warnings.extend(p for p in rendered if p.severity == "warning")
     library_errors = [p for p in rendered if p.severity == "error"]
     if library_errors:
-        raise KitError(library_errors + errors + project.warnings)
-    if errors and not lenient:
-        raise KitError(errors + project.warnings)
+        raise KitError(library_errors + list(dict.fromkeys(errors)) + project.warnings)
+    if errors and not lenient:  # a shared file's problem (the default ladder, a template) said once
+        raise KitError(list(dict.fromkeys(errors)) + project.warnings)
     return project
 
 

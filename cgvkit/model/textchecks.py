@@ -15,7 +15,7 @@ from cgvkit.law.textrules import check_texts
 from cgvkit.model.clausetext import ClauseRenderError, render_text
 from cgvkit.model.company import Company, ResolvedClause, profile
 from cgvkit.model.library import Family, Variant
-from cgvkit.model.preview import Examples, sample_company
+from cgvkit.model.preview import NO_FILE, Examples, sample_company
 from cgvkit.sources.yamlsource import Path_
 
 # (market, family, the CGV's numbering) → that family's text in the example company, None if it fails
@@ -122,7 +122,7 @@ def _one_variant(project: Examples, family: Family, variant: Variant, market: st
 
 def _defaults_against_the_law(example: Company, family: Family, variant: Variant) -> list[Problem]:
     """A default value that breaks a rule of law is the variant's error, before any company uses it."""
-    if example.source is None:
+    if example.source is NO_FILE:  # no company in the project: nothing of its own to judge
         return []
     found = []
     for problem in rules.check_company(example):

@@ -13,7 +13,11 @@ through MkDocs' documented events only:
   texts and its table of contents, which the theme prints as HTML, are reduced to text;
 - `on_post_page`, last: the whole page, theme included, loses any event handler or script link;
 - `on_post_build`, after the search and offline plugins: the search index also holds every accented
-  word without its accents (searchfold.py).
+  word without its accents (searchfold.py);
+- `on_serve` (a bare `mkdocs serve`): a request whose Host header is not the address served gets 421,
+  as with `python build.py serve` (hosts.py). MkDocs' API reference documents the server it passes,
+  `mkdocs.livereload.LiveReloadServer`, as a `wsgiref.simple_server.WSGIServer`: its application is
+  wrapped through that class's public `get_app()` and `set_app()`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 import nh3
 from mkdocs.plugins import BasePlugin, event_priority
 
+from cgvkit.site.hosts import host_allowed
 from cgvkit.site.safemarkdown import SafeMarkdownExtension, inert_html, local_url, safe_url
 from cgvkit.site.searchfold import fold_search_index
 
@@ -104,6 +109,19 @@ def clean_svg(svg: str) -> str:
     return clean_html(svg).replace("&nbsp;", "&#160;")
 
 
+def host_checked(app, host: str, port: int):
+    """The WSGI application `app`, answering only requests whose one Host header is `host`:`port`."""
+    def checked(environ, start_response):
+        header = environ.get("HTTP_HOST", "")
+        if header and "," not in header and host_allowed(header, host, port):  # wsgiref joins repeated headers
+            return app(environ, start_response)
+        shown = f"[{host}]" if ":" in host else host
+        start_response("421 Misdirected Request" if header else "400 Bad Request",
+                       [("Content-Type", "text/plain; charset=utf-8")])
+        return [f"hôte refusé : ce serveur ne répond qu’à son adresse, http://{shown}:{port}/\n".encode()]
+    return checked
+
+
 class SafePlugin(BasePlugin):
     """The MkDocs plugin `cgvkit-safe` (see the module's docstring)."""
 
@@ -141,3 +159,8 @@ class SafePlugin(BasePlugin):
     @event_priority(-110)  # after the offline plugin (-100) has wrapped the index in a script
     def on_post_build(self, *, config):
         fold_search_index(Path(config.site_dir))
+
+    def on_serve(self, server, *, config, builder):
+        host, port = config.dev_addr
+        server.set_app(host_checked(server.get_app(), host, port))
+        return server

@@ -20,9 +20,7 @@ Packs are built once at start when missing; later edits do not reprint PDFs (`py
 from __future__ import annotations
 
 import html
-import ipaddress
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -41,6 +39,7 @@ from cgvkit.core.errors import KitError, Problem, os_reason
 from cgvkit.model.project import load_project
 from cgvkit.site import companies as company_pages
 from cgvkit.site.build import generate
+from cgvkit.site.hosts import host_allowed
 from cgvkit.site.mkdocs import TIMEOUT, command, environment, problems, require_plugin
 from cgvkit.site.mkdocsconfig import check_config
 
@@ -51,8 +50,6 @@ WAIT = 20  # seconds a page's request for the next build is held before it asks 
 VERSION = "/.cgvkit/version"
 DIRTY = "MkDocs : A 'dirty' build is being performed"  # MkDocs' warning on every `--dirty` build: asked for
 SHOWN = 20  # problems listed in a banner; the terminal has them all
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-_HOST = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(\d{1,5}))?$")
 RELOAD = ('<script>(function(){var v="%d";function ask(){fetch("' + VERSION + '?v="+v,{cache:"no-store"})'
           '.then(function(r){if(!r.ok)throw r;return r.text()}).then(function(t){if(t.trim()!==v)'
           'location.reload();else ask()}).catch(function(){setTimeout(ask,1000)})}ask()})();</script>')
@@ -218,21 +215,8 @@ class Server:
     # --- serving ---------------------------------------------------------------------------------
 
     def allowed(self, header: str) -> bool:
-        """Is `header` (a request's Host) this server's address? For the loopback, under any of its
-        names; for all interfaces (0.0.0.0, ::), any IP address; never a domain name but localhost."""
-        found = _HOST.match(header.strip().lower())
-        if not found or int(found.group(2) or 80) != self.port:
-            return False
-        name = found.group(1).strip("[]")
-        if name == self.host.lower() or (self.host in LOOPBACK and name in LOOPBACK):
-            return True
-        if self.host in ("0.0.0.0", "::"):
-            try:
-                ipaddress.ip_address(name)
-                return True
-            except ValueError:
-                return False
-        return False
+        """Is `header` (a request's Host) this server's address? (hosts.py)"""
+        return host_allowed(header, self.host, self.port)
 
     def page(self, text: str) -> str:
         """An HTML page as served: the banner of the last build if it went wrong, and the reload script."""
