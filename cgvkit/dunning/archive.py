@@ -16,9 +16,14 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cgvkit.dunning.journal import Step
 
 READ_ONLY = 0o444
 _SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
@@ -108,9 +113,10 @@ class Check:
     state: str  # ok | missing | altered
 
 
-def check(archive: Path, steps) -> list[Check]:
+def check(archive: Path, steps: Iterable[Step]) -> list[Check]:
     """Each document the journal's steps cite (once), against the archive."""
-    seen, found = set(), []
+    seen: set[Path] = set()
+    found: list[Check] = []
     for step in steps:
         for path, sha in step.documents:
             target = location(archive, sha, path)

@@ -18,10 +18,12 @@ import io
 import json
 import re
 import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
@@ -35,9 +37,13 @@ from cgvkit.dunning import archive, journal
 from cgvkit.dunning.spreadsheet import safe
 from cgvkit.model.ladder import CHANNEL_NAMES
 
+if TYPE_CHECKING:
+    from cgvkit.model.company import Company
+
 MARKER = "dossier.json"
 KINDS = {".pdf": "PDF", ".html": "HTML", ".eml": "courriel", ".txt": "texte"}
 TEXT_MAX = 200_000  # characters of one text document laid out as pages: far more than a letter
+Describe = Callable[[journal.Event], str]  # a note's line in French, as `dunning history` prints it
 
 
 @dataclass
@@ -66,9 +72,41 @@ class Piece:
     title: str  # the step's title
     channel: str
     document: Source
-    sources: list = field(default_factory=list)  # of Source: HTML of a printed letter
+    sources: list[Source] = field(default_factory=list)  # HTML of a printed letter
     page: int = 0  # first page in the bundle
     pages: int = 0
+
+
+class ExtractDocument(TypedDict):
+    name: str
+    sha256: str
+    proposed: str | None
+    piece: int | None
+
+
+class ExtractLine(TypedDict):
+    date: str
+    kind: str  # Envoi | Note
+    invoices: list[str]
+    documents: list[ExtractDocument]
+    text: str
+    by: str
+
+
+class BordereauRow(TypedDict):
+    number: int
+    source: bool  # the HTML source of a printed letter
+    date: str
+    iso: date
+    title: str
+    channel: str
+    name: str
+    kind: str
+    sha256: str
+    proposed: str | None
+    original: str
+    page: int
+    pages: int
 
 
 @dataclass
@@ -87,12 +125,13 @@ def _file_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "document"
 
 
-def _pieces(steps: list, home: Path) -> list[Piece]:
+def _pieces(steps: Sequence[journal.Step], home: Path) -> list[Piece]:
     """Every document the steps cite, once, in the journal's order; a letter's HTML joins its PDF."""
-    pieces, seen = [], set()
+    pieces: list[Piece] = []
+    seen: set[Path] = set()
     for step in steps:
         proposed = dict(step.edited)
-        sources = []
+        sources: list[Source] = []
         for path, sha in step.documents:
             target = archive.location(home, sha, path)
             if target not in seen:
@@ -126,11 +165,11 @@ def _lost(pieces: list[Piece], shown_archive: str) -> list[Problem]:
     return problems
 
 
-def _claim(steps: list) -> tuple[list[dict], str, list[dict]]:
+def _claim(steps: Sequence[journal.Step]) -> tuple[list[dict[str, str]], str, list[dict[str, object]]]:
     """The claim: the invoices of the last step and the amounts it claimed (an invoice absent from it was
     paid or withdrawn since: it stays in the décompte only); the décompte: every step's amount."""
     last: dict[str, journal.Step] = {}
-    decompte: dict[str, list[dict]] = {}
+    decompte: dict[str, list[dict[str, str]]] = {}
     for step in steps:
         last[step.invoice_number] = step
         decompte.setdefault(step.invoice_number, []).append(
@@ -143,13 +182,14 @@ def _claim(steps: list) -> tuple[list[dict], str, list[dict]]:
     return claim, money(total), [{"invoice": n, "lines": lines} for n, lines in decompte.items()]
 
 
-def _extract(steps: list, events: list, describe, pieces: list[Piece]) -> list[dict]:
+def _extract(steps: Sequence[journal.Step], events: Sequence[journal.Event], describe: Describe,
+             pieces: list[Piece]) -> list[ExtractLine]:
     """The journal extract: one line per step (invoices joined) and per note, in date order."""
-    numbers = {}
+    numbers: dict[tuple[str, str], int] = {}
     for piece in pieces:
         for source in [piece.document, *piece.sources]:
             numbers[(source.path, source.sha256)] = piece.number
-    lines: dict = {}
+    lines: dict[tuple[date, int, str, str], ExtractLine] = {}
     for step in steps:
         key = (step.day, 0, step.stage, step.confirmed_by)
         line = lines.setdefault(key, {"date": date_fr(step.day), "kind": "Envoi", "invoices": [], "documents": [],
@@ -158,7 +198,7 @@ def _extract(steps: list, events: list, describe, pieces: list[Piece]) -> list[d
         line["invoices"].append(f"{step.invoice_number} : {money(step.amount_claimed)}")
         proposed = dict(step.edited)
         for path, sha in step.documents:
-            doc = {"name": PurePosixPath(path).name, "sha256": sha, "proposed": proposed.get(path),
+            doc: ExtractDocument = {"name": PurePosixPath(path).name, "sha256": sha, "proposed": proposed.get(path),
                    "piece": numbers.get((path, sha))}
             if doc not in line["documents"]:
                 line["documents"].append(doc)
@@ -168,12 +208,12 @@ def _extract(steps: list, events: list, describe, pieces: list[Piece]) -> list[d
     return [lines[key] for key in sorted(lines, key=lambda k: (k[0], k[1]))]
 
 
-def _email_view(data: bytes, pieces_by_sha: dict) -> dict:
+def _email_view(data: bytes, pieces_by_sha: dict[str, int]) -> dict[str, object]:
     message = email.message_from_bytes(data, policy=email.policy.default)
     body = message.get_body(preferencelist=("plain",))
     attachments = []
     for part in message.iter_attachments():
-        payload = part.get_payload(decode=True) or b""
+        payload = cast(bytes, part.get_payload(decode=True) or b"")  # decode=True: an attachment's bytes
         sha = hashlib.sha256(payload).hexdigest()
         attachments.append({"name": part.get_filename() or "pièce jointe", "sha256": sha,
                             "piece": pieces_by_sha.get(sha)})
@@ -191,7 +231,7 @@ def _readable(path: Path) -> PdfReader | None:
         return None
 
 
-def _views(pieces: list[Piece], printed: dict) -> list[dict]:
+def _views(pieces: list[Piece], printed: dict[int, PdfReader]) -> list[dict[str, object]]:
     """What each piece's sheet shows: its identity, and the text of e-mails and text documents."""
     by_sha = {p.document.sha256: p.number for p in pieces}
     views = []
@@ -221,11 +261,11 @@ def _sheet_starts(reader: PdfReader, count: int) -> list[int]:
     starts = [reader.get_destination_page_number(item) for item in reader.outline if not isinstance(item, list)]
     if len(starts) != count:
         raise RuntimeError(f"{len(starts)} signets pour {count} pièces")
-    return starts
+    return cast(list[int], starts)  # every bookmark WeasyPrint makes points to a page of the PDF
 
 
-def write_bundle(root: Path, company, journal_path: Path, shown_journal: str, debtor_id: str, out: Path,
-                 day: date, describe) -> Bundle:
+def write_bundle(root: Path, company: Company, journal_path: Path, shown_journal: str, debtor_id: str, out: Path,
+                 day: date, describe: Describe) -> Bundle:
     """The bundle of `debtor_id` in `out` (replaced as a whole, or left as it was on error).
     `describe(event)` is a note's line in French, as `dunning history` prints it."""
     if not journal_path.is_file():
@@ -307,9 +347,9 @@ def write_bundle(root: Path, company, journal_path: Path, shown_journal: str, de
     return Bundle(out, out / pdf.name, len(pieces), total_pages)
 
 
-def _bordereau(pieces: list[Piece]) -> list[dict]:
+def _bordereau(pieces: list[Piece]) -> list[BordereauRow]:
     """One row per file of the bundle: each piece, then the HTML source of a printed letter."""
-    rows = []
+    rows: list[BordereauRow] = []
     for piece in pieces:
         for k, source in enumerate([piece.document, *piece.sources]):
             rows.append({"number": piece.number, "source": k > 0, "date": date_fr(piece.day), "iso": piece.day,
@@ -320,7 +360,7 @@ def _bordereau(pieces: list[Piece]) -> list[dict]:
     return rows
 
 
-def _index_csv(rows: list[dict]) -> str:
+def _index_csv(rows: list[BordereauRow]) -> str:
     """index.csv as a French spreadsheet opens it (BOM, `;`), no cell read as a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

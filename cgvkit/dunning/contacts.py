@@ -6,7 +6,9 @@ Windows-1252, `;` or `,`, French or English headers), every problem located as f
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
@@ -42,11 +44,11 @@ class Contact:
 @dataclass(frozen=True)
 class Contacts:
     file: str
-    by_debtor: dict  # debtor_id → Contact
-    warnings: tuple = ()
+    by_debtor: dict[str, Contact]  # debtor_id → Contact
+    warnings: tuple[Problem, ...] = ()
 
 
-def _read(path: Path, root: Path, what: str, rule: str) -> tuple[str, str, list]:
+def _read(path: Path, root: Path, what: str, rule: str) -> tuple[str, str, list[Problem]]:
     file = shown_path(path, root)
     try:
         text, encoding = read_text(path.read_bytes())
@@ -58,7 +60,7 @@ def _read(path: Path, root: Path, what: str, rule: str) -> tuple[str, str, list]
     return file, text, warnings
 
 
-def _records(text: str):
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     first = text.split("\n", 1)[0]
     delimiter = max(";,\t", key=first.count)
     reader = csv.reader(_lines(text), delimiter=delimiter)
@@ -85,7 +87,7 @@ def load_contacts(path: Path, root: Path, market: str) -> Contacts:
     problems.raise_if_errors()
     at = {name: columns.get(name, 0) - 1 for name in ("debtor_id", "debtor_kind", "debtor_email", "debtor_phone",
                                                       "debtor_address")}
-    found: dict = {}
+    found: dict[str, Contact] = {}
     from cgvkit.dunning.outbox import mailbox  # the e-mails' own check
 
     for line, record in records:
@@ -93,7 +95,7 @@ def load_contacts(path: Path, root: Path, market: str) -> Contacts:
         debtor, kind, email, phone, address = cells
         if not "".join(record).strip():
             continue
-        where = lambda name: columns.get(name, 1)  # noqa: E731
+        where: Callable[[str], int] = lambda name: columns.get(name, 1)  # noqa: E731
         if not debtor:
             problems.add(Problem(file, line, where("debtor_id"), "debtor_id", "code client manquant", "contacts-required"))
             continue
@@ -129,7 +131,7 @@ def load_contacts(path: Path, root: Path, market: str) -> Contacts:
     return Contacts(file, found, tuple(problems.warnings))
 
 
-def load_due_dates(path: Path, root: Path, where: Problem | None = None) -> tuple[str, dict]:
+def load_due_dates(path: Path, root: Path, where: Problem | None = None) -> tuple[str, dict[str, date]]:
     """invoice number → due date, from the profile's `ledger.due_dates` CSV (« N° facture »; « Échéance »)."""
     if not path.is_file():
         raise KitError([where or Problem(shown_path(path, root), 1, 1, "", "fichier des échéances introuvable",
@@ -145,7 +147,7 @@ def load_due_dates(path: Path, root: Path, where: Problem | None = None) -> tupl
                                  "du fichier des échéances", "due-dates-file"))
     problems.raise_if_errors()
     number_at, due_at = columns["invoice_number"] - 1, columns["due_date"] - 1
-    found: dict = {}
+    found: dict[str, date] = {}
     for line, record in records:
         if not "".join(record).strip():
             continue

@@ -26,14 +26,20 @@ after their due date (late-payment penalties); invoices paid on time are left ou
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
 from cgvkit.dunning.ledger import Ledger, Row, _cut, _lines, debtor_problems, read_text, shown_path
+
+if TYPE_CHECKING:
+    from cgvkit.dunning.contacts import Contacts
+    from cgvkit.model.company import Company
 
 COLUMNS = ("JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
            "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
@@ -43,10 +49,20 @@ NAME = re.compile(r"(\d{9})FEC(\d{8})", re.ASCII)
 _AMOUNT = re.compile(r"(-?)(\d{1,15})(?:[,.](\d{1,9}))?", re.ASCII)
 _DATE = re.compile(r"\d{8}", re.ASCII)
 _UNSEEN = object()
+# bad(line, column, name, message, rule): one located error, counted
+Bad = Callable[[int, int, str, str, str], None]
 
 
-def load_fec(path: Path, root: Path, company, stages: tuple, contacts=None, due_dates: dict | None = None,
-             prefixes=None) -> Ledger:
+class Term(TypedDict, total=False):
+    """The CGV's payment term, as plan.own_term gives it (empty: no term counted from the invoice)."""
+
+    days: int | None
+    end_of_month: bool
+    after_month_end: bool
+
+
+def load_fec(path: Path, root: Path, company: Company, stages: tuple[str, ...], contacts: Contacts | None = None,
+             due_dates: dict[str, date] | None = None, prefixes: Sequence[str] | None = None) -> Ledger:
     """Read, check and turn a FEC into a Ledger; raises KitError listing every problem."""
     file = shown_path(path, root)
     try:
@@ -64,10 +80,10 @@ def load_fec(path: Path, root: Path, company, stages: tuple, contacts=None, due_
                      problems)
 
 
-def term_of(company) -> dict:
+def term_of(company: Company) -> Term:
     from cgvkit.dunning.plan import own_term  # plan imports the law modules: only when a FEC is read
 
-    return own_term(company.clause("payment_term"))
+    return cast(Term, own_term(company.clause("payment_term")))  # own_term (plan.py) is typed a bare dict
 
 
 def _check_name(name: str, file: str, siren: str, problems: Problems) -> None:
@@ -81,7 +97,7 @@ def _check_name(name: str, file: str, siren: str, problems: Problems) -> None:
                              f"(SIREN {siren}) : mauvais fichier", "fec-siren"))
 
 
-def due_date_for(invoice: date, term: dict) -> date:
+def due_date_for(invoice: date, term: Term) -> date:
     """The invoice date plus the CGV's term: N days, or N days « fin de mois » (either method)."""
     from cgvkit.dunning.plan import _end_of_month
 
@@ -105,8 +121,9 @@ class _Line:
     letter: str
 
 
-def parse_fec(text: str, file: str, market: str, stages: tuple, term: dict, prefixes=None, contacts=None,
-              due_dates: dict | None = None, problems: Problems | None = None) -> Ledger:
+def parse_fec(text: str, file: str, market: str, stages: tuple[str, ...], term: Term,
+              prefixes: Sequence[str] | None = None, contacts: Contacts | None = None,
+              due_dates: dict[str, date] | None = None, problems: Problems | None = None) -> Ledger:
     problems = problems or Problems()
     lines = _lines(text.removeprefix("\ufeff"))
     first = next(lines, "").rstrip("\r\n")
@@ -116,7 +133,7 @@ def parse_fec(text: str, file: str, market: str, stages: tuple, term: dict, pref
                                                   "(JournalCode … Idevise) sont séparées par une tabulation ou par "
                                                   "« | »", "fec-columns")])
     header = [h.strip().casefold() for h in first.split(separator)]
-    at = {}
+    at: dict[str, int] = {}
     for name in COLUMNS:
         if name.casefold() in header:
             at[name] = header.index(name.casefold())
@@ -130,10 +147,10 @@ def parse_fec(text: str, file: str, market: str, stages: tuple, term: dict, pref
          "JournalCode", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum", "CompAuxLib",
          "PieceRef", "PieceDate", "Debit", "Credit", "EcritureLet", "DateLet"))
     prefixes = tuple(prefixes or CUSTOMER_PREFIXES)
-    entries: dict = {}  # (journal, number) → [first line, debits, credits] in cents
-    dates: dict = {"": None}
-    amounts: dict = {"": 0}
-    customer: list = []
+    entries: dict[tuple[str, str], list[int]] = {}  # (journal, number) → [first line, debits, credits] in cents
+    dates: dict[str, date | None] = {"": None}
+    amounts: dict[str, int] = {"": 0}
+    customer: list[_Line] = []
     errors = 0
 
     def bad(line: int, column: int, name: str, message: str, rule: str) -> None:
@@ -151,7 +168,7 @@ def parse_fec(text: str, file: str, market: str, stages: tuple, term: dict, pref
         if found is None and (value or required):
             bad(line, column, name, f"date illisible « {_cut(value)} » dans « {name} » (format AAAAMMJJ, par "
                 "exemple 20260315)" if value else f"date manquante dans « {name} »", "fec-date")
-        return found
+        return cast("date | None", found)  # not _UNSEEN any more
 
     for line, raw in enumerate(lines, start=2):
         raw = raw.rstrip("\r\n")
@@ -231,7 +248,7 @@ def _cents(text: str) -> int | None:
     return -value if sign else value
 
 
-def _cents_checked(text: str, amounts: dict, line: int, column: int, name: str, bad) -> int | None:
+def _cents_checked(text: str, amounts: dict[str, int], line: int, column: int, name: str, bad: Bad) -> int | None:
     value = _cents(text)
     if value is None:
         bad(line, column, name, f"montant illisible « {_cut(text.strip())} » dans « {name} » (virgule décimale, "
@@ -245,18 +262,19 @@ def _decimal(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def _rows(customer: list, ledger: Ledger, market: str, term: dict, contacts, due_dates: dict,
-          problems: Problems) -> list:
+def _rows(customer: list[_Line], ledger: Ledger, market: str, term: Term, contacts: Contacts | None,
+          due_dates: dict[str, date], problems: Problems) -> list[Row]:
     """Lettering groups → one Row per invoice still open or paid late; warnings per debtor."""
-    groups: dict = {}
+    groups: dict[tuple[str, str], list[_Line]] = {}
     for item in customer:
         groups.setdefault((item.debtor, item.letter), []).append(item)
-    invoices: dict = {}  # (debtor, piece) → [first _Line, amount, paid, last payment day]
-    unlettered: dict = {}  # debtor → cents of credits set against no invoice
+    # (debtor, piece) → (first _Line, amount, paid, last payment day)
+    invoices: dict[tuple[str, str], tuple[_Line, int, int, date | None]] = {}
+    unlettered: dict[str, int] = {}  # debtor → cents of credits set against no invoice
     for (debtor, letter), items in groups.items():
         debits = sorted((i for i in items if i.cents > 0), key=lambda i: (i.day, i.line))
         credits = sorted((i for i in items if i.cents < 0), key=lambda i: (i.day, i.line))
-        left = [[c.day, -c.cents] for c in credits] if letter else []
+        left = [(c.day, -c.cents) for c in credits] if letter else []  # (day, cents not yet set against an invoice)
         if not letter and credits:
             unlettered[debtor] = unlettered.get(debtor, 0) - sum(c.cents for c in credits)
         for item in debits:
@@ -264,20 +282,22 @@ def _rows(customer: list, ledger: Ledger, market: str, term: dict, contacts, due
             while left and paid < owed:
                 take = min(left[0][1], owed - paid)
                 paid, last = paid + take, left[0][0]
-                left[0][1] -= take
+                left[0] = (left[0][0], left[0][1] - take)
                 if not left[0][1]:
                     left.pop(0)
             entry = invoices.get((debtor, item.piece))
             if entry is None:
-                invoices[(debtor, item.piece)] = [item, owed, paid, last]
+                invoices[(debtor, item.piece)] = (item, owed, paid, last)
             else:  # one invoice on several lines (instalments): one row
-                entry[1] += owed
-                entry[2] += paid
-                entry[3] = max(d for d in (entry[3], last) if d) if (entry[3] or last) else None
+                first, was_owed, was_paid, was_last = entry
+                invoices[(debtor, item.piece)] = (first, was_owed + owed, was_paid + paid, max(
+                    d for d in (was_last, last) if d) if (was_last or last) else None)
         if left:  # more credited than invoiced in this group
             unlettered[debtor] = unlettered.get(debtor, 0) + sum(c[1] for c in left)
-    rows, seen, names = [], set(), {}
-    without = []
+    rows: list[Row] = []
+    seen: set[str] = set()
+    names: dict[str, str] = {}
+    without: list[_Line] = []
     for (debtor, piece), (item, owed, paid, last) in invoices.items():
         due = due_dates.get(piece) or due_date_for(item.day, term)
         if paid >= owed and (last is None or last <= due):
@@ -297,6 +317,7 @@ def _rows(customer: list, ledger: Ledger, market: str, term: dict, contacts, due
                         max(due, item.day), _decimal(owed), _decimal(min(paid, owed)), "open", None, None, "",
                         None, paid_day))
     for item in without:
+        assert contacts is not None  # `without`: debtors missing from the contacts file
         problems.add(Problem(ledger.file, item.line, ledger.columns["debtor_id"], "debtor_id",
                              f"débiteur « {_cut(item.debtor)} » ({_cut(item.name)}) absent de {contacts.file} : ni "
                              "courriel, ni SMS, ni adresse dans ses lettres", "fec-contact", "warning"))

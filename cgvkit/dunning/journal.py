@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -162,7 +163,7 @@ def _reason(exc: sqlite3.Error) -> tuple[str, str]:
 
 
 @contextmanager
-def guarded(shown: str):
+def guarded(shown: str) -> Iterator[None]:
     """SQLite errors as a located French error (exit 1), never a traceback. A step or run already
     recorded (IntegrityError) is left to the caller, which says which."""
     try:
@@ -183,7 +184,7 @@ def _on_connection(function):
     return run
 
 
-def connect(path: Path, company: str, shown: str | None = None) -> sqlite3.Connection:
+def connect(path: Path, company: str, shown: str | None = None) -> JournalConnection:
     """Open (creating and migrating if needed) the journal of `company`."""
     shown = shown or str(path)
     if path.exists() and not path.is_file():
@@ -230,7 +231,7 @@ def migrate(con: sqlite3.Connection, version: int) -> None:
 
 
 @_on_connection
-def steps(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Step]:
+def steps(con: JournalConnection, debtor_id: str | None = None) -> list[Step]:
     """Every recorded step in date order (of one debtor when given), with its documents."""
     where, args = ("WHERE debtor_id = ?", (debtor_id,)) if debtor_id else ("", ())
     rows = con.execute("SELECT id, debtor_id, debtor_name, invoice_number, stage, stage_title, step_date, "
@@ -250,13 +251,13 @@ def steps(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Step]:
     return found
 
 
-def history(path: Path, company: str, shown: str | None = None) -> dict:
+def history(path: Path, company: str, shown: str | None = None) -> dict[tuple[str, str], list[tuple[str, date]]]:
     """(debtor_id, invoice_number) → [(stage, date), ...] for planning; empty without a journal."""
     if not path.exists():
         return {}
     con = connect(path, company, shown)
     try:
-        found: dict = {}
+        found: dict[tuple[str, str], list[tuple[str, date]]] = {}
         for step in steps(con):
             found.setdefault((step.debtor_id, step.invoice_number), []).append((step.stage, step.day))
         return found
@@ -358,7 +359,7 @@ def add_event(con: sqlite3.Connection, event: Event) -> int:
 
 
 @_on_connection
-def events(con: sqlite3.Connection, debtor_id: str | None = None) -> list[Event]:
+def events(con: JournalConnection, debtor_id: str | None = None) -> list[Event]:
     """Every event in date order (of one debtor when given)."""
     where, args = ("WHERE debtor_id = ?", (debtor_id,)) if debtor_id else ("", ())
     found = []

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader, PdfWriter
 
@@ -22,6 +24,7 @@ from cgvkit.law.identity import check_email, hidden_characters
 
 MAIL_ROOM = "courrier.pdf"
 SMS_LIST = "sms.csv"
+Sender = Mapping[str, Any]  # the company's identity block (name, email…), untyped YAML of its profile
 
 
 def _subject_and_body(text: str) -> tuple[str, str]:
@@ -41,7 +44,7 @@ def mailbox(address: str, name: str = "") -> Address:
     return mailbox
 
 
-def email_message(sender: dict, to: str, text: str, run_date: date, attachments: list[Path]) -> bytes:
+def email_message(sender: Sender, to: str, text: str, run_date: date, attachments: list[Path]) -> bytes:
     """The e-mail; every header through the library's header registry (a name with quotes or a line
     break stays a name). Raises ValueError when `to` is not exactly one address."""
     subject, body = _subject_and_body(text)
@@ -66,7 +69,7 @@ def email_message(sender: dict, to: str, text: str, run_date: date, attachments:
     return message.as_bytes()
 
 
-def write_email(folder: Path, stem: str, sender: dict, to: str, text: str, run_date: date,
+def write_email(folder: Path, stem: str, sender: Sender, to: str, text: str, run_date: date,
                 attachments: list[Path]) -> Path:
     target = folder / "courriels" / f"{stem}.eml"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +92,7 @@ def _text_cell(text: str) -> str:
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
-def merge_pdfs(paths, target: Path) -> int:
+def merge_pdfs(paths: Iterable[Path], target: Path) -> int:
     """One PDF of the given PDFs (any iterable: each is read as it comes), in order; returns the page
     count (no dates, no random identifier: same letters, same bytes)."""
     writer = PdfWriter()

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
+from types import TracebackType
 
 from cgvkit.documents.pdf import write_pdf
 from cgvkit.documents.standalone import printable
@@ -36,8 +38,8 @@ class Printer:
     def __init__(self, root: Path, when: date, jobs: int | None, expected: int):
         self.args = (str(root), when.isoformat())
         self.jobs = min(jobs or default_jobs(), expected)
-        self.pool = None
-        self.futures: list = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[int]] = []
         self.targets: list[Path] = []
         self.pages = 0
 
@@ -53,7 +55,7 @@ class Printer:
         else:
             self.futures.append(self.pool.submit(_print_one, str(html), str(pdf), *self.args))
 
-    def printed(self):
+    def printed(self) -> Iterator[Path]:
         """Every PDF submitted, in submission order, each as soon as it is written: what follows
         (the mail room's merged PDF) is done while the workers still print."""
         for n, target in enumerate(self.targets):
@@ -61,7 +63,8 @@ class Printer:
                 self.futures[n].result()
             yield target
 
-    def __exit__(self, kind, value, traceback) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         if self.pool is None:
             return
         try:

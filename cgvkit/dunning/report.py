@@ -8,21 +8,28 @@ a file share.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from markupsafe import Markup, escape
 
 from cgvkit.core.french import date_fr, money
 from cgvkit.core.templating import render
 from cgvkit.dunning.spreadsheet import channel_label
+from cgvkit.model.ladder import Stage
+
+if TYPE_CHECKING:
+    from cgvkit.dunning.plan import DebtorPlan
+    from cgvkit.model.company import Company
 
 ZERO = Decimal("0.00")
 BUCKETS = (("0–30 j", 0, 30), ("31–60 j", 31, 60), ("61–90 j", 61, 90), ("> 90 j", 91, None))
 
 
-def ageing(debtors: list) -> list[tuple[str, Decimal]]:
+def ageing(debtors: Sequence[DebtorPlan]) -> list[tuple[str, Decimal]]:
     """Outstanding amounts of overdue invoices by days late."""
     sums = [ZERO] * len(BUCKETS)
     for d in debtors:
@@ -36,7 +43,7 @@ def ageing(debtors: list) -> list[tuple[str, Decimal]]:
     return [(label, total) for (label, _, _), total in zip(BUCKETS, sums, strict=True)]
 
 
-def dso(debtors: list, run_date) -> int | None:
+def dso(debtors: Sequence[DebtorPlan], run_date: date) -> int | None:
     """Days sales outstanding, estimated as the amount-weighted age of open invoices (run date −
     invoice date): the ledger holds open invoices only, not the period's sales."""
     weight = total = ZERO
@@ -67,7 +74,11 @@ def chart(buckets: list[tuple[str, Decimal]]) -> Markup:
     return Markup("".join(parts))
 
 
-def _previous(last_run: tuple | None, root: Path) -> tuple[str, dict] | None:
+# A debtor of a previous plan.json, as json.loads gives it (untyped JSON: debtor_id, totals, action…).
+PlannedDebtor = dict[str, Any]
+
+
+def _previous(last_run: tuple[str, str] | None, root: Path) -> tuple[str, dict[str, PlannedDebtor]] | None:
     """(date, debtors by id) of the last confirmed run's plan, when its folder is still there."""
     if last_run is None:
         return None
@@ -80,7 +91,7 @@ def _previous(last_run: tuple | None, root: Path) -> tuple[str, dict] | None:
     return day, {d["debtor_id"]: d for d in data.get("debtors", [])}
 
 
-def changes(debtors: list, previous: dict) -> list[str]:
+def changes(debtors: Sequence[DebtorPlan], previous: Mapping[str, PlannedDebtor]) -> list[str]:
     """What changed per debtor since the previous plan, in French."""
     found, now = [], {d.debtor_id: d for d in debtors}
     for d in debtors:
@@ -103,9 +114,14 @@ def changes(debtors: list, previous: dict) -> list[str]:
     return found
 
 
-def _recipient(d) -> str:
+def _stage(d: DebtorPlan) -> Stage:
+    """The stage of a debtor to send to (DebtorPlan.stage is declared `object`: plan.py is not typed)."""
+    return cast(Stage, d.stage)
+
+
+def _recipient(d: DebtorPlan) -> str:
     first = d.rows[0]
-    channel = d.stage.channel
+    channel = _stage(d).channel
     if channel == "sms" or channel == "phone":
         return first.debtor_phone or "numéro manquant"
     if channel == "email":
@@ -113,13 +129,14 @@ def _recipient(d) -> str:
     return first.debtor_address or "adresse postale manquante"
 
 
-def write_report(root: Path, company, run_date, debtors: list, folder: Path, stopped, last_run,
-                 outbox: dict, final_folder: str) -> Path:
+def write_report(root: Path, company: Company, run_date: date, debtors: Sequence[DebtorPlan], folder: Path,
+                 stopped: date | None, last_run: tuple[str, str] | None, outbox: Mapping[str, object],
+                 final_folder: str) -> Path:
     buckets = ageing(debtors)
     outstanding = sum((d.totals()["outstanding"] for d in debtors), ZERO)
     overdue = sum((v for _, v in buckets), ZERO)
     previous = _previous(last_run, root)
-    sends = [{"id": d.debtor_id, "name": d.name, "stage": d.stage.title, "channel": channel_label(d.stage),
+    sends = [{"id": d.debtor_id, "name": d.name, "stage": _stage(d).title, "channel": channel_label(_stage(d)),
               "to": _recipient(d), "total": money(d.totals(d.claimed)["total"]), "documents": d.documents,
               "warnings": d.warnings} for d in debtors if d.action == "send"]
     html = render(root, "dunning/report.html", company=company.identity["name"], day=date_fr(run_date),

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
-from cgvkit.model.ladder import CHANNEL_NAMES
+from cgvkit.model.ladder import CHANNEL_NAMES, Stage
+
+if TYPE_CHECKING:
+    from cgvkit.dunning.plan import DebtorPlan
 
 HEADERS = ("Référence débiteur", "Débiteur", "Type", "Action", "Étape", "Canal", "Motif", "Factures",
            "Principal restant dû (€)", "Intérêts (€)", "Indemnités (€)", "Total (€)", "Avertissements",
@@ -42,14 +47,14 @@ def decimal_fr(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def channel_label(stage) -> str:
+def channel_label(stage: Stage) -> str:
     names = [CHANNEL_NAMES.get(stage.channel, stage.channel)]
     if stage.companion:
         names.append(CHANNEL_NAMES.get(stage.companion, stage.companion))
     return " + ".join(names)
 
 
-def plan_csv(debtors: list) -> str:
+def plan_csv(debtors: Sequence[DebtorPlan]) -> str:
     """The text of plan.csv, BOM included (write it with encoding="utf-8")."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -57,10 +62,11 @@ def plan_csv(debtors: list) -> str:
     sums = dict.fromkeys(MONEY_KEYS, Decimal("0.00"))
     for d in debtors:
         totals = d.totals()
+        stage = cast("Stage | None", d.stage)  # DebtorPlan.stage is declared `object` (plan.py is not typed)
         for key in MONEY_KEYS:
             sums[key] += totals[key]
         text = [d.debtor_id, d.name, KINDS.get(d.kind, d.kind), ACTIONS.get(d.action, d.action),
-                d.stage.title if d.stage else "", channel_label(d.stage) if d.stage else "", d.reason,
+                stage.title if stage else "", channel_label(stage) if stage else "", d.reason,
                 " ".join(i.row.invoice_number for i in d.invoices)]
         writer.writerow([as_text(text[0])] + [safe(t) for t in text[1:7]] + [as_text(text[7])]
                         + [decimal_fr(totals[k]) for k in MONEY_KEYS]
