@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from cgvkit.documents.batch import build_one
-from cgvkit.documents.pack import versions_fr
 from cgvkit.core.errors import KitError
 from cgvkit.core.french import date_fr, iban, money
+from cgvkit.documents.batch import build_one
+from cgvkit.documents.pack import versions_fr
 from cgvkit.site.library import MARKETS, value_fr
 from cgvkit.site.rates import half_year_label
 
@@ -29,7 +29,6 @@ class Published:
 
 def ensure_pack(project, company, dist: Path) -> Published:
     """The company's pack in dist/<slug>/, built now if it is missing or out of date."""
-    pack = dist / company.slug
     outcome = build_one(project, company, dist)
     if outcome.status == "failed":
         raise KitError(outcome.problems)

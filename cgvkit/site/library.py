@@ -5,11 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from cgvkit.core.french import date_fr, number
+from cgvkit.core.templating import blocks
 from cgvkit.law import rules
 from cgvkit.model.clausetext import ClauseRenderError
 from cgvkit.model.preview import example_company, preview_market, sample_text
-from cgvkit.core.templating import blocks
-from cgvkit.core.french import date_fr, number
 from cgvkit.site.articles import related
 from cgvkit.sources.history import file_log
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from jinja2 import StrictUndefined
@@ -128,7 +128,7 @@ def _finalize(value):
     return value if isinstance(value, Markup) else md(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(templates: str) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(loader=FolderLoader(templates), undefined=StrictUndefined,
                                autoescape=False, finalize=_finalize, trim_blocks=True,

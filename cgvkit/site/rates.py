@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from cgvkit.core.french import percent
 from cgvkit.law.figures import STATUTORY_ECB_MARGIN, half_year_fr
