@@ -231,7 +231,7 @@ def _parser(today: date) -> FrenchParser:
                             "ou note de saisine remplis pour un débiteur")
     p.add_argument("company", type=Path)
     p.add_argument("debtor", metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
-    p.add_argument("kind", metavar="DOCUMENT", help="payment_plan, debt_acknowledgement ou court_cover_note")
+    p.add_argument("kind", metavar="DOCUMENT", help="un document de l’échelle (rubrique documents), par exemple payment_plan, promise_confirmation, dispute_reply, claim_declaration ou injunction_request")
     _ledger_arguments(p)
     p.add_argument("--date", type=_day, default=today, help="date du document (défaut : aujourd’hui)")
     p.add_argument("--schedule", action="append", default=[], metavar="AAAA-MM-JJ:MONTANT",

@@ -131,6 +131,11 @@ def test_documents_drawn_from_the_file(project):
     assert "article R622-24" in text
     assert "Créance échue au jour du jugement" in text and "F3" in text and "à échoir" in text and "F4" in text
     assert "Nous certifions sincère la présente déclaration" in text and "Bordereau des pièces" in text
+    # No court document for the debts born before the judgment: they are declared, not sued for.
+    for kind in ("injunction_request", "court_cover_note"):
+        refused, _ = document(project, "K", kind, "2026-05-19")
+        assert refused.returncode == 1 and "[document-procedure]" in refused.stderr, refused.stderr
+        assert "(F3)" in refused.stderr and "L622-21" in refused.stderr
     # The promise is not kept: after 29 May, the notice of the missed instalment (from receipt).
     assert any("missed_instalment_notice" in w for w in run(project, ledger, "2026-06-01")["P"]["warnings"])
     _, text = document(project, "P", "missed_instalment_notice", "2026-06-01")

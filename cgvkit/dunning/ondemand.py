@@ -154,6 +154,8 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         pay = (items[0][1], items[0][0])
         reply = company.letters.get("reply_days", REPLY_DAYS)
         extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
+    if kind in ("injunction_request", "court_cover_note"):
+        _no_suit_under_a_procedure(journal_path, company.slug, debtor, run_date, ledger)
     if kind == "injunction_request":
         extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
         extra["file_pieces"] = file_pieces(journal_path, company.slug, debtor_id, run_date)
@@ -171,6 +173,25 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
                                                                            html, note, extra, pay), where)
     stem = out / f"{_slug(debtor_id)}-{kind}-{run_date.isoformat()}"
     return write_rendered(project, outputs, stem, run_date)[1]
+
+
+def _no_suit_under_a_procedure(journal_path: Path, slug: str, debtor, run_date: date, ledger) -> None:
+    """A court document is refused for the debts born before the opening of collective proceedings: the
+    judgment stops every creditor's suit for payment of them (C. com. art. L622-21); they are declared."""
+    noted = [e for e in journal.file_events(journal_path, slug).get(debtor.debtor_id, ())
+             if e.kind == "procedure" and e.day <= run_date]
+    if not noted:
+        return
+    procedure = noted[-1]
+    before = [i.row for i in debtor.claimed if i.row.invoice_date < procedure.day]
+    if before:
+        names = ", ".join(row.invoice_number for row in before)
+        raise KitError([ledger.problem(before[0], "invoice_number", f"débiteur {debtor.debtor_id}{NBSP}: procédure "
+                                       f"collective ({PROCEDURES_FR.get(procedure.detail, procedure.detail)}) ouverte "
+                                       f"le {date_fr(procedure.day)}{NBSP}; les factures antérieures au jugement "
+                                       f"({names}) ne peuvent plus être poursuivies en justice (C.{NBSP}com. "
+                                       f"art.{NBSP}L622-21){NBSP}: déclarez-les au mandataire (document "
+                                       "claim_declaration)", "document-procedure")])
 
 
 # Documents drawn from the recovery file: each needs an event noted with `dunning note`.
