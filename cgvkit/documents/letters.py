@@ -175,6 +175,7 @@ def blank_context(company, stage, html: bool, next_stage=None) -> dict:
               "indemnity": ph("total des indemnités"), "total": ph("total réclamé")}
     return {
         "blank": True, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],
+        "profile": company.source.file,
         "when": ph("date d'envoi"), "deadline": ph("date limite de paiement"),
         "reply_days": company.letters.get("reply_days", REPLY_DAYS),
         "debtor": {"id": ph("référence client"), "name": ph("Nom du débiteur"),
@@ -329,7 +330,9 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     notices = sorted({i.notice for i in claimed if getattr(i, "notice", None)})
     spans = half_year_spans(p for i in claimed for p in i.periods)
     return {
-        "blank": False, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],
+        "blank": False, "stage": stage, "sender": sender(company), "_company": company,
+        "signatory": company.letters["signatory"],
+        "profile": company.source.file,  # the commands an internal script prints name the company's profile
         "when": date_fr(run_date), "deadline": date_fr(workdays.deadline(run_date, reply, bool(company.letters.get("alsace_moselle")))),
         "reply_days": reply,
         "debtor": {"id": debtor.debtor_id, "name": debtor.name, "address": address_lines(first.debtor_address),
