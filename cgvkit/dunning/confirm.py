@@ -354,6 +354,8 @@ def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, se
                  for s in proposal.steps]
         con = journal.connect(path, proposal.company, shown_journal)
         try:
+            done = journal.sent_steps(con, proposal.digest)  # e-mails and SMS `dunning send` already recorded
+            steps = [s for s in steps if (s.debtor_id, s.invoice_number, s.stage) not in done]
             _record(root, folder, con, proposal, path, shown_journal, shown_folder, by, sent, steps)
         finally:
             con.close()
@@ -364,7 +366,7 @@ def _record(root, folder, con, proposal, path, shown_journal, shown_folder, by, 
     done = journal.confirmed_run(con, proposal.digest)
     if done:
         raise _error(shown_folder, f"relance déjà confirmée le {done[0]} par {done[1]}", "journal-twice")
-    if journal.current_mark(con) != proposal.mark:
+    if journal.current_mark(con, proposal.digest) != proposal.mark:
         raise _error(shown_folder, "le journal a changé depuis cette proposition (une autre relance a été "
                      "confirmée) : relancez la commande dunning pour une proposition à jour", "journal-moved")
     marker = {"journal": shown_journal, "confirmed_by": by, "sent": sent.isoformat(), "steps": len(steps),
