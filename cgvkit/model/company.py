@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, NotRequired, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -88,7 +88,7 @@ class Company:
     letters: dict[str, object]
     clauses: list[ResolvedClause] = field(default_factory=list)
     rates: HalfYearRates | None = None  # the rates of the effective date's half-year
-    sending: dict = field(default_factory=dict)  # `sending` as written: e-mail server, SMS gateway, invoices
+    sending: dict[str, Any] = field(default_factory=dict)  # `sending` as written: e-mail server, SMS gateway, invoices
 
     def clause(self, family: str) -> ResolvedClause | None:
         return next((c for c in self.clauses if c.family.name == family), None)
@@ -200,7 +200,7 @@ def loopback(host: str) -> bool:
         return False
 
 
-def _check_sending(source: Source, sending: dict, root: Path, problems: Problems) -> None:
+def _check_sending(source: Source, sending: dict[str, Any], root: Path, problems: Problems) -> None:
     """What the schema cannot say: no clear text off this machine, invoices inside the project."""
     email, sms = sending.get("email") or {}, sending.get("sms") or {}
     if email.get("security") == "none" and not loopback(email["host"]):
