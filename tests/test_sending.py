@@ -461,3 +461,39 @@ def test_eml_drafts_are_marked_unsent(project):
     folder = propose(project, D1)
     draft = BytesParser(policy=policy.default).parsebytes((folder / "courriels" / "D1-first_reminder.eml").read_bytes())
     assert draft["X-Unsent"] == "1" and draft["Date"] == "Wed, 20 May 2026 09:00:00 +0200"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_on_465_and_a_local_server_without_encryption(project, certificate, gateway, monkeypatch):
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate / "cert.pem", certificate / "key.pem")
+    box, plain = Mailbox(), Mailbox()
+    tls = Controller(box, hostname="127.0.0.1", port=free_port(), ssl_context=context, auth_required=True,
+                     auth_require_tls=False, authenticator=authenticator)
+    local = Controller(plain, hostname="127.0.0.1", port=free_port())
+    tls.start()
+    local.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate / "cert.pem"))
+    try:
+        configure(project, tls.port, gateway, monkeypatch)
+        company = project / B2B
+        company.write_text(company.read_text(encoding="utf-8").replace("security: starttls", "security: ssl"),
+                           encoding="utf-8")
+        propose(project, D1)
+        result = run_main(project, "dunning", "send", "dist/run")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert len(box.received) == 1 and box.received[0][3] == USER.encode()
+        # security: none towards 127.0.0.1 (the manual's test server): no STARTTLS, no AUTH.
+        text = company.read_text(encoding="utf-8")
+        text = text[:text.index("sending:")] + (f"sending:\n  email: {{host: 127.0.0.1, port: {local.port}, "
+                                                 "security: none, from: \"Essai <essai@exemple.fr>\"}\n")
+        company.write_text(text, encoding="utf-8")
+        propose(project, line(debtor="D2", number="F2", email="deux@client.fr"), folder="dist/run2")
+        result = run_main(project, "dunning", "send", "dist/run2")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert [r[0] for r in plain.received] == ["essai@exemple.fr"] and plain.received[0][3] is None
+    finally:
+        tls.stop()
+        local.stop()
