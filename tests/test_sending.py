@@ -447,6 +447,7 @@ def test_phone_numbers_in_e164_and_landlines_fall_back(project):
     ("email: {host: smtp.example.fr, port: 25, security: none, from: a@b.fr}", "serveur local"),
     ("sms: {url: \"http://sms.example.fr/send\", token_env: T, sender: X}", "https://"),
     ("invoices_dir: ../factures", "sort du projet"),
+    ("email: {host: 127.0.0.1, port: 25, security: none, from: \"A <a@b.fr>\\nBcc: x@y.fr\"}", "caractères invisibles"),
     ("email: {host: smtp.example.fr, port: 587, security: starttls, from: a@b.fr, password_env: \"x; rm\"}",
      "password_env"),
 ])

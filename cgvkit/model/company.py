@@ -208,6 +208,11 @@ def _check_sending(source: Source, sending: dict[str, Any], root: Path, problems
             f"« none » n’est permis que pour un serveur local (127.0.0.1, localhost), pas pour « {email['host']} » : "
             "sans chiffrement, le mot de passe et les courriels des débiteurs circuleraient en clair sur le réseau ; "
             "choisissez starttls ou ssl"), "sending-security"))
+    for key in ("host", "user", "from", "reply_to", "bcc"):  # e-mail headers and SMTP commands: one line
+        message = identity.check_one_line(email[key], f"le champ sending.email.{key}") if key in email else None
+        if message:
+            problems.add(source.problem(("sending", "email", key), message, "identity-control-character"))
+            return
     for key in ("from", "reply_to", "bcc"):
         if key in email and identity.check_email(_addr_spec(email[key])):
             problems.add(source.problem(("sending", "email", key), typography(
