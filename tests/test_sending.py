@@ -498,3 +498,21 @@ def test_implicit_tls_on_465_and_a_local_server_without_encryption(project, cert
     finally:
         tls.stop()
         local.stop()
+
+
+def test_the_report_says_what_the_kit_sends_itself(project):
+    from html.parser import HTMLParser
+
+    folder = propose(project, D1, D3)
+
+    class Text(HTMLParser):
+        text = ""
+
+        def handle_data(self, data):
+            self.text += data
+
+    page = Text()
+    page.feed((folder / "report.html").read_text(encoding="utf-8"))
+    text = " ".join(page.text.replace("\u00a0", " ").replace("\u202f", " ").split())
+    assert "Courriels et SMS que le kit envoie lui-même : python build.py dunning send dist/run" in text
+    assert "dont 2 des étapes automatiques, qui partent d’eux-mêmes avec --send-automatic" in text
