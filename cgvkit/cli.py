@@ -82,7 +82,7 @@ def _sub_commands(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv) and argv[i].startswith("-"):
         i += 2 if argv[i] == "--root" else 1
-    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document", "note", "bundle"):
+    if i + 1 < len(argv) and argv[i] == "dunning" and argv[i + 1] in ("confirm", "history", "document", "note", "bundle", "send"):
         return argv[:i] + [f"dunning-{argv[i + 1]}"] + argv[i + 2:]
     return argv
 
@@ -148,6 +148,7 @@ def _parser(today: date) -> FrenchParser:
     p = sub.add_parser("dunning", parents=[root],
                        help="relances du jour : plan et lettres remplies à partir d’un registre CSV ou du FEC",
                        epilog="Aussi : dunning confirm DOSSIER (inscrit au journal une relance envoyée), "
+                              "dunning send DOSSIER (envoie ses courriels et SMS), "
                               "dunning history ENTREPRISE [DÉBITEUR] (le journal), dunning document ENTREPRISE "
                               "DÉBITEUR DOCUMENT (échéancier, reconnaissance de dette, note de saisine).")
     p.add_argument("company", type=Path)
@@ -156,6 +157,8 @@ def _parser(today: date) -> FrenchParser:
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
     p.add_argument("--confirm", action="store_true", help="inscrit aussitôt la relance au journal")
+    p.add_argument("--send-automatic", action="store_true",
+                   help="envoie aussitôt les courriels et SMS des étapes automatiques (sending du profil)")
     p.add_argument("--by", type=_who, help="qui confirme (défaut : l’utilisateur du système)")
     p.add_argument("--jobs", type=_positive, default=None, help="lettres imprimées en parallèle (défaut : nombre de cœurs)")
     p.set_defaults(run=_command("dunning", "cmd_dunning"))
@@ -180,6 +183,19 @@ def _parser(today: date) -> FrenchParser:
     chosen.add_argument("--skip", action="append", type=_debtor, metavar="DÉBITEUR",
                         help="confirme tout sauf ce débiteur, proposé de nouveau à la relance suivante (répétable)")
     p.set_defaults(run=_command("journal", "cmd_confirm"))
+
+    p = sub.add_parser("dunning-send", parents=[root], prog="build.py dunning send",
+                       help="dunning send DOSSIER : envoie les courriels et SMS d’une relance et les inscrit au journal")
+    p.add_argument("run_dir", type=Path, metavar="DOSSIER", help="dossier de la relance (celui de plan.json)")
+    p.add_argument("--journal", type=Path, help="journal SQLite (défaut : celui de plan.json)")
+    p.add_argument("--by", type=_who, help="qui envoie (défaut : l’utilisateur du système)")
+    p.add_argument("--only", action="append", type=_debtor, metavar="DÉBITEUR",
+                   help="n’envoie que les messages de ce débiteur (répétable)")
+    p.add_argument("--resend", action="append", type=_debtor, metavar="DÉBITEUR",
+                   help="renvoie les messages « état inconnu » de ce débiteur, après vérification qu’ils ne sont "
+                        "pas partis (répétable)")
+    p.add_argument("--dry-run", action="store_true", help="dit ce qui partirait, sans rien envoyer ni écrire")
+    p.set_defaults(run=_command("dunning", "cmd_send"))
 
     p = sub.add_parser("dunning-note", parents=[root], prog="build.py dunning note",
                        help="dunning note ENTREPRISE DÉBITEUR ÉVÉNEMENT : note au dossier du débiteur (appel, "

@@ -580,20 +580,22 @@ def test_emails_are_ready_to_send_eml_and_sms_carry_their_number(project):
     assert dunning(project, ledger, "2026-05-20", "-o", "dist/a").returncode == 0
     assert dunning(project, ledger, "2026-05-20", "-o", "dist/b").returncode == 0
     data = plan_of(project / "dist" / "a")
-    assert data["outbox"] == {"emails": ["courriels/D1-first_reminder.eml"], "sms": "sms.csv", "mail_room": None}
+    assert {k: v for k, v in data["outbox"].items() if k != "messages"} == {
+        "emails": ["courriels/D1-first_reminder.eml"], "sms": "sms.csv", "mail_room": None}
     raw = (project / "dist" / "a" / "courriels" / "D1-first_reminder.eml").read_bytes()
     assert raw == (project / "dist" / "b" / "courriels" / "D1-first_reminder.eml").read_bytes()  # deterministic
     message = BytesParser(policy=policy.default).parsebytes(raw)
     letter = (project / "dist" / "a" / "letters" / "D1-first_reminder.txt").read_text(encoding="utf-8")
     assert message["To"] == "compta@client.fr" and "atelier-lyonnais" in message["From"]
     assert message["Subject"] == letter.splitlines()[0].partition(":")[2].strip()
-    assert message["Date"] == "Wed, 20 May 2026 09:00:00 +0000" and message["Message-ID"].startswith("<")
+    assert message["Date"] == "Wed, 20 May 2026 09:00:00 +0200" and message["Message-ID"].startswith("<")
+    assert message["X-Unsent"] == "1"  # opens as a draft to send, not as a message received
     assert message.get_content().strip() == letter.partition("\n")[2].strip()
     assert "courriels/D1-first_reminder.eml" in data["debtors"][0]["documents"]  # its SHA-256 goes to the journal
     d2 = next(d for d in data["debtors"] if d["debtor_id"] == "D2")
     assert any("adresse électronique" in w for w in d2["warnings"])
     sms = (project / "dist" / "a" / "sms.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert sms[0] == "Numéro;Débiteur;Message" and sms[1].startswith("06 12 34 56 78;Avant Échéance;")
+    assert sms[0] == "Numéro;Débiteur;Message" and sms[1].startswith("'+33612345678;Avant Échéance;")  # E.164
     assert "F3" in sms[1]
 
 

@@ -190,7 +190,7 @@ def test_an_sms_too_long_for_one_debtor_is_that_debtors_warning(project):
     (d2,) = [w for w in plan["D2"]["warnings"] if w.startswith("SMS trop long")]
     assert "à raccourcir et envoyer à la main" in d2
     sms = (folder / "sms.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert len(sms) == 2 and sms[1].startswith("06 12 34 56 78;Court;") and "N°" not in "".join(sms)
+    assert len(sms) == 2 and sms[1].startswith("'+33612345678;Court;") and "N°" not in "".join(sms)
     assert not plan["D3"]["warnings"]
 
 
@@ -299,6 +299,6 @@ def test_a_phone_that_is_not_a_number_is_that_debtors_located_warning(project):
     warnings = [w for w in result.stderr.splitlines() if w.endswith("[ledger-phone]")]
     assert len(warnings) == 2 and warnings[0].startswith(f"{ledger}:2:{COLUMNS['debtor_phone']}: debtor_phone: ")
     sms = (project / "dist" / "run" / "sms.csv").read_text(encoding="utf-8")
-    assert "'+33 (0)6.12.34.56.78" in sms and "ou 07" not in sms and "\u0660" not in sms
+    assert "'+33612345678;" in sms and "ou 07" not in sms and "\u0660" not in sms  # E.164
     plan = {d["debtor_id"]: d for d in plan_of(project / "dist" / "run")["debtors"]}
     assert any("illisible" in w for w in plan["D1"]["warnings"])

@@ -368,6 +368,8 @@ def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, se
             # cites, harmless; the journal never cites a document the archive lacks.
             sent_sha = archived_documents(folder, proposal, archive.home(path))
             steps = [_step(s, sent, by, shown_folder, sent_sha) for s in proposal.steps]
+            done = journal.sent_steps(con, proposal.digest)  # e-mails and SMS `dunning send` already recorded
+            steps = [s for s in steps if (s.debtor_id, s.invoice_number, s.stage) not in done]
             _record(root, folder, con, proposal, path, shown_journal, shown_folder, by, sent, steps)
         finally:
             con.close()
@@ -388,7 +390,7 @@ def _not_yet(con, proposal: Proposal, shown_folder: str) -> None:
     done = journal.confirmed_run(con, proposal.digest)
     if done:
         raise _error(shown_folder, f"relance déjà confirmée le {done[0]} par {done[1]}", "journal-twice")
-    if journal.current_mark(con) != proposal.mark:
+    if journal.current_mark(con, proposal.digest) != proposal.mark:
         raise _error(shown_folder, "le journal a changé depuis cette proposition (une autre relance a été "
                      "confirmée) : relancez la commande dunning pour une proposition à jour", "journal-moved")
 

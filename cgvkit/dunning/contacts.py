@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
+from cgvkit.core.phone import usable_phone
 from cgvkit.dunning.ledger import (
     KINDS,
     _cut,
@@ -23,7 +24,6 @@ from cgvkit.dunning.ledger import (
     parse_date,
     read_text,
     shown_path,
-    usable_phone,
 )
 
 # A contacts file may call the kind of debtor simply « Type ».

@@ -299,9 +299,26 @@ class Moved(Exception):
     """The journal changed between the proposal and its confirmation."""
 
 
+# The steps `dunning send` recorded for the messages of one proposal (its plan.json's SHA-256).
+_SENT_STEPS = ("SELECT s.id, s.debtor_id, s.invoice_number, s.stage FROM steps s JOIN messages m ON m.debtor_id = "
+               "s.debtor_id AND m.stage = s.stage WHERE m.plan_sha256 = ? AND m.state = 'accepted' AND s.run_id IS NULL")
+
+
 @_on_connection
-def current_mark(con: sqlite3.Connection) -> int:
-    return con.execute("SELECT COALESCE(MAX(id), 0) FROM steps").fetchone()[0]
+def current_mark(con: sqlite3.Connection, plan_sha256: str | None = None) -> int:
+    """The last step id; with `plan_sha256`, leaving out what that proposal itself recorded (the messages
+    `dunning send` sent, a partial confirmation): the journal has not moved for it."""
+    if plan_sha256 is None:
+        return con.execute("SELECT COALESCE(MAX(id), 0) FROM steps").fetchone()[0]
+    return con.execute(f"SELECT COALESCE(MAX(id), 0) FROM steps WHERE id NOT IN (SELECT id FROM ({_SENT_STEPS})) "
+                       "AND (run_id IS NULL OR run_id NOT IN (SELECT id FROM runs WHERE plan_sha256 = ?))",
+                       (plan_sha256, plan_sha256)).fetchone()[0]
+
+
+@_on_connection
+def sent_steps(con: sqlite3.Connection, plan_sha256: str) -> set[tuple[str, str, str]]:
+    """(debtor_id, invoice_number, stage) of the steps `dunning send` recorded for this proposal."""
+    return {tuple(row[1:]) for row in con.execute(_SENT_STEPS, (plan_sha256,)).fetchall()}
 
 
 @_on_connection
@@ -314,7 +331,7 @@ def record(con: sqlite3.Connection, run_date: date, plan_sha256: str, folder: st
     """
     con.execute("BEGIN IMMEDIATE")
     try:
-        if current_mark(con) != expected_mark:
+        if current_mark(con, plan_sha256) != expected_mark:
             raise Moved()
         cursor = con.execute("INSERT INTO runs (run_date, plan_sha256, folder, confirmed_by, confirmed_at) "
                              "VALUES (?, ?, ?, ?, ?)", (run_date.isoformat(), plan_sha256, folder, by,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
+from cgvkit.core.phone import usable_phone
 from cgvkit.law.figures import MARKETS
 from cgvkit.law.identity import check_one_line, hidden_characters
 
@@ -468,13 +469,6 @@ def _cut(text: str) -> str:
 
 
 _HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # as `hidden_characters`
-# A telephone number as people type it: 6 to 15 ASCII digits (E.164 allows 15), an optional + in front,
-# separated by single spaces, dots, dashes or brackets.
-PHONE = re.compile(r"\+?\(?[0-9]+\)?(?:[ .\-]?\(?[0-9]+\)?)*", re.ASCII)
-
-
-def usable_phone(phone: str) -> bool:
-    return bool(PHONE.fullmatch(phone)) and 6 <= sum(c.isdigit() for c in phone) <= 15
 
 
 def debtor_problems(cells) -> list[tuple[str, str, str]]:

@@ -1,8 +1,10 @@
 """What leaves the office after a run: ready-to-send e-mails (.eml), the SMS list with numbers, and
 one PDF of every printed letter for the mail room, in plan order.
 
-Everything is deterministic: an e-mail's Date is the run date, its Message-ID and MIME boundary
-are derived from its content; the same run gives the same bytes.
+Everything is deterministic: an e-mail's Date is the run date at 9:00, Paris time (when the daily
+run sends), its Message-ID and MIME boundary are derived from its content; the same run gives the
+same bytes. `X-Unsent: 1` makes Outlook, Apple Mail and Thunderbird open the file as a draft to
+send, not as a message received; `dunning send` drops it and dates the message when it sends it.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader, PdfWriter
 
@@ -53,7 +56,8 @@ def email_message(sender: Sender, to: str, text: str, run_date: date, attachment
     message["To"] = mailbox(to)
     message["Subject"] = " ".join(subject.split())
     message["Date"] = format_datetime(datetime(run_date.year, run_date.month, run_date.day, 9, 0,
-                                               tzinfo=UTC))
+                                               tzinfo=ZoneInfo("Europe/Paris")))
+    message["X-Unsent"] = "1"
     digest = hashlib.sha256()
     digest.update("\0".join([sender["email"], to, text]).encode("utf-8"))
     for path in attachments:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import sha256_file, staged_dir
+from cgvkit.core.phone import e164, mobile
 from cgvkit.core.sms import too_long
 from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import filled_context, render_stage
@@ -80,7 +81,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
         names: set = set()
-        sms, emails, rendered = [], [], []
+        sms, emails, rendered, messages = [], [], [], []
         expected = sum(d.action == "send" and d.stage.printed for d in debtors)
         with Printer(project.root, run_date, jobs, expected) as printer:
             for debtor in debtors:
@@ -92,9 +93,10 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
                 merge_pdfs(printer.printed(), stage / mail_room)
         for debtor, slug, outputs, written in rendered:
             pdfs = [p for p in written if p.suffix == ".pdf"]
-            emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms)
+            emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms, messages)
         data = plan_json(company, run_date, debtors, result.stopped)
-        data["outbox"] = {"emails": emails, "sms": None, "mail_room": mail_room}
+        # `messages`: what `dunning send` may send itself (stages sent by e-mail or SMS, not a companion)
+        data["outbox"] = {"emails": emails, "sms": None, "mail_room": mail_room, "messages": messages}
         if sms:
             (stage / SMS_LIST).write_text(sms_list(sms), encoding="utf-8")
             data["outbox"]["sms"] = SMS_LIST
@@ -137,11 +139,19 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
 
 
 def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_date: date, folder: Path,
-                  sms: list) -> list:
+                  sms: list, messages: list) -> list:
     """A ready-to-send .eml for each e-mail (with the stage's PDF attached), an SMS line with its
-    number; a missing address or number is a warning on the debtor. Returns the .eml paths."""
+    number in E.164 form; a missing address or number, or a landline, is a warning on the debtor.
+    Returns the .eml paths; what `dunning send` may send is added to `messages`."""
     first = debtor.rows[0]
     emails = []
+    sendable = debtor.stage.channel in ("email", "sms")  # a companion e-mail goes with its call or letter
+
+    def message(channel: str, to: str, path: str) -> None:
+        if sendable:
+            messages.append({"debtor_id": debtor.debtor_id, "stage": debtor.stage.id, "channel": channel, "to": to,
+                             "path": path, "automatic": debtor.stage.automatic})
+
     for out in outputs:
         if out.channel == "email":
             if not first.debtor_email:
@@ -156,11 +166,12 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
                                        "nom@domaine est attendue) : courriel à envoyer à la main")
                 continue
             emails.append(path.relative_to(folder).as_posix())
+            message("email", first.debtor_email.strip(), emails[-1])
         elif out.channel == "sms":
             long = too_long(out.text)  # made too long by this debtor's data (an invoice number…)
             if long:
                 emails += _long_sms(company, debtor, f"{slug}-{debtor.stage.id}{out.suffix}", out.text, run_date,
-                                    folder, long)
+                                    folder, long, message)
                 continue
             if not first.debtor_phone:
                 debtor.warnings.append("pas de numéro de téléphone dans le registre : SMS à envoyer à la main")
@@ -168,14 +179,26 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
             if not usable_phone(first.debtor_phone):
                 debtor.warnings.append("numéro de téléphone illisible dans le registre : SMS à envoyer à la main")
                 continue
-            sms.append((first.debtor_phone, debtor.name, out.text))
+            number = e164(first.debtor_phone)
+            if number is None:
+                debtor.warnings.append(f"numéro « {first.debtor_phone} » illisible au format international (+33…) : "
+                                       "SMS à envoyer à la main")
+                continue
+            if not mobile(number):
+                emails += _long_sms(company, debtor, f"{slug}-{debtor.stage.id}{out.suffix}", out.text, run_date,
+                                    folder, f"numéro {number} fixe : un SMS ne l’atteint pas", message,
+                                    "appeler le débiteur à la place")
+                continue
+            sms.append((number, debtor.name, out.text))
+            message("sms", number, f"letters/{slug}-{debtor.stage.id}{out.suffix}.txt")
     debtor.documents += emails
     return emails
 
 
-def _long_sms(company, debtor, stem: str, text: str, run_date: date, folder: Path, why: str) -> list:
-    """An SMS too long for this debtor: sent by e-mail instead when the debtor has an address, else
-    left to staff; that debtor's warning either way, and the rest of the run goes on."""
+def _long_sms(company, debtor, stem: str, text: str, run_date: date, folder: Path, why: str, message=None,
+              otherwise: str = "à raccourcir et envoyer à la main") -> list:
+    """An SMS too long for this debtor, or for a landline: sent by e-mail instead when the debtor has an
+    address, else left to staff; that debtor's warning either way, and the rest of the run goes on."""
     to = debtor.rows[0].debtor_email
     try:
         path = to and write_email(folder, stem, company.identity, to, f"Objet : {debtor.stage.title}\n\n{text}\n",
@@ -185,9 +208,10 @@ def _long_sms(company, debtor, stem: str, text: str, run_date: date, folder: Pat
     if path:
         shown = path.relative_to(folder).as_posix()
         debtor.warnings.append(f"{why} ; envoyé par courriel à la place ({shown}), absent de {SMS_LIST}")
+        if message:
+            message("email", to.strip(), shown)
         return [shown]
-    debtor.warnings.append(f"{why} ; absent de {SMS_LIST} et pas d’adresse électronique utilisable : "
-                           "à raccourcir et envoyer à la main")
+    debtor.warnings.append(f"{why} ; absent de {SMS_LIST} et pas d’adresse électronique utilisable : {otherwise}")
     return []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import warnings
 from collections.abc import Callable
@@ -9,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, NotRequired, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from PIL import Image
@@ -61,6 +63,7 @@ class ProfileFile(TypedDict):
     clauses: dict[str, dict[str, object] | None]  # family → its entry as written (None: `family:` alone)
     letters: dict[str, object]
     ledger: NotRequired[dict[str, object]]  # columns, fec_customer_prefixes, due_dates
+    sending: NotRequired[dict[str, dict[str, object] | str]]
 
 
 def profile(source: Source) -> ProfileFile:
@@ -86,6 +89,7 @@ class Company:
     letters: dict[str, object]
     clauses: list[ResolvedClause] = field(default_factory=list)
     rates: HalfYearRates | None = None  # the rates of the effective date's half-year
+    sending: dict[str, Any] = field(default_factory=dict)  # `sending` as written: e-mail server, SMS gateway, invoices
 
     def clause(self, family: str) -> ResolvedClause | None:
         return next((c for c in self.clauses if c.family.name == family), None)
@@ -114,8 +118,9 @@ def load_company(path: Path, root: Path, library: Library, table: RateTable, pro
     ident: dict[str, object] = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), **data["company"]}
     company = Company(slug=path.stem, path=path, source=source, identity=ident,
                       market=data["market"], effective_date=data["effective_date"],
-                      letters=data["letters"])
+                      letters=data["letters"], sending=data.get("sending") or {})
     _check_identity(source, data["company"], root, problems)
+    _check_sending(source, company.sending, root, problems)
     _resolve_clauses(company, library, problems)
     try:
         company.rates = table.for_date(company.effective_date,
@@ -186,6 +191,52 @@ def _check_identity(source: Source, ident: IdentityFile, root: Path, problems: P
         message = logo_problem(ident["logo"], root)
         if message:
             problems.add(source.problem(("company", "logo"), message, "identity-logo"))
+
+
+def loopback(host: str) -> bool:
+    """`localhost` or a loopback address: the only hosts spoken to without encryption."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_sending(source: Source, sending: dict[str, Any], root: Path, problems: Problems) -> None:
+    """What the schema cannot say: no clear text off this machine, invoices inside the project."""
+    email, sms = sending.get("email") or {}, sending.get("sms") or {}
+    if email.get("security") == "none" and not loopback(email["host"]):
+        problems.add(source.problem(("sending", "email", "security"), typography(
+            f"« none » n’est permis que pour un serveur local (127.0.0.1, localhost), pas pour « {email['host']} » : "
+            "sans chiffrement, le mot de passe et les courriels des débiteurs circuleraient en clair sur le réseau ; "
+            "choisissez starttls ou ssl"), "sending-security"))
+    for key in ("host", "user", "from", "reply_to", "bcc"):  # e-mail headers and SMTP commands: one line
+        message = identity.check_one_line(email[key], f"le champ sending.email.{key}") if key in email else None
+        if message:
+            problems.add(source.problem(("sending", "email", key), message, "identity-control-character"))
+            return
+    for key in ("from", "reply_to", "bcc"):
+        if key in email and identity.check_email(_addr_spec(email[key])):
+            problems.add(source.problem(("sending", "email", key), typography(
+                f"« {email[key]} » : une adresse nom@domaine est attendue, éventuellement précédée d’un nom "
+                "(« Atelier Lyonnais <relances@exemple.fr> »)"), "sending-address"))
+    if sms:
+        host = urlsplit(sms["url"]).hostname or ""
+        if not sms["url"].startswith("https://") and not loopback(host):
+            problems.add(source.problem(("sending", "sms", "url"), typography(
+                "la passerelle SMS doit être en https:// (le jeton et les numéros des débiteurs circuleraient en "
+                "clair) ; http:// n’est permis que pour un serveur local"), "sending-security"))
+    folder = sending.get("invoices_dir")
+    if folder is not None:
+        target = (root / folder).resolve()
+        if Path(folder).is_absolute() or not target.is_relative_to(root.resolve()):
+            problems.add(source.problem(("sending", "invoices_dir"), typography(
+                f"« {folder} » sort du projet : indiquez un dossier du projet, par exemple data/factures"),
+                "sending-invoices"))
+
+
+def _addr_spec(text: str) -> str:
+    """`Name <a@b>` → `a@b`; a bare address as it is."""
+    return text.rpartition("<")[2].rstrip(">").strip() if "<" in text else text.strip()
 
 
 def logo_path(value: str, root: Path) -> Path:

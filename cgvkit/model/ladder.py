@@ -30,6 +30,7 @@ class StageEntry(TypedDict):
     title: str
     channel: str
     companion: NotRequired[str]
+    automatic: NotRequired[bool]
     offset_days: NotRequired[int]
     min_gap_days: NotRequired[int]
     postal_days: NotRequired[int]
@@ -65,6 +66,7 @@ class Stage:
     min_gap_days: int | None = None  # days to wait after this stage before the next; None: the letters' deadline
     postal_days: int = 2  # registered letters: working days from sending to receipt when none is noted
     call_wait_days: int = 2  # a call with an e-mail companion: working days to wait for its noted outcome
+    automatic: bool = False  # sent by `dunning … --send-automatic` (e-mail and SMS stages only)
 
     @property
     def printed(self) -> bool:
@@ -157,7 +159,7 @@ def _stage(source: Source, where: Path_, entry: StageEntry) -> Stage:
     return Stage(entry["id"], entry["title"], entry["channel"], entry.get("offset_days"),
                  tuple(entry["markets"]), entry["purpose"], tuple(entry["contains"]),
                  entry.get("companion"), source, where, entry.get("min_gap_days"), entry.get("postal_days", 2),
-                 entry.get("call_wait_days", 2))
+                 entry.get("call_wait_days", 2), entry.get("automatic", False))
 
 
 def _check(stages: list[Stage], documents: list[Stage], problems: Problems) -> None:
@@ -178,6 +180,9 @@ def _check(stages: list[Stage], documents: list[Stage], problems: Problems) -> N
                                            f"pour le marché {market} : « {offsets[key]} » et « {stage.id} »",
                                            "ladder-offset"))
             offsets[key] = stage.id
+        if stage.automatic and stage.channel not in ("email", "sms"):
+            problems.add(stage.problem("automatic", "seules les étapes par courriel ou SMS partent d’elles-mêmes : "
+                                       "une lettre ou un appel attend une personne", "ladder-automatic"))
         if stage.companion and stage.channel == stage.companion:
             problems.add(stage.problem("companion", "le document d’accompagnement doit utiliser un autre "
                                        "canal que l’étape", "ladder-companion"))
