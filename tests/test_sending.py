@@ -360,13 +360,23 @@ def test_dry_run_says_what_would_leave_and_writes_nothing(project, smtp_server, 
     assert only.returncode == 0 and smtp_server.received == [] and len(gateway.state["sent"]) == 1
 
 
-def test_a_changed_document_or_a_foreign_folder_is_refused(project, smtp_server, gateway, monkeypatch):
+def test_an_edited_email_leaves_as_edited_but_never_to_someone_else(project, smtp_server, gateway, monkeypatch):
     configure(project, smtp_server.port, gateway, monkeypatch)
     folder = propose(project, D1)
     eml = folder / "courriels" / "D1-first_reminder.eml"
-    eml.write_bytes(eml.read_bytes().replace(b"Subject:", b"Subject: [modifi=C3=A9]"))
+    proposed = eml.read_bytes()
+    eml.write_bytes(proposed.replace(b"To: compta@client.fr", b"To: compta@client.fr, autre@ailleurs.fr"))
     result = run_main(project, "dunning", "send", "dist/run")
-    assert result.returncode == 1 and "journal-document" in result.stderr and smtp_server.received == []
+    assert result.returncode == 1 and "[send-recipient]" in result.stderr and smtp_server.received == []
+    assert "autre@ailleurs.fr" in result.stderr
+    # Its subject corrected instead: sent as edited, and the journal keeps both hashes.
+    eml.write_bytes(proposed.replace(b"Subject: ", b"Subject: [Rappel] "))
+    result = run_main(project, "dunning", "send", "dist/run")
+    assert result.returncode == 0, result.stderr
+    ((_, rcpt, raw, _),) = smtp_server.received
+    assert rcpt[0] == "compta@client.fr" and "autre@ailleurs.fr" not in rcpt and b"[Rappel]" in raw
+    history = run_main(project, "dunning", "history", B2B, "D1")
+    assert "modifié après la proposition" in history.stdout
     (project / "dist" / "vide").mkdir()
     result = run_main(project, "dunning", "send", "dist/vide")
     assert result.returncode == 1 and "plan.json" in result.stderr

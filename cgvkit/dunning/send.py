@@ -21,6 +21,7 @@ and passed only to the server: never written to the journal, a file, or a messag
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -35,12 +36,14 @@ from pathlib import Path, PurePosixPath
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import typography
 from cgvkit.core.phone import e164, mobile
-from cgvkit.dunning import journal
+from cgvkit.dunning import archive, journal
 from cgvkit.dunning.confirm import (
     _check_dates,
     _document_problems,
     _error,
     _journal_file,
+    _step,
+    archived_documents,
     chosen_steps,
     load_proposal,
     runs_lock,
@@ -132,12 +135,17 @@ def send_run(root: Path, folder: Path, sending: dict, env: Mapping[str, str], to
                 return outcome
             senders = _Senders(sending, env, shown_path(root / "companies" / f"{proposal.company}.yaml", root),
                                {m.channel for m in todo})
+            _same_recipients(folder, todo, shown_folder)
+            # Evidence first, as `confirm` does: every document these messages carry, as it is now, in the
+            # archive beside the journal; the journal then cites the hash of what left.
+            sent_sha = archived_documents(folder, dataclasses.replace(proposal, steps=[s for m in todo for s in m.steps]),
+                                          archive.home(path))
             for message in todo:
                 if outcome.stopped:
                     outcome.failed.append((message, "non tenté : l’envoi s’est arrêté"))
                     continue
                 _send_one(con, folder, root, proposal, shown_folder, message, senders, today, by, retry, sleep,
-                          outcome)
+                          outcome, sent_sha)
         finally:
             con.close()
         _log(folder, outcome)
@@ -289,7 +297,7 @@ class _Senders:
 
 
 def _send_one(con, folder: Path, root: Path, proposal, shown_folder: str, message: Message, senders: _Senders,
-              today: date, by: str, retry: Retry, sleep, outcome: Outcome) -> None:
+              today: date, by: str, retry: Retry, sleep, outcome: Outcome, sent_sha: dict[str, str]) -> None:
     digest = proposal.digest
     handed = []
 
@@ -344,9 +352,7 @@ def _send_one(con, folder: Path, root: Path, proposal, shown_folder: str, messag
         outcome.failed.append((message, str(exc)))
         return
     outcome.warnings += warnings
-    steps = [journal.Step(s["debtor_id"], s["debtor_name"], s["invoice_number"], s["stage"], s["stage_title"],
-                          today, message.channel, s["amount_claimed"], by,
-                          tuple((f"{shown_folder}/{d['path']}", d["sha256"]) for d in s["documents"]))
+    steps = [dataclasses.replace(_step(s, today, by, shown_folder, sent_sha), channel=message.channel)
              for s in message.steps]
     _record_end(con, digest, message, "accepted", said, message_id, steps)
     outcome.sent.append((message, said))
@@ -357,6 +363,28 @@ def mailbox_of(text: str) -> str:
     parsed = EmailMessage()
     parsed["To"] = text
     return parsed["To"].addresses[0].addr_spec
+
+
+def _same_recipients(folder: Path, messages: list[Message], shown_folder: str) -> None:
+    """An e-mail edited since the proposal leaves as edited (and is recorded so), but never to someone else:
+    its To must still be the one address the run proposed, or nothing is sent."""
+    problems = []
+    for message in messages:
+        if message.channel != "email":
+            continue
+        draft = BytesParser(policy=policy.default).parsebytes(
+            (folder / Path(*PurePosixPath(message.path).parts)).read_bytes())
+        try:
+            found = [a.addr_spec for a in draft["To"].addresses] if draft["To"] else []
+        except (AttributeError, ValueError):
+            found = []
+        if found != [message.to]:
+            problems.append(Problem(f"{shown_folder}/{message.path}", 1, 1, "To", typography(
+                f"{message.shown()} : le destinataire du courriel a été modifié depuis la proposition "
+                f"({', '.join(found) or 'aucun'}) ; corrigez l’adresse dans le registre et relancez dunning"),
+                "send-recipient"))
+    if problems:
+        raise KitError(problems)
 
 
 def _outgoing(folder: Path, root: Path, message: Message, senders: _Senders) -> tuple[EmailMessage, list[str]]:
