@@ -175,7 +175,7 @@ def blank_context(company, stage, html: bool, next_stage=None) -> dict:
               "indemnity": ph("total des indemnités"), "total": ph("total réclamé")}
     return {
         "blank": True, "stage": stage, "sender": sender(company), "_company": company, "signatory": company.letters["signatory"],
-        "profile": company.source.file,
+        "profile": getattr(getattr(company, "source", None), "file", "companies/…"),
         "when": ph("date d'envoi"), "deadline": ph("date limite de paiement"),
         "reply_days": company.letters.get("reply_days", REPLY_DAYS),
         "debtor": {"id": ph("référence client"), "name": ph("Nom du débiteur"),
@@ -332,7 +332,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     return {
         "blank": False, "stage": stage, "sender": sender(company), "_company": company,
         "signatory": company.letters["signatory"],
-        "profile": company.source.file,  # the commands an internal script prints name the company's profile
+        "profile": getattr(getattr(company, "source", None), "file", "companies/…"),  # the commands an internal script prints name the company's profile
         "when": date_fr(run_date), "deadline": date_fr(workdays.deadline(run_date, reply, bool(company.letters.get("alsace_moselle")))),
         "reply_days": reply,
         "debtor": {"id": debtor.debtor_id, "name": debtor.name, "address": address_lines(first.debtor_address),
