@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from cgvkit.core.errors import KitError, Problem
 
@@ -106,8 +107,8 @@ class Step:
     channel: str
     amount_claimed: str
     confirmed_by: str
-    documents: tuple = ()  # (path, sha256)
-    edited: tuple = ()  # (path, proposed sha256) of the documents edited after the proposal, recorded as sent
+    documents: tuple[tuple[str, str], ...] = ()  # (path, sha256)
+    edited: tuple[tuple[str, str], ...] = ()  # (path, proposed sha256) of the documents edited after the proposal, recorded as sent
 
 
 # What staff note in a debtor's file (`dunning note`), each kind with the fields it uses.
@@ -175,13 +176,18 @@ def guarded(shown: str) -> Iterator[None]:
         raise _problem(shown, message, rule) from None
 
 
-def _on_connection(function):
+C = TypeVar("C", bound=sqlite3.Connection)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _on_connection(function: Callable[Concatenate[C, P], R]) -> Callable[Concatenate[C, P], R]:
     """Run `function(con, …)` under `guarded`, named by the connection's file."""
     @functools.wraps(function)
-    def run(con, *args, **kwargs):
+    def run(con: C, *args: P.args, **kwargs: P.kwargs) -> R:
         with guarded(getattr(con, "shown", "journal")):
             return function(con, *args, **kwargs)
-    return run
+    return cast("Callable[Concatenate[C, P], R]", run)  # functools.wraps names `con`; the callers pass it first
 
 
 def connect(path: Path, company: str, shown: str | None = None) -> JournalConnection:
@@ -277,9 +283,9 @@ def mark(path: Path, company: str, shown: str | None = None) -> int:
 
 
 @_on_connection
-def confirmed_run(con: sqlite3.Connection, plan_sha256: str):
-    return con.execute("SELECT confirmed_at, confirmed_by FROM runs WHERE plan_sha256 = ?",
-                       (plan_sha256,)).fetchone()
+def confirmed_run(con: sqlite3.Connection, plan_sha256: str) -> tuple[str, str] | None:
+    return cast("tuple[str, str] | None", con.execute("SELECT confirmed_at, confirmed_by FROM runs WHERE plan_sha256 = ?",
+                       (plan_sha256,)).fetchone())
 
 
 @_on_connection
@@ -309,16 +315,16 @@ def current_mark(con: sqlite3.Connection, plan_sha256: str | None = None) -> int
     """The last step id; with `plan_sha256`, leaving out what that proposal itself recorded (the messages
     `dunning send` sent, a partial confirmation): the journal has not moved for it."""
     if plan_sha256 is None:
-        return con.execute("SELECT COALESCE(MAX(id), 0) FROM steps").fetchone()[0]
-    return con.execute(f"SELECT COALESCE(MAX(id), 0) FROM steps WHERE id NOT IN (SELECT id FROM ({_SENT_STEPS})) "
+        return int(con.execute("SELECT COALESCE(MAX(id), 0) FROM steps").fetchone()[0])
+    return int(con.execute(f"SELECT COALESCE(MAX(id), 0) FROM steps WHERE id NOT IN (SELECT id FROM ({_SENT_STEPS})) "
                        "AND (run_id IS NULL OR run_id NOT IN (SELECT id FROM runs WHERE plan_sha256 = ?))",
-                       (plan_sha256, plan_sha256)).fetchone()[0]
+                       (plan_sha256, plan_sha256)).fetchone()[0])
 
 
 @_on_connection
 def sent_steps(con: sqlite3.Connection, plan_sha256: str) -> set[tuple[str, str, str]]:
     """(debtor_id, invoice_number, stage) of the steps `dunning send` recorded for this proposal."""
-    return {tuple(row[1:]) for row in con.execute(_SENT_STEPS, (plan_sha256,)).fetchall()}
+    return {(row[1], row[2], row[3]) for row in con.execute(_SENT_STEPS, (plan_sha256,)).fetchall()}
 
 
 @_on_connection
@@ -336,7 +342,7 @@ def record(con: sqlite3.Connection, run_date: date, plan_sha256: str, folder: st
         cursor = con.execute("INSERT INTO runs (run_date, plan_sha256, folder, confirmed_by, confirmed_at) "
                              "VALUES (?, ?, ?, ?, ?)", (run_date.isoformat(), plan_sha256, folder, by,
                                                         datetime.now().isoformat(timespec="seconds")))
-        run_id = cursor.lastrowid
+        run_id = int(cursor.lastrowid or 0)  # an INSERT into a rowid table always sets it
         for step in new_steps:
             insert_step(con, run_id, step)
     except BaseException:
@@ -360,8 +366,9 @@ def last_run(path: Path, company: str, shown: str | None = None) -> tuple[str, s
 
 
 @_on_connection
-def _last_run(con: sqlite3.Connection):
-    return con.execute("SELECT run_date, folder FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+def _last_run(con: sqlite3.Connection) -> tuple[str, str] | None:
+    return cast("tuple[str, str] | None",
+                con.execute("SELECT run_date, folder FROM runs ORDER BY id DESC LIMIT 1").fetchone())
 
 
 @_on_connection

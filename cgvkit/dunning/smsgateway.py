@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from http.client import HTTPMessage
+from typing import IO
 
 from cgvkit.dunning.smtpsend import Refused, Stop, Temporary, answer
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: HTTPMessage, newurl: str) -> None:
         return None  # urllib then raises HTTPError with the 3xx code
 
 

@@ -39,9 +39,9 @@ def _check(code: int, text: bytes, ok: tuple[int, ...] = (250, 251)) -> None:
 
 
 class SmtpServer:
-    def __init__(self, config: dict, password: str | None, timeout: float = 30):
-        self.host, self.port, self.security = config["host"], config["port"], config["security"]
-        self.user, self.password, self.timeout = config.get("user"), password, timeout
+    def __init__(self, config: dict[str, object], password: str | None, timeout: float = 30):
+        self.host, self.port, self.security = str(config["host"]), int(str(config["port"])), str(config["security"])
+        self.user, self.password, self.timeout = str(config.get("user") or ""), password, timeout
 
     def _open(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
