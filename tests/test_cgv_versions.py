@@ -26,18 +26,30 @@ def flat(text: str) -> str:
     return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").replace("\u2019", "'").split())
 
 
-def test_the_example_companies_records_match_their_profiles(project):
-    """The committed records are the example profiles' CGV: a pack writes nothing new."""
-    before = (project / RECORD).read_bytes()
-    result = run_main(project, "pack", B2B, "--only", "cgv")  # a preview never records
+def published(root: Path, on: str = "2026-06-15") -> None:
+    """What the firm did when it published its CGV: a pack, which records the version."""
+    result = run_main(root, "pack", B2B, "--date", on)
     assert result.returncode == 0, result.stderr
-    assert versions(project)[0]["effective_date"].isoformat() == "2026-01-01"
-    clauses = {c["family"]: c for c in versions(project)[0]["clauses"]}
+
+
+def test_a_preview_records_nothing_a_pack_records_the_version(project):
+    """The example companies have no record in the kit's repository (see README: `make demo` writes
+    them); a CGV preview is not a publication."""
+    assert not (project / RECORD).exists()
+    result = run_main(project, "pack", B2B, "--only", "cgv")
+    assert result.returncode == 0 and not (project / RECORD).exists(), result.stderr
+    published(project)
+    text = (project / RECORD).read_text(encoding="utf-8")
+    assert text.startswith("# Versions des CGV publiées")
+    (version,) = versions(project)
+    assert version["effective_date"].isoformat() == "2026-01-01" and version["market"] == "b2b"
+    clauses = {c["family"]: c for c in version["clauses"]}
     assert clauses["payment_term"]["params"]["days"] == 45 and clauses["late_penalties"]["variant"] == "ecb_plus_10"
-    assert (project / RECORD).read_bytes() == before
+    assert clauses["payment_term"]["article"] >= 1 and len(version["sha256"]) == 64
 
 
-def test_pack_records_a_new_version_once_and_keeps_the_old_one(project, no_pdf):
+def test_pack_records_a_new_version_once_and_keeps_the_old_one(project):
+    published(project, "2026-04-01")
     edit(project / B2B, "effective_date: 2026-01-01", "effective_date: 2026-05-01")
     edit(project / B2B, "payment_term: {days: 45,", "payment_term: {days: 30,")
     result = run_main(project, "pack", B2B, "--date", "2026-04-01")
@@ -53,6 +65,7 @@ def test_pack_records_a_new_version_once_and_keeps_the_old_one(project, no_pdf):
 
 
 def test_changing_cgv_in_force_without_a_new_date_is_an_error_naming_the_change(project):
+    published(project)
     edit(project / B2B, "payment_term: {days: 45,", "payment_term: {days: 30,")
     result = run_main(project, "validate", "--date", "2026-06-15")
     assert result.returncode == 1
@@ -68,6 +81,7 @@ def test_changing_cgv_in_force_without_a_new_date_is_an_error_naming_the_change(
 
 def test_a_retroactive_change_stops_the_dunning_run_naming_the_invoices(project):
     write_rates(project)
+    published(project, "2026-05-20")
     ledger = write_ledger(project, line(number="F-OLD", invoice="2025-12-01", due="2026-01-15"),
                           line(number="F-NEW", invoice="2026-02-01", due="2026-03-15"))
     edit(project / B2B, "late_penalties: {variant: ecb_plus_10}", "late_penalties: {variant: fixed_rate, rate: 15}")
@@ -79,6 +93,7 @@ def test_a_retroactive_change_stops_the_dunning_run_naming_the_invoices(project)
 
 
 def test_a_new_version_dated_in_the_past_is_a_warning(project):
+    published(project, "2026-01-01")
     edit(project / B2B, "effective_date: 2026-01-01", "effective_date: 2026-03-01")
     edit(project / B2B, "payment_term: {days: 45,", "payment_term: {days: 30,")
     result = run_main(project, "validate", "--date", "2026-06-15")
@@ -98,6 +113,7 @@ def test_each_invoice_under_the_cgv_in_force_on_its_invoice_date(project):
     F2 (invoice 15 April, due 15 May) under version 2: 1 000 € × 15 % × 14 / 365 = 5.753… → 5.75 €.
     Run on Friday 29 May 2026."""
     write_rates(project)
+    published(project, "2026-01-15")
     edit(project / B2B, "effective_date: 2026-01-01", "effective_date: 2026-04-01")
     edit(project / B2B, "payment_term: {days: 45,", "payment_term: {days: 30,")
     edit(project / B2B, "late_penalties: {variant: ecb_plus_10}", "late_penalties: {variant: fixed_rate, rate: 15}")
@@ -121,6 +137,7 @@ def test_each_invoice_under_the_cgv_in_force_on_its_invoice_date(project):
 @pytest.mark.slow
 def test_an_invoice_before_every_recorded_version_is_computed_under_the_current_cgv_with_a_warning(project):
     write_rates(project)
+    published(project, "2026-01-15")
     ledger = write_ledger(project, line(number="F-2025", invoice="2025-11-02", due="2025-12-15"))
     result = run_main(project, "dunning", B2B, "--ledger", ledger, "--date", "2026-05-20", "-o", "dist/run")
     assert result.returncode == 0, result.stderr

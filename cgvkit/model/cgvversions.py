@@ -131,8 +131,14 @@ def changes(old: Version, new: Version) -> list[str]:
             for key in sorted(a["params"].keys() | b["params"].keys()):
                 x, y = a["params"].get(key), b["params"].get(key)
                 if x != y:
-                    found.append(f"{family}.{key} : {x} → {y}")
+                    found.append(f"{family}.{key} : {_value_fr(x)} → {_value_fr(y)}")
     return found
+
+
+def _value_fr(value: object) -> str:
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return "(aucun)" if value is None else str(value)
 
 
 def _at(versions: list[Version], day: date) -> Version | None:
@@ -174,7 +180,7 @@ def check(company, root: Path, today: date | None) -> list[Problem]:
         passed = today is None or base.effective_date <= today
         tail = (" : elles sont opposables depuis cette date, une modification ne vaut que pour l’avenir"
                 if passed else " : cette version n’est pas encore en vigueur, publiez-la corrigée avant cette date")
-        message = (f"CGV modifiées sans nouvelle date d’effet ({'; '.join(said)}) alors que la version en vigueur au "
+        message = (f"CGV modifiées sans nouvelle date d’effet ({' ; '.join(said)}) alors que la version en vigueur au "
                    f"{date_fr(base.effective_date)} est enregistrée dans data/cgv/{company.slug}.yaml{tail} ; donnez "
                    "aux CGV modifiées une date d’effet postérieure (Code civil, art. 1103 et 1119)")
         return [company.source.problem(where, message, "cgv-retroactive", "error" if passed else "warning")]
@@ -183,7 +189,7 @@ def check(company, root: Path, today: date | None) -> list[Problem]:
     if (current.effective_date > last.effective_date and current.sha256 != last.sha256
             and today is not None and current.effective_date < today):
         message = (f"nouvelle version des CGV datée du {date_fr(current.effective_date)}, date déjà passée "
-                   f"({'; '.join(changes(last, current))}) : les ventes conclues avant le {date_fr(today)} restent "
+                   f"({' ; '.join(changes(last, current))}) : les ventes conclues avant le {date_fr(today)} restent "
                    f"sous la version en vigueur lorsqu’elles ont été faites ; la relance les calcule ainsi "
                    "(Code civil, art. 1103 et 1119)")
         return [company.source.problem(where, message, "cgv-backdated", "warning")]
