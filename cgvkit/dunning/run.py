@@ -70,7 +70,7 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
     noted = journal.file_events(journal_path, company.slug, shown_path(journal_path, project.root))
-    versions = _cgv_versions(project, company, ledger, run_date)
+    versions = cgvversions.for_run(company, project.root, ledger.rows, run_date)
     debtors = plan(company, ladder, ledger, project.table, run_date, past, noted, versions)
     result = Run(debtors, list(ledger.warnings))  # a debtor's unusable e-mail address, located in the ledger
     result.warnings += [p for p in (*versions.said, cgvversions.fallback_problem(versions, ledger)) if p is not None]
@@ -109,17 +109,6 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
         (stage / "plan.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (stage / "plan.csv").write_text(plan_csv(debtors), encoding="utf-8")
     return result
-
-
-def _cgv_versions(project, company, ledger, run_date: date):
-    """The company's CGV versions for this run (model/cgvversions.py): a retroactive change of CGV already
-    in force stops the run, naming the invoices it concerns; its warnings are kept in `said`."""
-    found = cgvversions.run_problems(company, project.root, ledger.rows, run_date)
-    if any(p.severity == "error" for p in found):
-        raise KitError(found)
-    book = cgvversions.Book(company, cgvversions.load(project.root, company.slug))
-    book.said = found
-    return book
 
 
 # What a court or a formal notice relies on: its amount should wait for the missing half-year's rates.

@@ -13,18 +13,23 @@ import bisect
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import yaml
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import replace_file
 from cgvkit.core.french import date_fr
+from cgvkit.law.interest import RateRule
 from cgvkit.law.penalties import indemnity_amount, rate_rule
+from cgvkit.law.rates import HalfYearRates
+from cgvkit.model.company import Company
+from cgvkit.sources.yamlsource import Source
 
 FOLDER = ("data", "cgv")
 HEADER = ("# Versions des CGV publiées, enregistrées par « build.py pack » et « build.py all » : ne pas modifier\n"
@@ -34,9 +39,9 @@ class Version:
     effective_date: date
     market: str
     sha256: str
-    clauses: tuple[dict, ...]  # {family, id, variant, version, article, params}
+    clauses: tuple[dict[str, Any], ...]  # {family, id, variant, version, article, params}
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, object]:
         return {"effective_date": self.effective_date, "market": self.market, "sha256": self.sha256,
                 "clauses": [dict(c) for c in self.clauses]}
 
@@ -58,12 +63,12 @@ def _plain(value: object) -> object:
     return value
 
 
-def _hash(clauses: list[dict]) -> str:
+def _hash(clauses: list[dict[str, Any]]) -> str:
     text = json.dumps(clauses, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def snapshot(company) -> Version:
+def snapshot(company: Company) -> Version:
     """The company's resolved CGV as a version (its hash covers the clauses, not the date)."""
     clauses = [{"family": c.family.name, "id": c.variant.id, "variant": c.variant.name, "version": c.variant.version,
                 "article": c.number, "params": _plain(dict(sorted(c.params.items())))} for c in company.clauses]
@@ -93,7 +98,7 @@ def load(root: Path, slug: str) -> list[Version]:
     return sorted(found, key=lambda v: (v.market, v.effective_date))
 
 
-def record(root: Path, company) -> bool:
+def record(root: Path, company: Company) -> bool:
     """Add the company's current CGV to its record when it is a new version; True when written.
 
     A version with the same effective date is replaced (validate and pack have refused the change
@@ -148,7 +153,7 @@ def _at(versions: list[Version], day: date) -> Version | None:
     return versions[index - 1] if index else None
 
 
-def retroactive(company, versions: list[Version]) -> tuple[Version, list[str]] | None:
+def retroactive(company: Company, versions: list[Version]) -> tuple[Version, list[str]] | None:
     """(the recorded version the profile rewrites, what changed) when the profile changes recorded CGV
     without a new, later effective date; None otherwise."""
     mine = [v for v in versions if v.market == company.market]
@@ -167,7 +172,7 @@ def retroactive(company, versions: list[Version]) -> tuple[Version, list[str]] |
     return base, said
 
 
-def check(company, root: Path, today: date | None) -> list[Problem]:
+def check(company: Company, root: Path, today: date | None) -> list[Problem]:
     """`cgv-retroactive` and `cgv-backdated` on the profile, against the record (nothing without one)."""
     versions = load(root, company.slug)
     mine = [v for v in versions if v.market == company.market]
@@ -198,12 +203,37 @@ def check(company, root: Path, today: date | None) -> list[Problem]:
 
 # The dunning run: each invoice under the version in force on its invoice date.
 
+@dataclass(frozen=True)
+class _Variant:
+    name: str
+    id: str
+    version: str
+
+
+@dataclass(frozen=True)
+class _Family:
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
+class _Clause:
+    """A recorded clause, read as law/ reads a resolved one (law.subjects.Clause)."""
+
+    family: _Family
+    variant: _Variant
+    params: dict[str, object]
+    number: int
+
+
 @dataclass
 class Terms:
     """One CGV version as letters and the plan read a company: market, articles, clause(family)."""
 
     version: Version
     market: str
+    source: Source  # the company's profile (law.subjects.Company reads it; nothing here is located in it)
+    rates: HalfYearRates | None = None
 
     @property
     def effective_date(self) -> date:
@@ -211,39 +241,40 @@ class Terms:
 
     @property
     def articles(self) -> dict[str, int]:
-        return {c["family"]: c["article"] for c in self.version.clauses}
+        return {str(c["family"]): int(c["article"]) for c in self.version.clauses}
 
-    def clause(self, family: str):
+    def clause(self, family: str) -> _Clause | None:
         c = next((c for c in self.version.clauses if c["family"] == family), None)
         if c is None:
             return None
-        return SimpleNamespace(variant=SimpleNamespace(name=c["variant"], id=c["id"], version=c["version"]),
-                               params=c["params"], number=c["article"])
+        return _Clause(_Family(family, family), _Variant(str(c["variant"]), str(c["id"]), str(c["version"])),
+                       dict(c["params"]), int(c["article"]))
 
 
 class Book:
     """A company's versions for one run: the record, plus its current CGV when newer than the record."""
 
-    def __init__(self, company, versions: list[Version]):
+    def __init__(self, company: Company, versions: list[Version]):
         current = snapshot(company)
-        self.current = Terms(current, company.market)
+        self.current = Terms(current, company.market, company.source)
         mine = [v for v in versions if v.market == company.market]
         if not mine or current.effective_date > mine[-1].effective_date:
             mine.append(current)
-        self.terms = [Terms(v, company.market) for v in mine]
+        self.terms = [Terms(v, company.market, company.source) for v in mine]
         self.dates = [v.effective_date for v in mine]
         self.fallback: list[str] = []  # invoices no recorded version covers (computed under the current CGV)
-        self._penalties: dict[int, tuple] = {}
+        self._penalties: dict[int, tuple[RateRule | None, Decimal]] = {}
         self.said: list[Problem] = []  # the run's warnings about the record (cgv-backdated…)
 
-    def penalties(self, terms: Terms) -> tuple:
+    def penalties(self, terms: Terms) -> tuple[RateRule | None, Decimal]:
         """(the stipulated RateRule or None, the indemnity) of one version's late-penalties clause."""
         found = self._penalties.get(id(terms))
         if found is None:
             found = self._penalties[id(terms)] = (rate_rule(terms), indemnity_amount(terms))
         return found
 
-    def at(self, row) -> Terms:
+    def at(self, row: Any) -> Terms:
+        """The version in force on the ledger row's invoice date (the current CGV when none is)."""
         index = bisect.bisect_right(self.dates, row.invoice_date)
         if not index:
             self.fallback.append(row.invoice_number)
@@ -251,7 +282,7 @@ class Book:
         return self.terms[index - 1]
 
 
-def letter_terms(company, invoices) -> tuple[object, str]:
+def letter_terms(company: Any, invoices: Iterable[Any]) -> tuple[Any, str]:
     """The CGV a letter about `invoices` cites: the version of its latest invoice (a company view with
     its articles and clauses), and « en vigueur au … » naming every version its invoices fall under."""
     found = {id(t): t for t in (getattr(i, "cgv", None) for i in invoices) if t is not None}
@@ -263,12 +294,12 @@ def letter_terms(company, invoices) -> tuple[object, str]:
     return chosen[-1], said
 
 
-def concerned(rows, base: Version) -> list[str]:
+def concerned(rows: Iterable[Any], base: Version) -> list[str]:
     """The invoices a retroactive change would rewrite: dated on or after the recorded version's date."""
     return [r.invoice_number for r in rows if r.invoice_date >= base.effective_date]
 
 
-def run_problems(company, root: Path, rows, run_date: date) -> list[Problem]:
+def run_problems(company: Company, root: Path, rows: Iterable[Any], run_date: date) -> list[Problem]:
     """What the dunning run says of the record on `run_date`: `cgv-retroactive` naming the invoices
     it concerns, `cgv-backdated`."""
     versions = load(root, company.slug)
@@ -284,13 +315,25 @@ def run_problems(company, root: Path, rows, run_date: date) -> list[Problem]:
             if p.rule == "cgv-retroactive" else p for p in problems]
 
 
-def fallback_problem(book: Book, ledger) -> Problem | None:
+def fallback_problem(book: Book, ledger: Any) -> Problem | None:
     """The invoices no recorded version covers, computed under the current CGV: one warning."""
     if not book.fallback:
         return None
     numbers = book.fallback
     shown = ", ".join(numbers[:20]) + (f" et {len(numbers) - 20} autre(s)" if len(numbers) > 20 else "")
-    return Problem(ledger.file, 1, 1, "", f"factures {shown} : antérieures à toute version des CGV enregistrée dans "
+    return Problem(ledger.file, 1, 1, "", f"{'factures' if len(numbers) > 1 else 'facture'} {shown} : "
+                   f"{'antérieures' if len(numbers) > 1 else 'antérieure'} à toute version des CGV enregistrée dans "
                    f"data/cgv/ (la première est en vigueur au {date_fr(book.dates[0])}) ; calculées selon les CGV "
                    "actuelles, vérifiez les conditions sous lesquelles ces ventes ont été conclues",
                    "cgv-version-missing", "warning")
+
+
+def for_run(company: Company, root: Path, rows: Iterable[Any], run_date: date) -> Book:
+    """The company's versions for a dunning run or document on `run_date`: a retroactive change of CGV
+    already in force stops it (KitError naming the invoices concerned); its warnings are in `said`."""
+    found = run_problems(company, root, rows, run_date)
+    if any(p.severity == "error" for p in found):
+        raise KitError(found)
+    book = Book(company, load(root, company.slug))
+    book.said = found
+    return book
