@@ -72,6 +72,8 @@ def test_changing_cgv_in_force_without_a_new_date_is_an_error_naming_the_change(
     err = flat(result.stderr)
     assert "[cgv-retroactive]" in err and "payment_term.days : 45 → 30" in err and "1er janvier 2026" in err
     assert "companies/atelier-lyonnais.yaml:17" in err  # located on effective_date
+    pack = run_main(project, "pack", B2B, "--date", "2026-06-15", "-o", "dist/refused")
+    assert pack.returncode == 1 and "[cgv-retroactive]" in pack.stderr and not (project / "dist" / "refused").exists()
     # The same change before the recorded date has come: a warning, the CGV are not in force yet.
     early = run_main(project, "validate", "--date", "2025-12-01")
     assert early.returncode == 0, early.stderr
