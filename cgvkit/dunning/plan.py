@@ -419,12 +419,13 @@ def _end_of_month(invoice: date, delta: timedelta, after: bool) -> date:
 
 def _warn_terms_under_cgv(debtor: DebtorPlan, term: dict) -> None:
     """`_warn_terms` with each invoice's payment term taken from the CGV version of its invoice date."""
+    first = debtor.invoices[0].cgv if debtor.invoices else None
+    if all(item.cgv is first for item in debtor.invoices):  # nearly always: one version per debtor
+        _warn_terms(debtor, term if first is None else own_term(first.clause("payment_term")))
+        return
     groups: dict = {}
     for item in debtor.invoices:
         groups.setdefault(id(item.cgv), (item.cgv, []))[1].append(item)
-    if all(version is None for version, _ in groups.values()):
-        _warn_terms(debtor, term)
-        return
     every = debtor.invoices
     try:
         for version, items in groups.values():

@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -234,6 +234,7 @@ class Terms:
     market: str
     source: Source  # the company's profile (law.subjects.Company reads it; nothing here is located in it)
     rates: HalfYearRates | None = None
+    _clauses: dict[str, _Clause | None] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def effective_date(self) -> date:
@@ -244,11 +245,12 @@ class Terms:
         return {str(c["family"]): int(c["article"]) for c in self.version.clauses}
 
     def clause(self, family: str) -> _Clause | None:
-        c = next((c for c in self.version.clauses if c["family"] == family), None)
-        if c is None:
-            return None
-        return _Clause(_Family(family, family), _Variant(str(c["variant"]), str(c["id"]), str(c["version"])),
-                       dict(c["params"]), int(c["article"]))
+        if family not in self._clauses:  # read once per version: a run asks for each debtor
+            c = next((c for c in self.version.clauses if c["family"] == family), None)
+            self._clauses[family] = None if c is None else _Clause(
+                _Family(family, family), _Variant(str(c["variant"]), str(c["id"]), str(c["version"])),
+                dict(c["params"]), int(c["article"]))
+        return self._clauses[family]
 
 
 class Book:
@@ -265,6 +267,7 @@ class Book:
         self.fallback: list[str] = []  # invoices no recorded version covers (computed under the current CGV)
         self._penalties: dict[int, tuple[RateRule | None, Decimal]] = {}
         self.said: list[Problem] = []  # the run's warnings about the record (cgv-backdated…)
+        self._by_date: dict[date, Terms | None] = {}
 
     def penalties(self, terms: Terms) -> tuple[RateRule | None, Decimal]:
         """(the stipulated RateRule or None, the indemnity) of one version's late-penalties clause."""
@@ -275,11 +278,14 @@ class Book:
 
     def at(self, row: Any) -> Terms:
         """The version in force on the ledger row's invoice date (the current CGV when none is)."""
-        index = bisect.bisect_right(self.dates, row.invoice_date)
-        if not index:
+        found = self._by_date.get(row.invoice_date)  # a ledger has a few hundred distinct dates
+        if found is None:
+            index = bisect.bisect_right(self.dates, row.invoice_date)
+            found = self._by_date[row.invoice_date] = self.terms[index - 1] if index else None
+        if found is None:
             self.fallback.append(row.invoice_number)
             return self.current
-        return self.terms[index - 1]
+        return found
 
 
 def letter_terms(company: Any, invoices: Iterable[Any]) -> tuple[Any, str]:
