@@ -258,7 +258,7 @@ def _parser(today: date) -> FrenchParser:
 
     p = sub.add_parser("rates", parents=[root], help="table des taux (data/rates.yaml)")
     rates = p.add_subparsers(dest="rates_command", required=True)
-    p = rates.add_parser("add", parents=[root], help="ajoute le semestre suivant, avec ses sources")
+    p = rates.add_parser("add", parents=[root, law_day], help="ajoute le semestre suivant, avec ses sources")
     p.add_argument("half_year", metavar="SEMESTRE", help="le semestre à ajouter, par exemple 2026-H2")
     p.add_argument("--ecb", required=True, help="taux de refinancement principal de la BCE (%% l’an)")
     p.add_argument("--legal-consumer", required=True,

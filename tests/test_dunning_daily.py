@@ -214,7 +214,7 @@ def test_rates_add_restores_the_file_when_the_reloaded_table_is_broken(project, 
 
     monkeypatch.setattr(ratefile.RateTable, "load", staticmethod(load))
     result = run_main(project, "rates", "add", "2026-H2", "--ecb", "2", "--legal-consumer", "6",
-                      "--legal-other", "3", "--source", "https://x.fr/a")
+                      "--legal-other", "3", "--source", "https://www.legifrance.gouv.fr/jorf/id/X")
     assert result.returncode == 1 and "rates-test" in result.stderr
     assert path.read_bytes() == before
 

@@ -111,8 +111,20 @@ def test_consumer_company_refuses_professional_debtors():
 
 
 def test_one_debtor_one_kind():
-    (problem,) = errors(GOOD, "D1,Client SAS,b2c,F2,2026-03-01,2026-03-15,10,,open,,")
-    assert (problem.line, problem.rule) == (3, "ledger-debtor-kind")
+    # A B2B company's ledger refuses any consumer row (ledger-kind-market) before the debtors are compared.
+    assert [(p.line, p.rule) for p in errors(GOOD, "D1,Client SAS,b2c,F2,2026-03-01,2026-03-15,10,,open,,")] == \
+        [(3, "ledger-kind-market")]
+    # The comparison itself, as a company publishing for both markets will rely on it.
+    import dataclasses
+
+    from cgvkit.core.errors import Problems
+    from cgvkit.dunning.ledger import _check_debtors
+
+    ledger = parse(GOOD)
+    first = ledger.rows[0]
+    found = Problems()
+    _check_debtors(ledger, [first, dataclasses.replace(first, debtor_kind="b2c", line=3)], found)
+    assert [(p.line, p.rule) for p in found.items] == [(3, "ledger-debtor-kind")]
 
 
 def test_bom_and_blank_lines_are_accepted():

@@ -85,7 +85,8 @@ def test_prescription_counts_from_the_invoice_date_by_default_never_from_the_due
     # and 30 September 2024) the ends would be 77 days away (another date) and 107 days (no warning).
     debtors = dunning(project, "2026-06-15",
                       line(kind="b2c", number="F1", invoice="2024-07-01", due="2024-08-31", last="final_notice"),
-                      line(kind="b2c", number="F2", invoice="2024-07-01", due="2024-09-30", last="final_notice"))
+                      line(kind="b2c", number="F2", invoice="2024-07-01", due="2024-09-30", last="final_notice"),
+                      company=B2C)
     warnings = debtors["D1"]["warnings"]
     assert any("F1 : prescription le 1er juillet 2026" in w and "depuis la facture du 1er juillet 2024" in w
                and "date de livraison non renseignée" in w and "L218-2" in w for w in warnings), warnings
@@ -179,12 +180,14 @@ def test_consumer_shop_quotes_payment_on_order(project):
 # --- §1 The consumer call script, §6 no indemnity from a consumer ----------------------------------------
 
 def test_consumer_call_script_asks_for_the_customer_and_tells_a_third_party_nothing(project):
+    # A consumer is a debtor of the consumer company (a B2B company's ledger refuses one: ledger-kind-market).
     debtors = dunning(project, "2026-06-15",
                       line(debtor="K1", name="Mme Camille Roux", kind="b2c", invoice="2026-05-01", due="2026-05-20",
-                           amount="345.60", last="first_reminder"),
-                      line(debtor="P1", name="Hôtel des Terreaux SAS", number="F2", invoice="2026-05-01",
-                           due="2026-05-20", last="first_reminder"))
-    consumer = (project / "dist" / "run" / "letters" / "K1-second_reminder.txt").read_text(encoding="utf-8")
+                           amount="345.60", last="first_reminder"), company=B2C, out="dist/run-c")
+    debtors |= dunning(project, "2026-06-15",
+                       line(debtor="P1", name="Hôtel des Terreaux SAS", number="F2", invoice="2026-05-01",
+                            due="2026-05-20", last="first_reminder"))
+    consumer = (project / "dist" / "run-c" / "letters" / "K1-second_reminder.txt").read_text(encoding="utf-8")
     assert "Pourrais-je parler à Mme Camille Roux, s’il vous plaît ?" in flat(consumer)
     assert "fournisseurs" not in consumer
     # What to say to anyone else who answers (or a voicemail): nothing of the invoice, the amount, the delay.
@@ -197,16 +200,16 @@ def test_consumer_call_script_asks_for_the_customer_and_tells_a_third_party_noth
     assert debtors["K1"]["stage"] == debtors["P1"]["stage"] == "second_reminder"
 
 
-def test_no_indemnity_is_claimed_from_a_consumer_debtor_of_a_b2b_company(project):
-    debtors = dunning(project, "2026-06-15",
-                      line(debtor="K1", name="M. Julien Petit", kind="b2c", number="F1", invoice="2026-04-01",
-                           due="2026-05-01", notice="2026-05-15", last="pre_due"),
-                      line(debtor="P1", number="F2", invoice="2026-04-01", due="2026-05-01", last="pre_due"))
-    consumer, business = debtors["K1"], debtors["P1"]
+def test_no_indemnity_is_claimed_from_a_consumer_debtor(project):
+    consumer = dunning(project, "2026-06-15",
+                       line(debtor="K1", name="M. Julien Petit", kind="b2c", number="F1", invoice="2026-04-01",
+                            due="2026-05-01", notice="2026-05-15", last="pre_due"), company=B2C, out="dist/run-c")["K1"]
+    business = dunning(project, "2026-06-15",
+                       line(debtor="P1", number="F2", invoice="2026-04-01", due="2026-05-01", last="pre_due"))["P1"]
     assert consumer["kind"] == "b2c" and consumer["stage"] == "first_reminder"
     assert [i["indemnity"] for i in consumer["invoices"]] == ["0.00"] and consumer["totals"]["indemnity"] == "0.00"
-    assert business["totals"]["indemnity"] == "40.00"  # the same run, the same CGV: the professional owes it
-    text = document(project, consumer, ".txt")
+    assert business["totals"]["indemnity"] == "40.00"
+    text = document(project, consumer, ".txt", "dist/run-c")
     assert "indemnité" not in text and "recouvrement" not in text and not re.search(r"(?<![\d,])40(?![\d])", text)
     assert "indemnité forfaitaire pour frais de recouvrement de 40,00 €" in document(project, business, ".txt")
 
@@ -223,11 +226,14 @@ def test_printed_letters_floor_two_half_years_and_consumers(project):
     # K2 (consumer), formal notice of 1 July 2024 sent → last notice: interest at the legal rate from
     #   2 July: 44 days at 4.92 %: 500 × 4.92 × 44 / 36 500 = 2.9654… → 2.97 €; no indemnity.
     debtors = dunning(project, "2024-08-14",
-                      line(debtor="P1", number="F1", invoice="2024-02-01", due="2024-03-01", last="firm_letter"),
-                      line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F2", invoice="2024-05-01",
-                           due="2024-05-01", amount="500.00", last="firm_letter"),
-                      line(debtor="K2", name="M. Julien Petit", kind="b2c", number="F3", invoice="2024-05-01",
-                           due="2024-05-01", amount="500.00", notice="2024-07-01", last="formal_notice"))
+                      line(debtor="P1", number="F1", invoice="2024-02-01", due="2024-03-01", last="firm_letter"))
+    consumers = dunning(project, "2024-08-14",  # consumers: the consumer company's debtors
+                        line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F2", invoice="2024-05-01",
+                             due="2024-05-01", amount="500.00", last="firm_letter"),
+                        line(debtor="K2", name="M. Julien Petit", kind="b2c", number="F3", invoice="2024-05-01",
+                             due="2024-05-01", amount="500.00", notice="2024-07-01", last="formal_notice"),
+                        company=B2C, out="dist/run-c")
+    debtors |= consumers
     assert (debtors["P1"]["stage"], debtors["K1"]["stage"], debtors["K2"]["stage"]) == \
         ("formal_notice", "formal_notice", "final_notice")
     assert debtors["P1"]["totals"] == {"outstanding": "1000.00", "interest": "68.62", "indemnity": "40.00",
@@ -242,14 +248,14 @@ def test_printed_letters_floor_two_half_years_and_consumers(project):
     assert "68,62 €" in pro and "1 108,62 €" in pro
     # The default ladder sends a last notice after the formal notice: no « sans autre avis » here,
     # and no commissaire de justice issuing a title.
-    for text in (pro, document(project, debtors["K1"], ".pdf")):
+    for text in (pro, document(project, debtors["K1"], ".pdf", "dist/run-c")):
         assert "sans autre avis" not in text and "poursuivrons le recouvrement" in text
         assert "commissaire de justice afin" not in text
-    consumer = document(project, debtors["K1"], ".pdf")
+    consumer = document(project, debtors["K1"], ".pdf", "dist/run-c")
     assert not ZERO.search(consumer) and "d’intérêts" not in consumer and "arrêtés au" not in consumer
     assert "Aucun intérêt ne vous est réclamé à ce jour" in consumer and "500,00 €" in consumer
     assert "Indemnité" not in consumer and "40,00" not in consumer
-    last = document(project, debtors["K2"], ".pdf")
+    last = document(project, debtors["K2"], ".pdf", "dist/run-c")
     assert debtors["K2"]["totals"]["interest"] == "2.97" and "2,97 €" in last
     assert "Taux appliqué : du 2 juillet au 14 août 2024 : 4,92 %." in last
     assert "sans autre avis" in last  # the ladder's last stage: court comes next
@@ -262,12 +268,13 @@ def test_consumer_letter_of_a_run_past_the_rate_table_has_no_stop_note(project):
     # Run 14 August 2026: the table stops on 30 June 2026. The professional's letter says so; the
     # consumer's, with no interest computed (no formal-notice date), does not.
     debtors = dunning(project, "2026-08-14",
-                      line(debtor="P1", number="F1", invoice="2026-04-01", due="2026-05-01", last="firm_letter"),
-                      line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F2", invoice="2026-05-01",
-                           due="2026-05-01", amount="500.00", last="firm_letter"))
+                      line(debtor="P1", number="F1", invoice="2026-04-01", due="2026-05-01", last="firm_letter"))
+    debtors |= dunning(project, "2026-08-14",
+                       line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F2", invoice="2026-05-01",
+                            due="2026-05-01", amount="500.00", last="firm_letter"), company=B2C, out="dist/run-c")
     pro = document(project, debtors["P1"], ".pdf")
     assert "(intérêts arrêtés au 30 juin 2026, à parfaire)" in pro
-    consumer = document(project, debtors["K1"], ".pdf")
+    consumer = document(project, debtors["K1"], ".pdf", "dist/run-c")
     assert "arrêtés au" not in consumer and not ZERO.search(consumer) and "d’intérêts" not in consumer
     assert "Le montant total à régler, arrêté au 14 août 2026, s’élève à 500,00 €." in consumer
 

@@ -179,3 +179,80 @@ def test_all_problems_reported_at_once(tmp_path):
 def test_rates_key_is_required(tmp_path):
     found = problems_of(tmp_path, "taux: []\n")
     assert {p.rule for p in found} == {"rates-unknown", "rates-required"}
+
+
+# --- rates add: primary sources only, never a half-year long before it starts ---------------------
+
+def _add(project, *args):
+    from tests.conftest import run_main
+    from tests.test_dunning_daily import write_rates
+
+    path = write_rates(project)
+    before = path.read_bytes()
+    result = run_main(project, "rates", "add", "2026-H2", "--ecb", "2", "--legal-consumer", "6", "--legal-other", "3",
+                      *args)
+    return result, path.read_bytes() != before
+
+
+@pytest.mark.parametrize("source", [
+    "https://www.service-public.fr/particuliers/actualites/A15081",  # a secondary site, however reliable
+    "https://legifrance.gouv.fr.example.com/jorf/id/X",               # a look-alike host
+    "https://www.blog-juridique.fr/taux-legal-2026",
+])
+def test_rates_add_refuses_a_source_that_is_not_primary(project, source):
+    result, changed = _add(project, "--source", source)
+    assert result.returncode == 1 and not changed and "Traceback" not in result.stderr
+    assert "[rates-source]" in result.stderr and "seules les sources officielles" in result.stderr
+
+
+@pytest.mark.parametrize("source", ["https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000000000000",
+                                    "https://www.ecb.europa.eu/stats/policy_and_exchange_rates/key_ecb_interest_rates/html/index.en.html",
+                                    "https://www.banque-france.fr/fr/statistiques/taux-et-cours"])
+def test_rates_add_accepts_the_primary_sources(project, source):
+    result, changed = _add(project, "--source", source, "--date", "2026-06-15")
+    assert result.returncode == 0 and changed, result.stderr
+
+
+def test_rates_add_refuses_a_half_year_starting_more_than_45_days_later(project):
+    # 2026-H2 starts on 1 July 2026: 46 days after 16 May, 45 after 17 May.
+    result, changed = _add(project, "--source", "https://www.legifrance.gouv.fr/jorf/id/X", "--date", "2026-05-16")
+    assert result.returncode == 1 and not changed
+    assert "[rates-future]" in result.stderr and "plus de 45 jours" in result.stderr.replace("\u00a0", " ")
+    result, changed = _add(project, "--source", "https://www.legifrance.gouv.fr/jorf/id/X", "--date", "2026-05-17")
+    assert result.returncode == 0 and changed, result.stderr
+
+
+def test_readme_and_manual_rates_add_examples_show_placeholders_not_figures():
+    import re
+
+    for name in ("README.md", "docs/manuels/relance.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for example in re.findall(r"rates add \S+ (--ecb .*)", text):
+            assert not re.search(r"--(ecb|legal-consumer|legal-other) \d", example), (name, example)
+
+
+@pytest.mark.slow
+def test_a_formal_notice_printed_past_the_table_says_a_parfaire_and_the_run_advises_waiting(project):
+    from pypdf import PdfReader
+
+    from tests.conftest import run_main
+    from tests.test_dunning_daily import line, write_ledger, write_rates
+
+    write_rates(project)  # stops at 2026-H1
+    ledger = write_ledger(project, line(debtor="P1", number="F1", invoice="2026-03-01", due="2026-04-01",
+                                        last="firm_letter"),
+                          line(debtor="P2", name="Client Deux SAS", number="F2", invoice="2026-07-01", due="2026-08-01"))
+    result = run_main(project, "dunning", "companies/atelier-lyonnais.yaml", "--ledger", ledger, "--date",
+                      "2026-08-14", "-o", "dist/run")
+    assert result.returncode == 0, result.stderr
+    err = " ".join(result.stderr.replace("\u00a0", " ").replace("\u202f", " ").split())
+    assert "[rates-stale-document]" in err and "Client Un SARL" in err and "Client Deux SAS" not in err
+    assert "attendez si possible la table des taux" in err
+    import json
+
+    data = json.loads((project / "dist" / "run" / "plan.json").read_text(encoding="utf-8"))
+    notice = next(d for d in data["debtors"] if d["debtor_id"] == "P1")
+    assert notice["stage"] == "formal_notice"
+    pdf = next(d for d in notice["documents"] if d.endswith(".pdf"))
+    text = " ".join(p.extract_text() for p in PdfReader(project / "dist" / "run" / pdf).pages)
+    assert "à parfaire" in " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())

@@ -4,6 +4,8 @@ collective proceedings — day after day, as a clerk lives it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import run_main
 from test_dunning_daily import B2B, RUNS, dunning, line, plan_of, write_ledger, write_rates
@@ -127,13 +129,21 @@ def test_the_kits_own_formal_notice_starts_a_consumers_interest(project):
     write_rates(project)
     ledger = write_ledger(project, line(debtor="K1", name="Mme Camille Roux", kind="b2c", number="F1",
                                         invoice="2026-01-01", due="2026-02-01", amount="500.00", last="firm_letter"))
-    before = day(project, ledger, "2026-05-04")["K1"]
+    # A consumer is a debtor of the consumer company (a B2B company's ledger refuses one: ledger-kind-market).
+    b2c, runs = "companies/boutique-en-ligne.yaml", Path("dist") / "relances" / "boutique-en-ligne"
+
+    def consumer_day(on: str) -> dict:
+        assert run_main(project, "dunning", b2c, "--ledger", ledger, "--date", on).returncode == 0
+        return next(d for d in plan_of(project / runs / on)["debtors"] if d["debtor_id"] == "K1")
+
+    before = consumer_day("2026-05-04")
     assert before["stage"] == "formal_notice" and before["totals"]["interest"] == "0.00"
     assert any("pas de date de mise en demeure" in w for w in before["warnings"])
-    assert run_main(project, "dunning", "confirm", str(RUNS / "2026-05-04"), "--sent", "2026-05-04",
+    assert run_main(project, "dunning", "confirm", str(runs / "2026-05-04"), "--sent", "2026-05-04",
                     "--by", "Claire").returncode == 0
-    assert note(project, "K1", "--received", "2026-05-07", on="2026-05-08").returncode == 0
-    after = day(project, ledger, "2026-06-15")["K1"]
+    assert run_main(project, "dunning", "note", b2c, "K1", "--date", "2026-05-08", "--by", "Claire",
+                    "--received", "2026-05-07").returncode == 0
+    after = consumer_day("2026-06-15")
     (invoice,) = after["invoices"]
     assert invoice["periods"] == [{"from": "2026-05-08", "to": "2026-06-15", "days": 39, "rate": "3.50"}]
     assert after["totals"]["interest"] == "1.87" and after["totals"]["indemnity"] == "0.00"

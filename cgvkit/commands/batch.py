@@ -6,7 +6,7 @@ import sys
 
 from cgvkit.commands.output import report, shown
 from cgvkit.commands.progress import Progress
-from cgvkit.commands.project import library_warnings
+from cgvkit.commands.project import library_warnings, record_version
 from cgvkit.commands.rates import warn_stale_table
 from cgvkit.commands.site import publish
 from cgvkit.core.french import typography
@@ -30,6 +30,10 @@ def cmd_all(args) -> int:
         return 130
     for outcome in result.outcomes:
         report(outcome.problems)
+    built = {o.slug for o in result.outcomes if o.status != "failed"}
+    for company in project.companies:
+        if company.slug in built:
+            record_version(project, company)
     if args.shard is None:  # a shard sees only its own companies: never prune from one
         kept = {c.slug for c in project.companies} | {path.stem for path in project.failed}
         for slug in prune_removed(dist, kept):

@@ -11,6 +11,7 @@ from cgvkit.commands.rates import warn_stale_table
 from cgvkit.core.errors import KitError
 from cgvkit.documents.letterfiles import letter_problems
 from cgvkit.documents.pack import build_pack
+from cgvkit.model import cgvversions
 from cgvkit.model.libraryage import expired_variants, unchanged_versions
 from cgvkit.model.project import load_project
 from cgvkit.site.mkdocsconfig import check_config
@@ -54,7 +55,15 @@ def cmd_pack(args) -> int:
         out = chosen or args.root / "dist" / company.slug
     build_pack(project, company, out, cgv_only=args.only == "cgv")
     print(f"pack écrit : {shown(out)}")
+    if args.only != "cgv":  # a preview publishes nothing
+        record_version(project, company)
     return 0
+
+
+def record_version(project, company) -> None:
+    """A published CGV that is a new version goes into data/cgv/<slug>.yaml (model/cgvversions.py)."""
+    if cgvversions.record(project.root, company):
+        print(f"version des CGV enregistrée : {shown(cgvversions.path_of(project.root, company.slug))}")
 
 
 def cmd_schema(args) -> int:

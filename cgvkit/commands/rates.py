@@ -12,7 +12,7 @@ from cgvkit.law.ratefile import add_row
 def cmd_rates_add(args) -> int:
     path = args.root / "data" / "rates.yaml"
     figures = {"ecb": args.ecb, "legal_individual": args.legal_consumer, "legal_other": args.legal_other}
-    table = add_row(path, args.root, args.half_year, figures, args.source)
+    table = add_row(path, args.root, args.half_year, figures, args.source, args.date)
     row = table.last
     print(f"semestre {row.half_year} ajouté à {shown(path)} : BCE {row.ecb} %, intérêt légal "
           f"{row.legal_individual} % (particuliers) et {row.legal_other} % (autres cas)")

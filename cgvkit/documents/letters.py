@@ -31,6 +31,7 @@ from cgvkit.law.figures import half_year_fr as _half_year_fr
 from cgvkit.law.interest import CONVENTION_FR, RateRule, floor_rate, half_year_spans
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
+from cgvkit.model.cgvversions import letter_terms
 from cgvkit.model.company import logo_path
 
 ZERO = Decimal("0.00")
@@ -136,6 +137,7 @@ def terms(company, kind: str, rates, spans=()) -> dict:
         "contestation_days": contestation.params.get("days") if contestation else None,
         "contestation_article": articles.get("contestation_period"),
         "convention": CONVENTION_FR,
+        "cgv_in_force": "",  # « en vigueur au … » in a debtor's letter (cgvversions.letter_terms); blank letters: none
     }
 
 
@@ -347,11 +349,18 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
         "rates_applied": [{"span": span_fr(p.start, p.end), "rate": percent(p.rate)} for p in spans],
         "next_stage": getattr(debtor, "following", None),
         "catch_up": getattr(debtor, "catch_up", False),  # a first contact long overdue: no « précédents rappels »
-        "terms": terms(company, kind, rates, spans),
+        "terms": _terms_of_invoices(company, claimed, kind, rates, spans),
         "payment": payment(company, money(amount), reference, qr, date_fr(due) if due else ""),
         "schedule": [], "steps": [],  # on-demand documents: payment plan schedule, journal steps
         **(extra or {}),
     }
+
+
+def _terms_of_invoices(company, claimed, kind: str, rates, spans) -> dict:
+    """`terms` of the CGV version the claimed invoices were made under (the latest when they span
+    several), citing « en vigueur au … » for each of them."""
+    version, in_force = letter_terms(company, claimed)
+    return {**terms(version, kind, rates, spans), "cgv_in_force": in_force}
 
 
 def _invoice_row(item, kind: str) -> dict:

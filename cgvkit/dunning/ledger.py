@@ -411,6 +411,12 @@ class _RowParser:
         if self.market == "b2c" and kind == "b2b":
             self.add(line, "debtor_kind", "les CGV de cette entreprise sont destinées aux consommateurs : "
                      "elles ne fixent ni pénalités ni indemnité pour un débiteur professionnel", "ledger-kind-market")
+        if self.market == "b2b" and kind == "b2c":
+            self.add(line, "debtor_kind", "débiteur consommateur (b2c) alors que cette entreprise n’a que des CGV "
+                     "entre professionnels : elles ne lient pas un consommateur, qui n’a reçu ni l’information "
+                     "précontractuelle que lui doit le professionnel (C. conso. art. L111-1) ni des conditions écrites "
+                     "pour lui ; "
+                     "publiez des CGV pour les consommateurs ou corrigez le type de débiteur", "ledger-kind-market")
         if status == "promised" and promise_date is None and (line, "promise_date") not in self.flagged:
             self.add(line, "promise_date", "une promesse de paiement (status promised) doit avoir sa date "
                      "dans « promise_date »", "ledger-promise-date")

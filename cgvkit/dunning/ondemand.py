@@ -24,6 +24,7 @@ from cgvkit.dunning.plan import interest_until, plan
 from cgvkit.dunning.sources import open_ledger
 from cgvkit.law.figures import CONSUMER_ACCELERATION_NOTICE_DAYS, SMALL_CLAIM
 from cgvkit.law.rates import stopped_note
+from cgvkit.model import cgvversions
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
 
 CENT = Decimal("0.01")
@@ -125,9 +126,10 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         raise KitError([Problem(ledger.file, 1, 1, "", f"document «{NBSP}{kind}{NBSP}» inconnu (documents de "
                                 f"l’échelle{NBSP}: {names})", "document-kind")])
     history = journal.history(journal_path, company.slug)
+    versions = cgvversions.for_run(company, project.root, ledger.rows, run_date)  # each invoice under its CGV
     # The recovery file too: a receipt noted dates the formal notice consumer interest runs from.
     debtors = plan(company, ladder, ledger, project.table, run_date, history,
-                   journal.file_events(journal_path, company.slug))
+                   journal.file_events(journal_path, company.slug), cgv=versions)
     debtor = next((d for d in debtors if d.debtor_id == debtor_id), None)
     if debtor is None:
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur «{NBSP}{debtor_id}{NBSP}» absent du "

@@ -45,6 +45,7 @@ class InvoicePlan:
     interest_from: date | None = None  # interest runs from the day after this date
     interest_until: date | None = None  # last day counted (before the run date when rates run out)
     notice: date | None = None  # the formal notice: the ledger's date, else the one confirmed in the journal
+    cgv: object = None  # the CGV version in force on the invoice date (cgvversions.Terms), None: the current CGV
 
     @property
     def overdue(self) -> bool:
@@ -91,13 +92,14 @@ def interest_until(table, run_date: date) -> date:
 
 
 def plan(company, ladder, ledger, table, run_date: date, history: dict | None = None,
-         events: dict | None = None) -> list[DebtorPlan]:
+         events: dict | None = None, cgv=None) -> list[DebtorPlan]:
     """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates
     (a half-year before the table's first row).
 
     `history` is the journal: (debtor_id, invoice_number) → [(stage id, date sent), ...]. An invoice
     with journal steps ignores its ledger `last_stage` (a seed for a new journal only). `events` is the
-    recovery file: debtor_id → the events staff noted (`dunning note`), which the plan follows.
+    recovery file: debtor_id → the events staff noted (`dunning note`), which the plan follows. `cgv`
+    (model.cgvversions.Book): each invoice is computed under the CGV version in force on its invoice date.
     """
     history, events = history or {}, events or {}
     term = own_term(company.clause("payment_term"))
@@ -127,8 +129,9 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         rule, owed = rules[debtor.kind], indemnity if debtor.kind == "b2b" else ZERO
         noted = [e for e in events.get(debtor.debtor_id, ()) if e.day <= run_date]
         notices = _confirmed_notices(sent_to.get(debtor.debtor_id, ()), ladders[debtor.kind], noted, alsace)
-        debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
-                                    floors[debtor.kind], row.formal_notice_date or notices.get(row.invoice_number))
+        debtor.invoices = [_invoice_under(cgv, row, debtor.kind, (rule, owed, floors[debtor.kind]), run_date, until,
+                                          table, ledger, problems, spans,
+                                          row.formal_notice_date or notices.get(row.invoice_number))
                            for row in debtor.rows if row.amount > row.paid_amount]
         decided = _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history)
         if not decided:
@@ -138,7 +141,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         _call_first(debtor, ladders[debtor.kind], run_date, noted, history, alsace, decided)
         _event_documents(debtor, ladders[debtor.kind], run_date, noted, alsace)
         _warn(debtor, run_date, ladders[debtor.kind])
-        _warn_terms(debtor, term)
+        _warn_terms_under_cgv(debtor, term)
         _warn_floor(debtor, rule)
     problems.raise_if_errors()
     return list(debtors.values())
@@ -154,6 +157,20 @@ def _confirmed_notices(sent_to, ladder, noted: list, alsace: bool) -> dict:
             if stage is not None and "formal_notice" in stage.contains:
                 found[number] = min(found.get(number, date.max), _received(stage, day, noted, alsace))
     return found
+
+
+def _invoice_under(cgv, row, kind: str, default: tuple, run_date: date, until: date, table, ledger, problems,
+                   spans: dict, notice: date | None) -> InvoicePlan:
+    """One invoice computed under the CGV version in force on its invoice date (`cgv`, a
+    cgvversions.Book), else under `default` (rule, indemnity, floor) from the current CGV."""
+    rule, owed, floor = default
+    terms = cgv.at(row) if cgv is not None else None
+    if terms is not None and kind == "b2b":
+        stipulated, owed = cgv.penalties(terms)
+        rule, floor = stipulated or STATUTORY, stipulated is not None
+    item = _invoice(row, run_date, until, rule, owed, table, ledger, problems, spans, floor, notice)
+    item.cgv = terms
+    return item
 
 
 def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
@@ -485,6 +502,24 @@ def _end_of_month(invoice: date, delta: timedelta, after: bool) -> date:
     """« N jours fin de mois »: invoice + N days then the month's end, or (after) the invoice's
     month end + N days."""
     return _month_end(invoice) + delta if after else _month_end(invoice + delta)
+
+
+def _warn_terms_under_cgv(debtor: DebtorPlan, term: dict) -> None:
+    """`_warn_terms` with each invoice's payment term taken from the CGV version of its invoice date."""
+    first = debtor.invoices[0].cgv if debtor.invoices else None
+    if all(item.cgv is first for item in debtor.invoices):  # nearly always: one version per debtor
+        _warn_terms(debtor, term if first is None else own_term(first.clause("payment_term")))
+        return
+    groups: dict = {}
+    for item in debtor.invoices:
+        groups.setdefault(id(item.cgv), (item.cgv, []))[1].append(item)
+    every = debtor.invoices
+    try:
+        for version, items in groups.values():
+            debtor.invoices = items
+            _warn_terms(debtor, term if version is None else own_term(version.clause("payment_term")))
+    finally:
+        debtor.invoices = every
 
 
 def _warn_terms(debtor: DebtorPlan, term: dict) -> None:

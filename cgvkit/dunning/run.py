@@ -27,6 +27,7 @@ from cgvkit.dunning.report import write_report
 from cgvkit.dunning.sources import open_ledger
 from cgvkit.dunning.spreadsheet import plan_csv
 from cgvkit.law.rates import stopped_note
+from cgvkit.model import cgvversions
 from cgvkit.model.ladder import ladder_for
 
 
@@ -71,12 +72,15 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
     noted = journal.file_events(journal_path, company.slug, shown_path(journal_path, project.root))
-    debtors = plan(company, ladder, ledger, project.table, run_date, past, noted)
+    versions = cgvversions.for_run(company, project.root, ledger.rows, run_date)
+    debtors = plan(company, ladder, ledger, project.table, run_date, past, noted, versions)
     result = Run(debtors, list(ledger.warnings))  # a debtor's unusable e-mail address, located in the ledger
+    result.warnings += [p for p in (*versions.said, cgvversions.fallback_problem(versions, ledger)) if p is not None]
     stale = project.table.stale_warning(run_date, f"date de relance {run_date.isoformat()}")
     if stale is not None:
         result.warnings.append(stale)
         result.stopped = interest_until(project.table, run_date)
+        result.warnings += _wait_for_rates(debtors, ledger, result.stopped)
     rates = _rates(project, ledger, run_date) if any(d.action == "send" for d in debtors) else None
     note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
@@ -108,6 +112,24 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
         (stage / "plan.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (stage / "plan.csv").write_text(plan_csv(debtors), encoding="utf-8")
     return result
+
+
+# What a court or a formal notice relies on: its amount should wait for the missing half-year's rates.
+AMOUNT_MATTERS = ("formal_notice", "court")
+
+
+def _wait_for_rates(debtors: list, ledger, stopped: date) -> list:
+    """A formal notice or a court document printed while the rate table stops before the run date says
+    « à parfaire »; the run also advises waiting for the table before sending it."""
+    names = [d.name for d in debtors if d.action == "send" and d.stage.printed
+             and (d.stage.channel == "registered_letter" or any(k in c for c in d.stage.contains for k in AMOUNT_MATTERS))]
+    if not names:
+        return []
+    shown = ", ".join(names[:10]) + (f" et {len(names) - 10} autre(s)" if len(names) > 10 else "")
+    return [Problem(ledger.file, 1, 1, "", f"mise en demeure ou document pour le tribunal ({shown}) : les intérêts y sont "
+                    f"arrêtés au {stopped.isoformat()}, « à parfaire » ; le montant compte, attendez si possible la "
+                    "table des taux du semestre (python build.py rates add) avant de l’envoyer", "rates-stale-document",
+                    "warning")]
 
 
 def _rates(project, ledger, run_date: date):

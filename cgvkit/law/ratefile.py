@@ -11,12 +11,14 @@ import json
 import os
 import stat
 import tempfile
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import NBSP
-from cgvkit.law.rates import RateTable, next_half_year
+from cgvkit.law.rates import RateTable, half_year_bounds, next_half_year
 
 # Sanity ranges (percent per year): wider than anything seen since the euro, narrow enough to
 # catch a rate typed per mille or a decimal comma lost (« 215 » for 2,15).
@@ -36,8 +38,27 @@ def parse_rate(text: str) -> Decimal | None:
     return value
 
 
-def add_row(path: Path, root: Path, label: str, figures: dict[str, str], sources: list[str]) -> RateTable:
-    """Append the row `label` to the table at `path`; raises KitError (file untouched) on any problem."""
+# Where the rates are published: the arrêtés at the Journal officiel (Légifrance), the ECB, the Banque de France.
+PRIMARY_SOURCES = ("legifrance.gouv.fr", "ecb.europa.eu", "banque-france.fr")
+EARLIEST_DAYS = 45  # a half-year is added at most this many days before it starts: its rates are published by then
+
+
+def _start(label: str) -> date | None:
+    try:
+        return half_year_bounds(label)[0]
+    except ValueError:  # not a half-year: rates-gap says which one is expected
+        return None
+
+
+def primary_source(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == site or host.endswith("." + site) for site in PRIMARY_SOURCES)
+
+
+def add_row(path: Path, root: Path, label: str, figures: dict[str, str], sources: list[str],
+            today: date | None = None) -> RateTable:
+    """Append the row `label` to the table at `path`; raises KitError (file untouched) on any problem.
+    `today` (the run date): a half-year starting more than EARLIEST_DAYS days later is refused."""
     table = RateTable.load(path, root)
     file = table.file
     line = table.anchor[0]
@@ -70,6 +91,15 @@ def add_row(path: Path, root: Path, label: str, figures: dict[str, str], sources
             problems.append(problem("source", f"source «{NBSP}{source}{NBSP}»{NBSP}: une adresse https:// "
                                     "complète est attendue (arrêté au Journal officiel, page de la BCE)",
                                     "rates-source"))
+        elif not primary_source(source):
+            problems.append(problem("source", f"source «{NBSP}{source}{NBSP}»{NBSP}: seules les sources officielles "
+                                    "sont acceptées (arrêté publié sur legifrance.gouv.fr, taux de la BCE sur "
+                                    "ecb.europa.eu ou de la Banque de France sur banque-france.fr)", "rates-source"))
+    start = _start(label)
+    if today is not None and start is not None and (start - today).days > EARLIEST_DAYS:
+        problems.append(problem("half_year", f"le semestre {label} commence le {start.isoformat()}, plus de "
+                                f"{EARLIEST_DAYS} jours après aujourd’hui ({today.isoformat()}){NBSP}: ses taux ne "
+                                "sont pas encore publiés, ajoutez-le quand ils le seront", "rates-future"))
     if problems:
         raise KitError(problems)
     target = Path(os.path.realpath(path))  # through any link: the link itself is kept

@@ -265,6 +265,13 @@ DOCUMENTED: tuple[tuple[str, str, str, str], ...] = (
     ("identity-siren", "error", "Code de commerce, art. R123-237", "SIREN de 9 chiffres à clé de Luhn valide."),
     ("identity-vat", "error", "Code général des impôts, art. 242 nonies A", "Numéro de TVA intracommunautaire FR cohérent avec le SIREN."),
     ("identity-iban", "error", "Norme ISO 13616", "IBAN à clé de contrôle valide."),
+    # model/cgvversions.py: the profile against the CGV versions recorded in data/cgv/.
+    ("cgv-retroactive", "error", "Code civil, art. 1103 et 1119",
+     "CGV modifiées sans nouvelle date d’effet postérieure à la version enregistrée dans data/cgv/ : erreur une fois "
+     "cette date passée (avertissement avant), avec ce qui change et, dans la relance, les factures concernées."),
+    ("cgv-backdated", "warning", "Code civil, art. 1103 et 1119",
+     "Nouvelle version des CGV dont la date d’effet est déjà passée : les ventes conclues avant restent sous la "
+     "version en vigueur lorsqu’elles ont été faites."),
 )
 
 

@@ -10,7 +10,7 @@ from cgvkit.core.errors import KitError, Problem, Problems
 from cgvkit.core.templating import outside_link, template_syntax_error
 from cgvkit.law import rules
 from cgvkit.law.rates import RateTable
-from cgvkit.model import textchecks
+from cgvkit.model import cgvversions, textchecks
 from cgvkit.model.company import Company, load_company
 from cgvkit.model.ladder import check_ladder
 from cgvkit.model.letterchecks import LetterChecks
@@ -83,6 +83,8 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
             found.extend(rules.check_company(company, today, table))
             if letters is not None:  # its ladder and letter templates: what its pack's letters need
                 found.extend(letters.company_problems(company))
+            if today is not None:  # the dunning run checks on its own date, naming the invoices (dunning/run.py)
+                found.extend(_versions_problems(company, root, today))
             if render_checks:
                 found.extend(textchecks.company_problems(company, found.items, today))
         items = without_shadowed(found.items)
@@ -101,6 +103,14 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     if errors and not lenient:  # a shared file's problem (the default ladder, a template) said once
         raise KitError(list(dict.fromkeys(errors)) + project.warnings)
     return project
+
+
+def _versions_problems(company: Company, root: Path, today: date) -> list[Problem]:
+    """The profile against the CGV versions recorded in data/cgv/ (cgv-retroactive, cgv-backdated)."""
+    try:
+        return cgvversions.check(company, root, today)
+    except KitError as exc:
+        return exc.problems
 
 
 def without_shadowed(items: list[Problem]) -> list[Problem]:
