@@ -13,6 +13,7 @@ from decimal import Decimal
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money, percent
 from cgvkit.documents.letters import REPLY_DAYS
+from cgvkit.dunning.payments import payments_of
 from cgvkit.law import workdays
 from cgvkit.law.figures import (
     MARKETS,
@@ -23,7 +24,7 @@ from cgvkit.law.figures import (
     STATUTORY_ECB_MARGIN,
     half_year_fr,
 )
-from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days
+from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days, settle
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
 from cgvkit.model.ladder import CHANNEL_NAMES, LETTER_CHANNELS
@@ -45,6 +46,9 @@ class InvoicePlan:
     interest_from: date | None = None  # interest runs from the day after this date
     interest_until: date | None = None  # last day counted (before the run date when rates run out)
     notice: date | None = None  # the formal notice: the ledger's date, else the one confirmed in the journal
+    payments: tuple = ()  # law.interest.Imputed: each dated payment and where it went
+    segments: tuple = ()  # law.interest.Segment: the days counted on each principal between payments
+    paid_on: date | None = None  # the last payment (an invoice paid in full: the day it was paid)
 
     @property
     def overdue(self) -> bool:
@@ -66,6 +70,8 @@ class DebtorPlan:
     documents: list = field(default_factory=list)
     exhausted: bool = False  # every amicable stage has been sent
     catch_up: bool = False  # a first contact long overdue: the ladder starts further on (no « simple oubli »)
+    paid_late: list = field(default_factory=list)  # InvoicePlan of invoices paid in full, late, still owing
+    penalty_claims: list = field(default_factory=list)  # those of paid_late the run proposes to claim
 
     @property
     def claimed(self) -> list:
@@ -116,6 +122,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     # half-year; the statutory rate (ECB + 10) that applies when they stipulate none has no floor.
     floors = {"b2b": stipulated is not None, "b2c": False}
     indemnity = indemnity_amount(company)
+    orders, claim_min = imputation_orders(company), Decimal(str(letters.get("penalty_claim_min", 0)))
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
     spans: dict = {}  # (start, until, rule, floor) → (periods, Σ rate × days): many invoices share a due date
     until = interest_until(table, run_date)
@@ -127,8 +134,11 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         noted = [e for e in events.get(debtor.debtor_id, ()) if e.day <= run_date]
         notices = _confirmed_notices(sent_to.get(debtor.debtor_id, ()), ladders[debtor.kind], noted, alsace)
         debtor.invoices = [_invoice(row, run_date, until, rule, owed, table, ledger, problems, spans,
-                                    floors[debtor.kind], row.formal_notice_date or notices.get(row.invoice_number))
+                                    floors[debtor.kind], row.formal_notice_date or notices.get(row.invoice_number),
+                                    orders[debtor.kind])
                            for row in debtor.rows if row.amount > row.paid_amount]
+        _paid_late(debtor, history, claim_min, notices, orders[debtor.kind],
+                   (run_date, until, rule, owed, table, ledger, problems, spans, floors[debtor.kind]))
         if not _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history):
             _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace, noted)
         elif debtor.action == "send":
@@ -153,7 +163,12 @@ def _confirmed_notices(sent_to, ladder, noted: list, alsace: bool) -> dict:
 
 
 def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
-             spans: dict, floor: bool = False, notice: date | None = None) -> InvoicePlan:
+             spans: dict, floor: bool = False, notice: date | None = None, order: str = "principal") -> InvoicePlan:
+    if row.payment_date is not None:
+        paid = payments_of(row, ledger)
+        if paid:
+            return _settled(row, paid, run_date, until, rule, indemnity, table, ledger, problems, spans, floor,
+                            notice, order)
     days = max(0, (run_date - row.due_date).days)
     item = InvoicePlan(row, days, row.outstanding, notice=notice)
     if days == 0:
@@ -176,6 +191,77 @@ def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, 
     item.interest, item.periods, item.interest_from = interest_on(item.outstanding, found[1]), found[0], start
     item.interest_until = until
     return item
+
+
+PENALTY_CLAIM = "penalty_claim"  # the ladder document claiming what an invoice paid late still owes
+
+
+def imputation_orders(company) -> dict:
+    """Where a partial payment goes, by kind of debtor (law.interest: ORDERS and the decision above them):
+    a consumer's payment first to the interest (C. civ. 1343-1); a professional's to the principal,
+    unless the CGV's payment_imputation clause puts penalties, then the indemnity, first."""
+    b2b = "penalties_first" if company.clause("payment_imputation") is not None else "principal"
+    return {"b2b": b2b, "b2c": "interest"}
+
+
+def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
+             spans: dict, floor: bool, notice: date | None, order: str) -> InvoicePlan:
+    """An invoice with dated payments: interest through each payment day on what remained due, each
+    payment imputed (law.interest.settle). Paid in full: what it owed on the day it was paid."""
+    b2b = row.debtor_kind == "b2b"
+    start = row.due_date if b2b else notice
+    last = max(day for day, _ in paid)
+    closed = row.paid_amount >= row.amount
+
+    def weight(after: date, to: date):
+        key = (after, to, rule, floor)
+        found = spans.get(key)
+        if found is None:
+            split = periods(after, to, rule, table, floor)
+            found = spans[key] = (tuple(split), rate_days(split))
+        return found
+
+    days = max(0, ((last if closed else run_date) - row.due_date).days)
+    try:
+        done = settle(row.amount, start, paid, min(last, until) if closed else until, weight, order,
+                      indemnity, row.due_date if b2b else None)
+    except KitError as exc:
+        column = "payment_date" if closed else ("due_date" if b2b else "formal_notice_date")
+        for p in exc.problems:
+            problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
+        return InvoicePlan(row, days, ZERO if closed else row.outstanding, notice=notice, paid_on=last)
+    paid_indemnity = sum((i.indemnity for i in done.imputed), ZERO)
+    item = InvoicePlan(row, days, ZERO if closed else done.principal, notice=notice, payments=done.imputed,
+                       segments=done.segments, paid_on=last, periods=done.periods)
+    if closed:  # what it owed on the day it was paid: every penalty accrued, the indemnity if it was late
+        item.interest = done.accrued
+        item.indemnity = indemnity if b2b and last > row.due_date else ZERO
+    else:
+        item.interest = done.interest
+        item.indemnity = max((indemnity if days else ZERO) - paid_indemnity, ZERO)
+    if done.segments:
+        item.interest_from, item.interest_until = start, done.last_day
+    return item
+
+
+def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dict, order: str, args: tuple) -> None:
+    """Invoices paid in full, but late: between professionals the penalties and the 40 € indemnity are
+    still owed (C. com. L441-10 II); a consumer owes interest only for the days after a formal notice
+    (C. civ. 1231-6), never an indemnity. Listed in `paid_late`; proposed in `penalty_claims` when not
+    already claimed (a confirmed penalty_claim step in the journal) and not below `minimum`."""
+    for row in debtor.rows:
+        if row.payment_date is None or row.amount > row.paid_amount:
+            continue
+        if row.debtor_kind == "b2b" and row.payment_date <= row.due_date:
+            continue
+        item = _invoice(row, *args, row.formal_notice_date or notices.get(row.invoice_number), order)
+        owed = item.interest + item.indemnity
+        if owed <= 0:
+            continue
+        debtor.paid_late.append(item)
+        claimed = any(stage == PENALTY_CLAIM for stage, _ in history.get((debtor.debtor_id, row.invoice_number), ()))
+        if not claimed and owed >= minimum:
+            debtor.penalty_claims.append(item)
 
 
 def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | None]:
