@@ -21,6 +21,8 @@ from cgvkit.core.french import typography
 
 # A folder holding these is a project: clauses and companies are what a law firm keeps.
 PROJECT_MARKERS = ("clauses", "companies")
+PAYMENTS_HELP = ("règlements datés (CSV UTF-8 : invoice_number, date, amount), plusieurs par facture ; leur somme "
+                 "remplace un paid_amount vide ou doit l’égaler")
 
 
 def run(default_root: Path | None = None) -> None:
@@ -144,6 +146,7 @@ def _parser(today: date) -> FrenchParser:
                               "DÉBITEUR DOCUMENT (échéancier, reconnaissance de dette, note de saisine).")
     p.add_argument("company", type=Path)
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    p.add_argument("--payments", type=Path, help=PAYMENTS_HELP)
     p.add_argument("--date", type=_day, default=today, help="date de la relance, AAAA-MM-JJ (défaut : aujourd’hui)")
     p.add_argument("-o", "--output", type=Path, help="dossier de sortie (défaut : dist/relances/<entreprise>/<date>/)")
     p.add_argument("--journal", type=Path, help="journal SQLite (défaut : data/journal/<entreprise>.sqlite)")
@@ -212,8 +215,10 @@ def _parser(today: date) -> FrenchParser:
                             "ou note de saisine remplis pour un débiteur")
     p.add_argument("company", type=Path)
     p.add_argument("debtor", metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
-    p.add_argument("kind", metavar="DOCUMENT", help="payment_plan, debt_acknowledgement ou court_cover_note")
+    p.add_argument("kind", metavar="DOCUMENT", help="payment_plan, debt_acknowledgement, court_cover_note, "
+                   "penalty_claim ou statement_of_account (relevé de compte ; « releve » aussi)")
     p.add_argument("--ledger", type=Path, required=True, help="registre des factures (CSV UTF-8)")
+    p.add_argument("--payments", type=Path, help=PAYMENTS_HELP)
     p.add_argument("--date", type=_day, default=today, help="date du document (défaut : aujourd’hui)")
     p.add_argument("--schedule", action="append", default=[], metavar="AAAA-MM-JJ:MONTANT",
                    help="une échéance de l’échéancier (répétable ; la dernière sans montant prend le reste)")

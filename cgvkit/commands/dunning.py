@@ -24,7 +24,8 @@ def cmd_dunning(args) -> int:
         # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
         out = chosen or run_folder(args.root, company.slug, args.date)
         journal = journal_file(args, company.slug)
-        run = run_dunning(project, company, ledger, args.date, out, journal, args.jobs)
+        payments = args.payments and user_file(args.payments, args.root)
+        run = run_dunning(project, company, ledger, args.date, out, journal, args.jobs, payments)
         report(run.warnings)
         debtors = run.debtors
         counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}

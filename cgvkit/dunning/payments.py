@@ -164,3 +164,98 @@ def payments_of(row, ledger) -> tuple:
     if row.payment_date is not None and row.paid_amount:
         return ((row.payment_date, row.paid_amount),)
     return ()
+
+
+# --- What letters, documents and plan.json say of payments -------------------------------------------
+
+def _euros(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def payments_json(item) -> dict:
+    """plan.json: an invoice's dated payments and where each went (empty without payment dates)."""
+    if not item.payments:
+        return {}
+    return {"payments": [{"date": p.day.isoformat(), "amount": _euros(p.amount), "to_interest": _euros(p.interest),
+                          "to_indemnity": _euros(p.indemnity), "to_principal": _euros(p.principal)}
+                         for p in item.payments]}
+
+
+def payment_rows(item) -> list[dict]:
+    """An invoice's payments as a letter lists them (French dates and amounts)."""
+    from cgvkit.core.french import date_fr
+
+    return [{"date": date_fr(p.day), "amount": money(p.amount), "interest": money(p.interest),
+             "indemnity": money(p.indemnity), "principal": money(p.principal), "left": money(p.principal_after)}
+            for p in item.payments]
+
+
+def segment_rows(item) -> list[dict]:
+    """The days counted on each principal between payments (« du … au …, N j sur X »)."""
+    from cgvkit.core.french import date_fr, percent
+    from cgvkit.law.interest import interest_on, rate_days
+
+    found = []
+    for s in item.segments:
+        first = s.periods[0].start if s.periods else s.start
+        found.append({"from": date_fr(first), "to": date_fr(s.end), "days": s.days, "base": money(s.base),
+                      "rates": ", ".join(dict.fromkeys(percent(p.rate) for p in s.periods)),
+                      "interest": money(interest_on(s.base, rate_days(list(s.periods))))})
+    return found
+
+
+def claim_extra(items: list) -> dict:
+    """The penalty claim's décompte: per invoice paid late, its payments, the days counted and what it owes."""
+    from cgvkit.core.french import date_fr
+
+    rows = [{"number": i.row.invoice_number, "due_date": date_fr(i.row.due_date), "amount": money(i.row.amount),
+             "paid_on": date_fr(i.paid_on), "days_late": i.days_late, "interest": money(i.interest),
+             "indemnity": money(i.indemnity), "total": money(i.interest + i.indemnity),
+             "payments": payment_rows(i), "segments": segment_rows(i)} for i in items]
+    return {"settled": rows}
+
+
+IMPUTATION_FR = {
+    "principal": "chaque règlement s’impute sur la facture à laquelle il se rapporte (article 1342-10 du Code "
+                 "civil), sur son principal",
+    "penalties_first": "chaque règlement s’impute sur la facture à laquelle il se rapporte, d’abord sur les pénalités "
+                       "de retard, puis sur l’indemnité forfaitaire, enfin sur le principal (articles 1342-10 et "
+                       "1343-1 du Code civil{article})",
+    "interest": "chaque règlement s’impute sur la facture à laquelle il se rapporte (article 1342-10 du Code "
+                "civil), d’abord sur les intérêts échus, puis sur le principal (article 1343-1 du Code civil)",
+}
+
+
+def statement_extra(debtor, order: str, imputation_article: str | None) -> tuple[dict, Decimal]:
+    """The statement of account (relevé de compte): every invoice of the debtor in the ledger, its
+    payments with their dates and imputation, interest or penalties and indemnity left, the balance.
+    Returns (context, balance)."""
+    from cgvkit.core.french import date_fr
+
+    plans = {id(i.row): i for i in (*debtor.invoices, *debtor.paid_late)}
+    rows, payments, balance = [], [], ZERO
+    for row in debtor.rows:
+        item = plans.get(id(row))
+        principal = item.outstanding if item else row.outstanding
+        interest = item.interest if item else ZERO
+        indemnity = item.indemnity if item else ZERO
+        owed = principal + interest + indemnity
+        balance += owed
+        rows.append({"number": row.invoice_number, "invoice_date": date_fr(row.invoice_date),
+                     "due_date": date_fr(row.due_date), "amount": money(row.amount), "paid": money(row.paid_amount),
+                     "principal": money(principal), "interest": money(interest), "indemnity": money(indemnity),
+                     "owed": money(owed), "due": owed > 0 and bool(item and item.overdue)})
+        if item and item.payments:
+            payments += [(p.day, row.invoice_number, p) for p in item.payments]
+        elif row.paid_amount:
+            payments.append((row.payment_date, row.invoice_number, None, row.paid_amount))
+    listed = []
+    for entry in sorted(payments, key=lambda e: (e[0] or date.min, e[1])):
+        day, number, p = entry[0], entry[1], entry[2]
+        amount = p.amount if p else entry[3]
+        listed.append({"date": date_fr(day) if day else "date non renseignée", "invoice": number, "amount": money(amount),
+                       "interest": money(p.interest) if p else "", "indemnity": money(p.indemnity) if p else "",
+                       "principal": money(p.principal if p else amount)})
+    article = f", article {imputation_article} de nos conditions générales de vente" if imputation_article else ""
+    return {"statement": rows, "statement_payments": listed, "balance": money(balance),
+            "imputation": IMPUTATION_FR[order].format(article=article)}, balance

@@ -72,6 +72,7 @@ class DebtorPlan:
     catch_up: bool = False  # a first contact long overdue: the ladder starts further on (no « simple oubli »)
     paid_late: list = field(default_factory=list)  # InvoicePlan of invoices paid in full, late, still owing
     penalty_claims: list = field(default_factory=list)  # those of paid_late the run proposes to claim
+    claim_documents: list = field(default_factory=list)  # the run's penalty claim files (run._write_claim)
 
     @property
     def claimed(self) -> list:
