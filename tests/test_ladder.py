@@ -24,7 +24,8 @@ def test_default_ladder_has_the_playbook_stages_in_order():
     assert channels == {"pre_due": "sms", "first_reminder": "email", "second_reminder": "phone",
                         "firm_letter": "letter", "formal_notice": "registered_letter", "final_notice": "letter"}
     assert ladder.get("second_reminder").companion == "email"
-    assert [d.id for d in ladder.documents] == ["payment_plan", "debt_acknowledgement", "court_cover_note"]
+    assert [d.id for d in ladder.documents] == ["payment_plan", "debt_acknowledgement", "court_cover_note",
+                                              "penalty_claim", "statement_of_account"]
     notice = ladder.get("formal_notice")
     assert {"formal_notice", "deadline", "consequence", "interest", "signature"} <= set(notice.contains)
 
@@ -48,7 +49,8 @@ stages:
 def test_a_company_replaces_the_stages_and_keeps_the_default_documents():
     ladder = ladder_for(company_with(OWN), ROOT)
     assert ladder.ids == ("first_reminder", "formal_notice")
-    assert [d.id for d in ladder.documents] == ["payment_plan", "debt_acknowledgement", "court_cover_note"]
+    assert [d.id for d in ladder.documents] == ["payment_plan", "debt_acknowledgement", "court_cover_note",
+                                              "penalty_claim", "statement_of_account"]
 
 
 def test_no_ladder_means_the_default():

@@ -109,7 +109,8 @@ def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
 def write_document(project, company, ledger_path: Path, debtor_id: str, kind: str, run_date: date, out: Path,
                    journal_path: Path, schedule: list[str], payments: Path | None = None) -> list[Path]:
     ladder = ladder_for(company, project.root)
-    ledger = with_payments(load_ledger(ledger_path, project.root, company.market, ladder.ids), payments, project.root)
+    ledger = with_payments(load_ledger(ledger_path, project.root, company.market, ladder.ids), payments, project.root,
+                           run_date)
     kind = ALIASES.get(kind.lower(), kind)
     stage = next((d for d in ladder.documents if d.id == kind), None)
     if stage is None:

@@ -99,15 +99,22 @@ def parse_payments(text: str, file: str) -> tuple[dict, list[tuple[int, str, dat
     return {name: columns[name] + 1 for name in COLUMNS}, found
 
 
-def with_payments(ledger: Ledger, path: Path | None, root: Path) -> Ledger:
+def with_payments(ledger: Ledger, path: Path | None, root: Path, run_date: date | None = None) -> Ledger:
     """The ledger with the payments file applied (see the module's docstring); the ledger itself when
-    no file is given. Raises KitError listing every disagreement, located in the payments file."""
-    if path is None:
-        return ledger
-    return apply_payments(ledger, *load_payments(path, root))
+    no file is given. Raises KitError listing every disagreement, located in the payments file, and
+    every payment dated after `run_date` (a run cannot know a payment still to come)."""
+    if path is not None:
+        ledger = apply_payments(ledger, *load_payments(path, root), run_date)
+    if run_date is not None:
+        late = [row for row in ledger.rows if row.payment_date is not None and row.payment_date > run_date]
+        if late:
+            raise KitError([ledger.problem(row, "payment_date", f"règlement daté du {row.payment_date.isoformat()}, "
+                                           f"après la date de relance ({run_date.isoformat()})", "ledger-payment-future")
+                            for row in late])
+    return ledger
 
 
-def apply_payments(ledger: Ledger, file: str, columns: dict, found: list) -> Ledger:
+def apply_payments(ledger: Ledger, file: str, columns: dict, found: list, run_date: date | None = None) -> Ledger:
     problems = Problems()
     rows = {invoice_key(row.invoice_number): k for k, row in enumerate(ledger.rows)}
     by_invoice: dict = {}
@@ -118,6 +125,11 @@ def apply_payments(ledger: Ledger, file: str, columns: dict, found: list) -> Led
                                  f"absente du registre {ledger.file}", "payments-unknown-invoice"))
             continue
         row = ledger.rows[rows[key]]
+        if run_date is not None and day > run_date:
+            problems.add(Problem(file, line, columns["date"], "date", f"règlement daté du {day.isoformat()}, après la "
+                                 f"date de relance ({run_date.isoformat()}) : une relance ne peut pas connaître un "
+                                 "règlement à venir", "payments-future"))
+            continue
         if day < row.invoice_date:
             problems.add(Problem(file, line, columns["date"], "date", f"le règlement ({day.isoformat()}) précède la facture "
                                  f"{row.invoice_number} ({row.invoice_date.isoformat()}) : un acompte se déduit du "

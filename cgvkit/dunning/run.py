@@ -66,7 +66,8 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
                                 "confirmée : ses documents sont la preuve du journal, choisissez un autre dossier",
                                 "journal-confirmed")])
     ladder = ladder_for(company, project.root)
-    ledger = with_payments(load_ledger(ledger_path, project.root, company.market, ladder.ids), payments, project.root)
+    ledger = with_payments(load_ledger(ledger_path, project.root, company.market, ladder.ids), payments, project.root,
+                           run_date)
     seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
     noted = journal.file_events(journal_path, company.slug, shown_path(journal_path, project.root))
