@@ -207,12 +207,22 @@ def segment_rows(item) -> list[dict]:
     from cgvkit.core.french import date_fr, percent
     from cgvkit.law.interest import interest_on, rate_days
 
-    found = []
-    for s in item.segments:
-        first = s.periods[0].start if s.periods else s.start
-        found.append({"from": date_fr(first), "to": date_fr(s.end), "days": s.days, "base": money(s.base),
-                      "rates": ", ".join(dict.fromkeys(percent(p.rate) for p in s.periods)),
-                      "interest": money(interest_on(s.base, rate_days(list(s.periods))))})
+    # The plan keeps the periods and the payments, not the segments (memory, in a million-row ledger):
+    # a segment ends on a payment day or the last day counted, and bears what the payments before left.
+    ends = sorted({p.day for p in item.payments if item.interest_from and p.day > item.interest_from}
+                  | ({item.interest_until} if item.interest_until else set()))
+    found, rest = [], list(item.periods)
+    for end in ends:
+        mine = [p for p in rest if p.end <= end]
+        rest = rest[len(mine):]
+        if not mine:
+            continue
+        after = mine[0].start
+        base = item.row.amount - sum((p.principal for p in item.payments if p.day < after), ZERO)
+        days = sum(p.days for p in mine)
+        found.append({"from": date_fr(after), "to": date_fr(mine[-1].end), "days": days, "base": money(base),
+                      "rates": ", ".join(dict.fromkeys(percent(p.rate) for p in mine)),
+                      "interest": money(interest_on(base, rate_days(mine)))})
     return found
 
 

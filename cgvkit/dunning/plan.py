@@ -47,7 +47,6 @@ class InvoicePlan:
     interest_until: date | None = None  # last day counted (before the run date when rates run out)
     notice: date | None = None  # the formal notice: the ledger's date, else the one confirmed in the journal
     payments: tuple = ()  # law.interest.Imputed: each dated payment and where it went
-    segments: tuple = ()  # law.interest.Segment: the days counted on each principal between payments
     paid_on: date | None = None  # the last payment (an invoice paid in full: the day it was paid)
 
     @property
@@ -70,9 +69,10 @@ class DebtorPlan:
     documents: list = field(default_factory=list)
     exhausted: bool = False  # every amicable stage has been sent
     catch_up: bool = False  # a first contact long overdue: the ladder starts further on (no « simple oubli »)
-    paid_late: list = field(default_factory=list)  # InvoicePlan of invoices paid in full, late, still owing
-    penalty_claims: list = field(default_factory=list)  # those of paid_late the run proposes to claim
-    claim_documents: list = field(default_factory=list)  # the run's penalty claim files (run._write_claim)
+    # () until there is one: 250 000 debtors in a big ledger, three empty lists each would cost 40 Mo.
+    paid_late: list | tuple = ()  # InvoicePlan of invoices paid in full, late, still owing
+    penalty_claims: list | tuple = ()  # those of paid_late the run proposes to claim
+    claim_documents: list | tuple = ()  # the run's penalty claim files (run._write_claim)
 
     @property
     def claimed(self) -> list:
@@ -167,11 +167,14 @@ def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, 
              spans: dict, floor: bool = False, notice: date | None = None, order: str = "principal") -> InvoicePlan:
     if row.payment_date is not None:
         paid = payments_of(row, ledger)
-        if paid:
+        # One payment made before interest started (B2B: by the due date; consumer: before the notice)
+        # is the plain case below: interest on what is left, from the start.
+        if paid and (len(paid) > 1 or row.payment_date > (row.due_date if row.debtor_kind == "b2b" else
+                                                           notice or date.max)):
             return _settled(row, paid, run_date, until, rule, indemnity, table, ledger, problems, spans, floor,
                             notice, order)
     days = max(0, (run_date - row.due_date).days)
-    item = InvoicePlan(row, days, row.outstanding, notice=notice)
+    item = InvoicePlan(row, days, row.outstanding, notice=notice, paid_on=row.payment_date)
     if days == 0:
         return item
     start = row.due_date if row.debtor_kind == "b2b" else notice
@@ -211,17 +214,12 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
     payment imputed (law.interest.settle). Paid in full: what it owed on the day it was paid."""
     b2b = row.debtor_kind == "b2b"
     start = row.due_date if b2b else notice
-    last = max(day for day, _ in paid)
+    last = paid[-1][0]  # payments come in date order (payments.apply_payments, or the row's one)
     closed = row.paid_amount >= row.amount
 
-    def weight(after: date, to: date):
-        key = (after, to, rule, floor)
-        found = spans.get(key)
-        if found is None:
-            split = periods(after, to, rule, table, floor)
-            found = spans[key] = (tuple(split), rate_days(split))
-        return found
-
+    weight = spans.get((id(rule), floor))  # the rule lives as long as the plan; a Decimal's hash is slow
+    if weight is None:  # one per rule: its cache is keyed by dates only
+        weight = spans[(id(rule), floor)] = _weigher(rule, table, floor)
     days = max(0, ((last if closed else run_date) - row.due_date).days)
     try:
         done = settle(row.amount, start, paid, min(last, until) if closed else until, weight, order,
@@ -231,9 +229,9 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
         for p in exc.problems:
             problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
         return InvoicePlan(row, days, ZERO if closed else row.outstanding, notice=notice, paid_on=last)
-    paid_indemnity = sum((i.indemnity for i in done.imputed), ZERO)
+    paid_indemnity = sum((i.indemnity for i in done.imputed), ZERO) if order == "penalties_first" else ZERO
     item = InvoicePlan(row, days, ZERO if closed else done.principal, notice=notice, payments=done.imputed,
-                       segments=done.segments, paid_on=last, periods=done.periods)
+                       paid_on=last, periods=done.periods)
     if closed:  # what it owed on the day it was paid: every penalty accrued, the indemnity if it was late
         item.interest = done.accrued
         item.indemnity = indemnity if b2b and last > row.due_date else ZERO
@@ -243,6 +241,20 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
     if done.segments:
         item.interest_from, item.interest_until = start, done.last_day
     return item
+
+
+def _weigher(rule, table, floor: bool):
+    """(periods, Σ rate × days) of the days after < d <= to, computed once per pair of dates."""
+    cache: dict = {}
+
+    def weight(after: date, to: date):
+        found = cache.get((after, to))
+        if found is None:
+            split = periods(after, to, rule, table, floor)
+            found = cache[(after, to)] = (tuple(split), rate_days(split))
+        return found
+
+    return weight
 
 
 def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dict, order: str, args: tuple) -> None:
@@ -259,10 +271,10 @@ def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dic
         owed = item.interest + item.indemnity
         if owed <= 0:
             continue
-        debtor.paid_late.append(item)
+        debtor.paid_late = [*debtor.paid_late, item]
         claimed = any(stage == PENALTY_CLAIM for stage, _ in history.get((debtor.debtor_id, row.invoice_number), ()))
         if not claimed and owed >= minimum:
-            debtor.penalty_claims.append(item)
+            debtor.penalty_claims = [*debtor.penalty_claims, item]
 
 
 def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | None]:

@@ -170,7 +170,7 @@ def floor_rate(rates: HalfYearRates) -> Decimal:
 ORDERS = ("principal", "interest", "penalties_first")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per payment or period of an invoice: many in a big ledger
 class Imputed:
     """One payment and where it went."""
 
@@ -182,7 +182,7 @@ class Imputed:
     principal_after: Decimal  # principal left after it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per payment or period of an invoice: many in a big ledger
 class Segment:
     """Days start < d <= end on one principal (`base`), with their half-year periods."""
 
@@ -196,7 +196,7 @@ class Segment:
         return (self.end - self.start).days
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Settlement:
     principal: Decimal  # left to pay
     interest: Decimal  # interest or penalties left to pay (accrued minus imputed)
@@ -208,6 +208,8 @@ class Settlement:
 
     @property
     def periods(self) -> tuple:
+        if len(self.segments) == 1:  # most invoices: the cached tuple itself, no copy
+            return self.segments[0].periods
         return tuple(p for s in self.segments for p in s.periods)
 
 
@@ -222,8 +224,8 @@ def settle(amount: Decimal, start: date | None, payments, until: date, weight, o
     """
     if order not in ORDERS:
         raise ValueError(f"unknown imputation order: {order!r}")
-    principal, numerator = amount, Decimal(0)
-    paid_interest = paid_indemnity = Decimal("0.00")
+    principal, numerator, interest_first = amount, Decimal(0), order != "principal"
+    paid_interest = paid_indemnity = ZERO2
     imputed, segments, cursor, last = [], [], start, None
 
     def accrue(to: date) -> None:
@@ -235,20 +237,23 @@ def settle(amount: Decimal, start: date | None, payments, until: date, weight, o
         segments.append(Segment(cursor, to, principal, tuple(found)))
         cursor = last = to
 
-    for day, paid in sorted(payments, key=lambda p: p[0]):
+    for day, paid in (payments if len(payments) == 1 else sorted(payments, key=_day_of)):
         accrue(min(day, until))
         if cursor is not None and day > cursor:
             cursor = max(cursor, min(day, until))  # nothing was due in between (principal was nil)
         rest, to_interest, to_indemnity = paid, ZERO2, ZERO2
-        if order != "principal":
+        # Zeros stay the shared ZERO2: a million-row ledger keeps these amounts (one object each otherwise).
+        if interest_first and numerator:
             due_interest = _cents(numerator) - paid_interest
-            to_interest = min(rest, max(due_interest, ZERO2))
-            rest -= to_interest
-            paid_interest += to_interest
-        if order == "penalties_first" and late_after is not None and day > late_after:
-            to_indemnity = min(rest, indemnity - paid_indemnity)
-            rest -= to_indemnity
-            paid_indemnity += to_indemnity
+            to_interest = min(rest, due_interest) if due_interest > 0 else ZERO2
+            if to_interest:
+                rest -= to_interest
+                paid_interest += to_interest
+        if order == "penalties_first" and late_after is not None and day > late_after and rest:
+            to_indemnity = min(rest, indemnity - paid_indemnity if paid_indemnity else indemnity)
+            if to_indemnity:
+                rest -= to_indemnity
+                paid_indemnity += to_indemnity
         to_principal = min(rest, principal)
         principal -= to_principal
         imputed.append(Imputed(day, paid, to_interest, to_indemnity, to_principal, principal))
@@ -261,6 +266,10 @@ def settle(amount: Decimal, start: date | None, payments, until: date, weight, o
 
 
 ZERO2 = Decimal("0.00")
+
+
+def _day_of(payment: tuple) -> date:
+    return payment[0]
 
 
 def _cents(numerator: Decimal) -> Decimal:
