@@ -2,6 +2,21 @@
 
 Money and rates are Decimal throughout; an invoice's interest is rounded half-up to the cent once,
 after summing its periods.
+
+Payments (`settle`, issue 19): interest runs through the day of each payment inclusive, on what remained
+due that day. Imputation, decided and documented in docs/manuels/relance.md:
+- a payment goes to the invoice it is recorded against (C. civ. 1342-10, Légifrance section
+  https://www.legifrance.gouv.fr/codes/section_lc/LEGITEXT000006070721/LEGISCTA000032035235/ :
+  « Le débiteur de plusieurs dettes peut indiquer, lorsqu'il paie, celle qu'il entend acquitter »);
+- a consumer's partial payment goes first to the interest (C. civ. 1343-1, section
+  https://www.legifrance.gouv.fr/codes/section_lc/LEGITEXT000006070721/LEGISCTA000032035257/ :
+  « Le paiement partiel s'impute d'abord sur les intérêts »);
+- the B2B late-payment penalties (C. com. L441-10 II,
+  https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000038414392) are NOT treated as
+  « intérêts » for 1343-1: without a CGV clause, a professional's partial payment goes to the
+  principal (the kit never claims more than the law certainly gives, and the principal it claims is
+  the accounting balance); the CGV's payment_imputation clause (penalties, indemnity, principal)
+  applies when the company has it. See ORDERS below.
 """
 
 from __future__ import annotations
