@@ -265,3 +265,23 @@ def test_payments_file_errors_are_located(project):
     assert "bad.csv:3:3: amount: les règlements de la facture F2026-0200 font 500,00 €, le registre indique " \
            "1 000,00 €" in flat(result.stderr)
     assert not (project / "dist/bad").exists()
+
+
+def test_the_report_and_the_command_name_the_penalty_claim(project):
+    write(project, "paid.csv", B2B_LEDGER)
+    result = run_main(project, "dunning", ATELIER, "--ledger", "paid.csv", "--date", "2026-04-30", "-o", "dist/r1")
+    assert result.returncode == 0, result.stderr
+    assert "1 réclamation(s) des pénalités de retard" in result.stdout
+    report = flat((project / "dist/r1/report.html").read_text(encoding="utf-8"))
+    assert "Réclamation des pénalités de retard" in report and "49,99" in report
+
+
+def test_penalty_claim_on_demand(project):
+    write(project, "paid.csv", B2B_LEDGER)
+    result = run_main(project, "dunning", "document", ATELIER, "T1", "penalty_claim", "--ledger", "paid.csv",
+                      "--date", "2026-04-30", "-o", "dist/docs")
+    assert result.returncode == 0, result.stderr
+    assert "49,99 €" in pdf_text(project / "dist/docs/T1-penalty_claim-2026-04-30.pdf")
+    result = run_main(project, "dunning", "document", ATELIER, "T3", "penalty_claim", "--ledger", "paid.csv",
+                      "--date", "2026-04-30", "-o", "dist/docs")
+    assert result.returncode == 1 and "aucune facture payée en retard" in result.stderr

@@ -32,6 +32,9 @@ def cmd_dunning(args) -> int:
         warned = sum(bool(d.warnings) for d in debtors)
         print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
               f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {shown(out)}")
+        claims = sum(bool(d.claim_documents) for d in debtors)
+        if claims:
+            print(f"{claims} réclamation(s) des pénalités de retard de factures payées en retard (voir report.html).")
         if run.stopped:
             print(f"Taux manquants : {stopped_note(run.stopped)} (voir l’avertissement ci-dessus).")
         if args.confirm:

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from cgvkit.core.french import date_fr, money
 from cgvkit.core.templating import render
 from cgvkit.dunning.spreadsheet import channel_label
+from cgvkit.model.ladder import CHANNEL_NAMES
 
 ZERO = Decimal("0.00")
 BUCKETS = (("0–30 j", 0, 30), ("31–60 j", 31, 60), ("61–90 j", 61, 90), ("> 90 j", 91, None))
@@ -122,6 +123,11 @@ def write_report(root: Path, company, run_date, debtors: list, folder: Path, sto
     sends = [{"id": d.debtor_id, "name": d.name, "stage": d.stage.title, "channel": channel_label(d.stage),
               "to": _recipient(d), "total": money(d.totals(d.claimed)["total"]), "documents": d.documents,
               "warnings": d.warnings} for d in debtors if d.action == "send"]
+    # The penalty claims of invoices paid late (plan._paid_late), sent by post like any letter.
+    sends += [{"id": d.debtor_id, "name": d.name, "stage": "Réclamation des pénalités de retard",
+               "channel": CHANNEL_NAMES["letter"], "to": d.rows[0].debtor_address or "adresse postale manquante",
+               "total": money(sum((i.interest + i.indemnity for i in d.penalty_claims), ZERO)),
+               "documents": d.claim_documents, "warnings": []} for d in debtors if d.claim_documents]
     html = render(root, "dunning/report.html", company=company.identity["name"], day=date_fr(run_date),
                   stopped=date_fr(stopped) if stopped else "", sends=sends,
                   suspended=[d for d in debtors if d.action == "suspended"],
