@@ -285,3 +285,12 @@ def test_penalty_claim_on_demand(project):
     result = run_main(project, "dunning", "document", ATELIER, "T3", "penalty_claim", "--ledger", "paid.csv",
                       "--date", "2026-04-30", "-o", "dist/docs")
     assert result.returncode == 1 and "aucune facture payée en retard" in result.stderr
+
+
+def test_no_claim_while_a_dispute_is_noted(project):
+    write(project, "paid.csv", B2B_LEDGER)
+    noted = run_main(project, "dunning", "note", ATELIER, "T1", "--dispute", "pénalités contestées",
+                     "--date", "2026-04-20")
+    assert noted.returncode == 0, noted.stderr
+    plan = dunning(project, ATELIER, "paid.csv", "2026-04-30", "dist/r1")
+    assert plan["T1"]["paid_late"][0]["claimed_now"] is False and plan["T1"]["claim_documents"] == []

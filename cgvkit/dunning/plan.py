@@ -138,8 +138,6 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
                                     floors[debtor.kind], row.formal_notice_date or notices.get(row.invoice_number),
                                     orders[debtor.kind])
                            for row in debtor.rows if row.amount > row.paid_amount]
-        _paid_late(debtor, history, claim_min, notices, orders[debtor.kind],
-                   (run_date, until, rule, owed, table, ledger, problems, spans, floors[debtor.kind]))
         if not _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history):
             _choose(debtor, ladders[debtor.kind], run_date, history, reply, alsace, noted)
         elif debtor.action == "send":
@@ -147,6 +145,8 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms(debtor, term)
         _warn_floor(debtor, rule)
+        _paid_late(debtor, history, claim_min, notices, orders[debtor.kind],
+                   (run_date, until, rule, owed, table, ledger, problems, spans, floors[debtor.kind]), noted)
     problems.raise_if_errors()
     return list(debtors.values())
 
@@ -257,11 +257,16 @@ def _weigher(rule, table, floor: bool):
     return weight
 
 
-def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dict, order: str, args: tuple) -> None:
+def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dict, order: str, args: tuple,
+               noted: list = ()) -> None:
     """Invoices paid in full, but late: between professionals the penalties and the 40 € indemnity are
     still owed (C. com. L441-10 II); a consumer owes interest only for the days after a formal notice
     (C. civ. 1231-6), never an indemnity. Listed in `paid_late`; proposed in `penalty_claims` when not
-    already claimed (a confirmed penalty_claim step in the journal) and not below `minimum`."""
+    already claimed (a confirmed penalty_claim step in the journal) and not below `minimum`; never for a
+    suspended debtor or one with a dispute noted, nor, after collective proceedings, for an invoice born before the judgment
+    (C. com. L622-21: it is declared, not claimed)."""
+    procedure, dispute = _latest(noted, "procedure"), _latest(noted, "dispute", "dispute_closed")
+    suspended = debtor.action == "suspended" or (dispute is not None and dispute.kind == "dispute")
     for row in debtor.rows:
         if row.payment_date is None or row.amount > row.paid_amount:
             continue
@@ -273,7 +278,8 @@ def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dic
             continue
         debtor.paid_late = [*debtor.paid_late, item]
         claimed = any(stage == PENALTY_CLAIM for stage, _ in history.get((debtor.debtor_id, row.invoice_number), ()))
-        if not claimed and owed >= minimum:
+        barred = suspended or (procedure is not None and row.invoice_date < procedure.day)
+        if not claimed and not barred and owed >= minimum:
             debtor.penalty_claims = [*debtor.penalty_claims, item]
 
 
