@@ -28,8 +28,10 @@ STAGES = ["", "", "pre_due", "first_reminder", "second_reminder", "firm_letter",
 
 def generate(path: Path, rows: int, seed: int = 7) -> None:
     rng = random.Random(seed)
-    lines = ["debtor_id;debtor_name;debtor_kind;invoice_number;invoice_date;due_date;amount;paid_amount;"
-             "status;promise_date;formal_notice_date;last_stage;payment_date"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = path.open("w", encoding="utf-8")  # line by line: the measured peak is the kit's, not this list's
+    out.write("debtor_id;debtor_name;debtor_kind;invoice_number;invoice_date;due_date;amount;paid_amount;"
+              "status;promise_date;formal_notice_date;last_stage;payment_date\n")
     for n in range(rows):
         debtor = n // 4
         due = RUN_DATE - timedelta(days=rng.randint(-10, 520))
@@ -48,10 +50,9 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             paid = f"{rng.randint(1, euros - 1)},00"
         status = rng.choice(["open"] * 18 + ["disputed", "promised"])
         promise = (RUN_DATE + timedelta(days=rng.randint(-5, 20))).isoformat() if status == "promised" else ""
-        lines.append(f"D{debtor:05d};Client {debtor} SAS;b2b;F{n:06d};{issued.isoformat()};{due.isoformat()};"
-                     f"{amount};{paid};{status};{promise};;{STAGES[debtor % len(STAGES)]};{paid_on}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out.write(f"D{debtor:05d};Client {debtor} SAS;b2b;F{n:06d};{issued.isoformat()};{due.isoformat()};"
+                  f"{amount};{paid};{status};{promise};;{STAGES[debtor % len(STAGES)]};{paid_on}\n")
+    out.close()
 
 
 def main(rows: int = 10_000) -> None:

@@ -6,7 +6,7 @@ is `law.interest` (the kit's stated convention); this module only decides who ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -237,7 +237,8 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
         item.indemnity = indemnity if b2b and last > row.due_date else ZERO
     else:
         item.interest = done.interest
-        item.indemnity = max((indemnity if days else ZERO) - paid_indemnity, ZERO)
+        owed = indemnity if days else ZERO
+        item.indemnity = owed - paid_indemnity if owed > paid_indemnity else ZERO
     if done.segments:
         item.interest_from, item.interest_until = start, done.last_day
     return item
@@ -246,12 +247,14 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
 def _weigher(rule, table, floor: bool):
     """(periods, Σ rate × days) of the days after < d <= to, computed once per pair of dates."""
     cache: dict = {}
+    rates: dict = {}  # one Decimal per rate, not one per period (payment days make many pairs of dates)
 
     def weight(after: date, to: date):
         found = cache.get((after, to))
         if found is None:
-            split = periods(after, to, rule, table, floor)
-            found = cache[(after, to)] = (tuple(split), rate_days(split))
+            split = tuple(p if rates.setdefault(p.rate, p.rate) is p.rate else replace(p, rate=rates[p.rate])
+                          for p in periods(after, to, rule, table, floor))
+            found = cache[(after, to)] = (split, rate_days(split))
         return found
 
     return weight

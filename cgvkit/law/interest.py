@@ -39,7 +39,7 @@ CENT = Decimal("0.01")
 KINDS = ("ecb_plus", "legal_multiple", "fixed", "legal")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a million-row ledger with payment dates holds many
 class Period:
     start: date  # inclusive
     end: date  # inclusive
@@ -275,8 +275,9 @@ def settle(amount: Decimal, start: date | None, payments, until: date, weight, o
     accrue(until)
     accrued = _cents(numerator)
     late = late_after is not None and (last is not None and last > late_after or until > late_after and principal > 0)
-    owed_indemnity = (indemnity if late else ZERO2) - paid_indemnity
-    return Settlement(principal, accrued - paid_interest, max(owed_indemnity, ZERO2), accrued, tuple(imputed),
+    owed_indemnity = (indemnity if late else ZERO2) - paid_indemnity if paid_indemnity else (indemnity if late else ZERO2)
+    return Settlement(principal, accrued - paid_interest if paid_interest else accrued,
+                      owed_indemnity if owed_indemnity > 0 else ZERO2, accrued, tuple(imputed),
                       tuple(segments), last)
 
 
