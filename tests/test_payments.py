@@ -54,8 +54,8 @@ def test_two_partial_payments_on_the_principal(rate_table):
     done = settle(D("1000.00"), date(2026, 3, 1), TWO, date(2026, 4, 30), weigher(ECB10, rate_table),
                   "principal", D("40.00"), date(2026, 3, 1))
     assert (done.principal, done.interest, done.indemnity) == (D("300.00"), D("10.32"), D("40.00"))
-    assert [(i.interest, i.indemnity, i.principal, i.principal_after) for i in done.imputed] == [
-        (0, 0, D("400.00"), D("600.00")), (0, 0, D("300.00"), D("300.00"))]
+    assert [(i.interest, i.indemnity, i.principal) for i in done.imputed] == [
+        (0, 0, D("400.00")), (0, 0, D("300.00"))]
     assert [(s.days, s.base) for s in done.segments] == [(10, D("1000.00")), (20, D("600.00")), (30, D("300.00"))]
 
 
@@ -68,8 +68,10 @@ def test_two_partial_payments_penalties_first_by_the_cgv_clause(rate_table):
     #   7.61 € paid: 3.47 € of penalties left; indemnity paid; principal 347.61 €.
     done = settle(D("1000.00"), date(2026, 3, 1), TWO, date(2026, 4, 30), weigher(ECB10, rate_table),
                   "penalties_first", D("40.00"), date(2026, 3, 1))
-    assert [(i.interest, i.indemnity, i.principal, i.principal_after) for i in done.imputed] == [
-        (D("3.33"), D("40.00"), D("356.67"), D("643.33")), (D("4.28"), D("0.00"), D("295.72"), D("347.61"))]
+    assert [(i.interest, i.indemnity, i.principal) for i in done.imputed] == [
+        (D("3.33"), D("40.00"), D("356.67")), (D("4.28"), D("0.00"), D("295.72"))]
+    assert [(s.start, s.base) for s in done.segments] == [  # 1 000 − 356.67 = 643.33; − 295.72 = 347.61
+        (date(2026, 3, 1), D("1000.00")), (date(2026, 3, 11), D("643.33")), (date(2026, 3, 31), D("347.61"))]
     assert (done.principal, done.interest, done.indemnity, done.accrued) == (
         D("347.61"), D("3.47"), D("0.00"), D("11.08"))
 

@@ -197,9 +197,12 @@ def payment_rows(item) -> list[dict]:
     """An invoice's payments as a letter lists them (French dates and amounts)."""
     from cgvkit.core.french import date_fr
 
-    return [{"date": date_fr(p.day), "amount": money(p.amount), "interest": money(p.interest),
-             "indemnity": money(p.indemnity), "principal": money(p.principal), "left": money(p.principal_after)}
-            for p in item.payments]
+    rows, left = [], item.row.amount
+    for p in item.payments:
+        left -= p.principal
+        rows.append({"date": date_fr(p.day), "amount": money(p.amount), "interest": money(p.interest),
+                     "indemnity": money(p.indemnity), "principal": money(p.principal), "left": money(left)})
+    return rows
 
 
 def segment_rows(item) -> list[dict]:

@@ -6,7 +6,7 @@ is `law.interest` (the kit's stated convention); this module only decides who ow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -246,15 +246,16 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
 
 def _weigher(rule, table, floor: bool):
     """(periods, Σ rate × days) of the days after < d <= to, computed once per pair of dates."""
-    cache: dict = {}
-    rates: dict = {}  # one Decimal per rate, not one per period (payment days make many pairs of dates)
+    cache: dict = {}  # after → {to → (periods, weight)}: no key tuple per pair (payment days make many)
 
     def weight(after: date, to: date):
-        found = cache.get((after, to))
+        ends = cache.get(after)
+        if ends is None:
+            ends = cache[after] = {}
+        found = ends.get(to)
         if found is None:
-            split = tuple(p if rates.setdefault(p.rate, p.rate) is p.rate else replace(p, rate=rates[p.rate])
-                          for p in periods(after, to, rule, table, floor))
-            found = cache[(after, to)] = (split, rate_days(split))
+            split = tuple(periods(after, to, rule, table, floor))
+            found = ends[to] = (split, rate_days(split))
         return found
 
     return weight

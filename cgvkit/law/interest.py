@@ -36,6 +36,7 @@ CONVENTION_FR = (f"Mode de calcul : intérêts simples par jour calendaire, base
                  "intérêts arrondis au centime une fois par facture, après addition des périodes.")
 
 CENT = Decimal("0.01")
+_RATES: dict = {}  # each annual rate computed so far, itself: a handful of values
 KINDS = ("ecb_plus", "legal_multiple", "fixed", "legal")
 
 
@@ -108,6 +109,7 @@ def periods(start_after: date, until: date, rule: RateRule, table: RateTable, fl
         rate, stipulated = rule.annual_rate(rates), None
         if floor and rate < floor_rate(rates):
             rate, stipulated = floor_rate(rates), rate
+        rate = _RATES.setdefault(rate, rate)  # one object per rate: big ledgers keep many periods
         found.append(Period(day, end, (end - day).days + 1, rate, stipulated))
         day = end + timedelta(days=1)
     return found
@@ -187,14 +189,19 @@ ORDERS = ("principal", "interest", "penalties_first")
 
 @dataclass(frozen=True, slots=True)  # one per payment or period of an invoice: many in a big ledger
 class Imputed:
-    """One payment and where it went."""
+    """One payment and where it went: what is not interest nor indemnity went to the principal (a
+    payment never exceeds what is due). Four fields, no more: a million-row ledger keeps them."""
 
     day: date
     amount: Decimal
     interest: Decimal  # on the interest or penalties accrued to its day
     indemnity: Decimal  # on the fixed recovery indemnity
-    principal: Decimal
-    principal_after: Decimal  # principal left after it
+
+    @property
+    def principal(self) -> Decimal:
+        if not self.interest and not self.indemnity:
+            return self.amount
+        return self.amount - self.interest - self.indemnity
 
 
 @dataclass(frozen=True, slots=True)  # one per payment or period of an invoice: many in a big ledger
@@ -269,9 +276,8 @@ def settle(amount: Decimal, start: date | None, payments, until: date, weight, o
             if to_indemnity:
                 rest -= to_indemnity
                 paid_indemnity += to_indemnity
-        to_principal = min(rest, principal)
-        principal -= to_principal
-        imputed.append(Imputed(day, paid, to_interest, to_indemnity, to_principal, principal))
+        principal -= rest  # the payments never exceed the amount, so `rest` never exceeds the principal
+        imputed.append(Imputed(day, paid, to_interest, to_indemnity))
     accrue(until)
     accrued = _cents(numerator)
     late = late_after is not None and (last is not None and last > late_after or until > late_after and principal > 0)
