@@ -244,6 +244,7 @@ def test_consumers_owe_nothing_when_paid_before_the_notice_and_never_an_indemnit
     assert [(i["interest"], i["indemnity"]) for i in plan["P2"]["paid_late"]] == [("2.15", "0.00")]
     text = pdf_text(project / "dist/r1/letters/P2-penalty_claim.pdf")
     assert "article 1231-6 du Code civil" in text and "2,15 €" in text
+    assert "Réclamation des intérêts de retard" in text and "pénalités" not in text
     assert "du 2 avril 2026 au 1er mai 2026 inclus : 30 jours sur 1 000,00 €" in text
     assert "indemnit" not in text.lower() and "40,00" not in text
 
