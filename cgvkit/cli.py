@@ -21,6 +21,8 @@ from cgvkit.core.french import typography
 
 # A folder holding these is a project: clauses and companies are what a law firm keeps.
 PROJECT_MARKERS = ("clauses", "companies")
+PAYMENTS_HELP = ("règlements datés (CSV UTF-8 : invoice_number, date, amount), plusieurs par facture ; leur somme "
+                 "remplace un paid_amount vide ou doit l’égaler")
 
 
 def run(default_root: Path | None = None) -> None:
@@ -105,6 +107,7 @@ def _ledger_arguments(p) -> None:
     source.add_argument("--ledger", type=Path, help="registre des factures (CSV, en-têtes anglais ou français)")
     source.add_argument("--fec", type=Path, help="fichier des écritures comptables (FEC) de l’exercice")
     p.add_argument("--contacts", type=Path, help="avec --fec : courriel, téléphone, adresse et type de chaque débiteur (CSV)")
+    p.add_argument("--payments", type=Path, help=PAYMENTS_HELP)
 
 
 def _parser(today: date) -> FrenchParser:
@@ -247,7 +250,9 @@ def _parser(today: date) -> FrenchParser:
                             "ou note de saisine remplis pour un débiteur")
     p.add_argument("company", type=Path)
     p.add_argument("debtor", metavar="DÉBITEUR", help="identifiant du débiteur dans le registre")
-    p.add_argument("kind", metavar="DOCUMENT", help="un document de l’échelle (rubrique documents), par exemple payment_plan, promise_confirmation, dispute_reply, claim_declaration ou injunction_request")
+    p.add_argument("kind", metavar="DOCUMENT", help="un document de l’échelle (rubrique documents), par exemple "
+                   "payment_plan, promise_confirmation, dispute_reply, penalty_claim, statement_of_account (relevé de "
+                   "compte ; « releve » aussi), claim_declaration ou injunction_request")
     _ledger_arguments(p)
     p.add_argument("--date", type=_day, default=today, help="date du document (défaut : aujourd’hui)")
     p.add_argument("--schedule", action="append", default=[], metavar="AAAA-MM-JJ:MONTANT",

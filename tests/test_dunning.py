@@ -176,7 +176,7 @@ def test_plan_json_contract_and_money_format(table):
     debtor = run("2026-04-14", row(last="pre_due"), row(number="F2", due="2026-04-30", amount="80.5"), table=table)["D1"]
     data = debtor_json(debtor)
     assert set(data) == {"debtor_id", "debtor_name", "kind", "action", "stage", "channel", "reason", "warnings",
-                         "documents", "invoices", "totals"}
+                         "documents", "invoices", "totals", "paid_late", "claim_documents"}
     first, second = data["invoices"]
     assert set(first) == {"number", "due_date", "amount", "outstanding", "days_late", "interest", "indemnity",
                           "periods"}

@@ -25,6 +25,7 @@ def test_default_ladder_has_the_playbook_stages_in_order():
                         "firm_letter": "letter", "formal_notice": "registered_letter", "final_notice": "letter"}
     assert ladder.get("second_reminder").companion == "email"
     assert [d.id for d in ladder.documents] == ["payment_plan", "debt_acknowledgement", "court_cover_note",
+                                                  "penalty_claim", "statement_of_account",
                                                   "promise_confirmation", "dispute_reply", "missed_instalment_notice",
                                                   "claim_declaration", "injunction_request"]
     notice = ladder.get("formal_notice")

@@ -31,13 +31,17 @@ def cmd_dunning(args) -> int:
         # Kept apart from the pack folder, which a pack rebuild replaces as a whole.
         out = chosen or run_folder(args.root, company.slug, args.date)
         journal = journal_file(args, company.slug)
-        run = run_dunning(project, company, ledger, args.date, out, journal, args.jobs)
+        payments = args.payments and user_file(args.payments, args.root)
+        run = run_dunning(project, company, ledger, args.date, out, journal, args.jobs, payments)
         report(run.warnings)
         debtors = run.debtors
         counts = {a: sum(d.action == a for d in debtors) for a in ("send", "suspended", "none")}
         warned = sum(bool(d.warnings) for d in debtors)
         print(f"{len(debtors)} débiteur(s) : {counts['send']} relance(s), {counts['suspended']} suspendu(s), "
               f"{counts['none']} sans action, {warned} avec avertissement(s) ; plan écrit : {shown(out)}")
+        claims = sum(bool(d.claim_documents) for d in debtors)
+        if claims:
+            print(f"{claims} réclamation(s) des pénalités de retard de factures payées en retard (voir report.html).")
         if run.stopped:
             print(f"Taux manquants : {stopped_note(run.stopped)} (voir l’avertissement ci-dessus).")
         if args.confirm:

@@ -225,7 +225,8 @@ def cmd_document(args) -> int:
     company = project.companies[0]
     out = args.output or args.root / "dist" / "relances" / company.slug / "documents"
     written = write_document(project, company, ledger_source(args), args.debtor, args.kind, args.date,
-                             out, journal_file(args, company.slug), args.schedule)
+                             out, journal_file(args, company.slug), args.schedule, getattr(args, "payments", None)
+                             and user_file(args.payments, args.root))
     for path in written:
         print(f"document écrit : {shown(path)}")
     return 0

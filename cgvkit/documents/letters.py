@@ -368,6 +368,9 @@ def _invoice_row(item, kind: str) -> dict:
     return {"number": row.invoice_number, "invoice_date": date_fr(row.invoice_date), "due_date": date_fr(row.due_date),
             "amount": money(row.amount), "outstanding": money(item.outstanding), "days_late": item.days_late,
             "interest": money(item.interest), "indemnity": money(item.indemnity) if kind == "b2b" else "",
+            # A partial payment with its date (dunning/payments.py): the reminders thank for it.
+            "paid": money(row.paid_amount) if row.paid_amount else "",
+            "paid_on": date_fr(item.paid_on) if getattr(item, "paid_on", None) else "",
             "periods": [{"from": date_fr(p.start), "to": date_fr(p.end), "days": p.days, "rate": percent(p.rate)}
                         for p in item.periods]}
 

@@ -74,6 +74,7 @@ class Ledger:
     columns: dict  # column name → 1-based index
     rows: tuple
     warnings: tuple = ()  # Problem, severity "warning": one debtor's problem that does not stop the run
+    payments: dict | None = None  # invoice_key → ((date, amount), ...): the payments file (dunning/payments.py)
 
     def problem(self, row: Row, column: str, message: str, rule: str, severity: str = "error") -> Problem:
         return Problem(self.file, row.line, self.columns.get(column, 1), column, message, rule, severity)

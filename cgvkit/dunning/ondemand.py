@@ -20,7 +20,8 @@ from cgvkit.core.french import NBSP, date_fr, money
 from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import REPLY_DAYS, filled_context, render_stage
 from cgvkit.dunning import journal
-from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.dunning.payments import claim_extra, statement_extra, with_payments
+from cgvkit.dunning.plan import PENALTY_CLAIM, imputation_orders, interest_until, plan
 from cgvkit.dunning.sources import open_ledger
 from cgvkit.law.figures import CONSUMER_ACCELERATION_NOTICE_DAYS, SMALL_CLAIM
 from cgvkit.law.rates import stopped_note
@@ -28,6 +29,8 @@ from cgvkit.model import cgvversions
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
 
 CENT = Decimal("0.01")
+STATEMENT = "statement_of_account"
+ALIASES = {"releve": STATEMENT, "relevé": STATEMENT, "relevé_de_compte": STATEMENT, "releve_de_compte": STATEMENT}
 
 
 def amount_in_words(amount: Decimal) -> str:
@@ -117,9 +120,11 @@ def file_pieces(path: Path, slug: str, debtor_id: str, run_date: date) -> list[s
 
 
 def write_document(project, company, ledger_path: Path, debtor_id: str, kind: str, run_date: date, out: Path,
-                   journal_path: Path, schedule: list[str]) -> list[Path]:
+                   journal_path: Path, schedule: list[str], payments: Path | None = None) -> list[Path]:
     ladder = ladder_for(company, project.root)
-    ledger = open_ledger(ledger_path, project.root, company, ladder.ids)
+    ledger = with_payments(open_ledger(ledger_path, project.root, company, ladder.ids), payments, project.root,
+                           run_date)
+    kind = ALIASES.get(kind.lower(), kind)
     stage = next((d for d in ladder.documents if d.id == kind), None)
     if stage is None:
         names = ", ".join(d.id for d in ladder.documents)
@@ -135,7 +140,12 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur «{NBSP}{debtor_id}{NBSP}» absent du "
                                 "registre", "document-debtor")])
     debtor = replace(debtor, stage=stage)
-    if not debtor.claimed:
+    if kind == PENALTY_CLAIM:  # on demand: every invoice paid late that still owes something
+        if not debtor.paid_late:
+            raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur {debtor_id}{NBSP}: aucune facture "
+                                    "payée en retard qui doive encore des pénalités ou intérêts", "document-debtor")])
+        debtor = replace(debtor, invoices=list(debtor.paid_late))
+    if kind != STATEMENT and not debtor.claimed:
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur {debtor_id}{NBSP}: aucune facture "
                                 "échue et impayée à cette date", "document-debtor")])
     table = project.table
@@ -143,9 +153,16 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
     until = interest_until(table, run_date)
     note = stopped_note(until) if until < run_date else ""
     total = debtor.totals(debtor.claimed)["total"]
-    # Every document: the last day of the interest counted, the sum in words (C. civ. 1376).
-    extra = {"interest_until": date_fr(until), "words": amount_in_words(total)}
     pay = None
+    if kind == STATEMENT:  # the whole account, paid invoices included; the transfer block asks for the balance
+        extra, total = statement_extra(debtor, imputation_orders(company)[debtor.kind],
+                                       company.articles.get("payment_imputation"))
+        pay = (total, None) if total > 0 else None
+    # Every document: the last day of the interest counted, the sum in words (C. civ. 1376).
+    extra = {**(extra if kind == STATEMENT else {}), "interest_until": date_fr(until),
+             "words": amount_in_words(total) if total > 0 else ""}
+    if kind == PENALTY_CLAIM:
+        extra.update(claim_extra(debtor.invoices))
     if kind == "payment_plan":
         try:
             items = parse_schedule(schedule, total)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money, percent
 from cgvkit.documents.letters import REPLY_DAYS
+from cgvkit.dunning.payments import payments_of
 from cgvkit.law import workdays
 from cgvkit.law.figures import (
     MARKETS,
@@ -23,7 +24,7 @@ from cgvkit.law.figures import (
     STATUTORY_ECB_MARGIN,
     half_year_fr,
 )
-from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days
+from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days, settle
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
 from cgvkit.model.ladder import CHANNEL_NAMES, LETTER_CHANNELS
@@ -46,6 +47,8 @@ class InvoicePlan:
     interest_until: date | None = None  # last day counted (before the run date when rates run out)
     notice: date | None = None  # the formal notice: the ledger's date, else the one confirmed in the journal
     cgv: object = None  # the CGV version in force on the invoice date (cgvversions.Terms), None: the current CGV
+    payments: tuple = ()  # law.interest.Imputed: each dated payment and where it went
+    paid_on: date | None = None  # the last payment (an invoice paid in full: the day it was paid)
 
     @property
     def overdue(self) -> bool:
@@ -68,6 +71,10 @@ class DebtorPlan:
     exhausted: bool = False  # every amicable stage has been sent
     catch_up: bool = False  # a first contact long overdue: the ladder starts further on (no « simple oubli »)
     call: dict | None = None  # the e-mail after a call: the call's noted outcome (see `_call_first`)
+    # () until there is one: 250 000 debtors in a big ledger, three empty lists each would cost 40 Mo.
+    paid_late: list | tuple = ()  # InvoicePlan of invoices paid in full, late, still owing
+    penalty_claims: list | tuple = ()  # those of paid_late the run proposes to claim
+    claim_documents: list | tuple = ()  # the run's penalty claim files (run._write_claim)
 
     @property
     def claimed(self) -> list:
@@ -119,6 +126,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     # half-year; the statutory rate (ECB + 10) that applies when they stipulate none has no floor.
     floors = {"b2b": stipulated is not None, "b2c": False}
     indemnity = indemnity_amount(company)
+    orders, claim_min = imputation_orders(company), Decimal(str(letters.get("penalty_claim_min", 0)))
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
     spans: dict = {}  # (start, until, rule, floor) → (periods, Σ rate × days): many invoices share a due date
     until = interest_until(table, run_date)
@@ -131,7 +139,8 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         notices = _confirmed_notices(sent_to.get(debtor.debtor_id, ()), ladders[debtor.kind], noted, alsace)
         debtor.invoices = [_invoice_under(cgv, row, debtor.kind, (rule, owed, floors[debtor.kind]), run_date, until,
                                           table, ledger, problems, spans,
-                                          row.formal_notice_date or notices.get(row.invoice_number))
+                                          row.formal_notice_date or notices.get(row.invoice_number),
+                                          orders[debtor.kind])
                            for row in debtor.rows if row.amount > row.paid_amount]
         decided = _follow_the_file(debtor, ladders[debtor.kind], run_date, noted, history)
         if not decided:
@@ -143,6 +152,8 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         _warn(debtor, run_date, ladders[debtor.kind])
         _warn_terms_under_cgv(debtor, term)
         _warn_floor(debtor, rule)
+        _paid_late(debtor, history, claim_min, notices, orders[debtor.kind],
+                   (run_date, until, rule, owed, table, ledger, problems, spans, floors[debtor.kind]), noted)
     problems.raise_if_errors()
     return list(debtors.values())
 
@@ -160,7 +171,7 @@ def _confirmed_notices(sent_to, ladder, noted: list, alsace: bool) -> dict:
 
 
 def _invoice_under(cgv, row, kind: str, default: tuple, run_date: date, until: date, table, ledger, problems,
-                   spans: dict, notice: date | None) -> InvoicePlan:
+                   spans: dict, notice: date | None, order: str = "principal") -> InvoicePlan:
     """One invoice computed under the CGV version in force on its invoice date (`cgv`, a
     cgvversions.Book), else under `default` (rule, indemnity, floor) from the current CGV."""
     rule, owed, floor = default
@@ -168,15 +179,23 @@ def _invoice_under(cgv, row, kind: str, default: tuple, run_date: date, until: d
     if terms is not None and kind == "b2b":
         stipulated, owed = cgv.penalties(terms)
         rule, floor = stipulated or STATUTORY, stipulated is not None
-    item = _invoice(row, run_date, until, rule, owed, table, ledger, problems, spans, floor, notice)
+    item = _invoice(row, run_date, until, rule, owed, table, ledger, problems, spans, floor, notice, order)
     item.cgv = terms
     return item
 
 
 def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
-             spans: dict, floor: bool = False, notice: date | None = None) -> InvoicePlan:
+             spans: dict, floor: bool = False, notice: date | None = None, order: str = "principal") -> InvoicePlan:
+    if row.payment_date is not None:
+        paid = payments_of(row, ledger)
+        # One payment made before interest started (B2B: by the due date; consumer: before the notice)
+        # is the plain case below: interest on what is left, from the start.
+        if paid and (len(paid) > 1 or row.payment_date > (row.due_date if row.debtor_kind == "b2b" else
+                                                           notice or date.max)):
+            return _settled(row, paid, run_date, until, rule, indemnity, table, ledger, problems, spans, floor,
+                            notice, order)
     days = max(0, (run_date - row.due_date).days)
-    item = InvoicePlan(row, days, row.outstanding, notice=notice)
+    item = InvoicePlan(row, days, row.outstanding, notice=notice, paid_on=row.payment_date)
     if days == 0:
         return item
     start = row.due_date if row.debtor_kind == "b2b" else notice
@@ -197,6 +216,96 @@ def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, 
     item.interest, item.periods, item.interest_from = interest_on(item.outstanding, found[1]), found[0], start
     item.interest_until = until
     return item
+
+
+PENALTY_CLAIM = "penalty_claim"  # the ladder document claiming what an invoice paid late still owes
+
+
+def imputation_orders(company) -> dict:
+    """Where a partial payment goes, by kind of debtor (law.interest: ORDERS and the decision above them):
+    a consumer's payment first to the interest (C. civ. 1343-1); a professional's to the principal,
+    unless the CGV's payment_imputation clause puts penalties, then the indemnity, first."""
+    b2b = "penalties_first" if company.clause("payment_imputation") is not None else "principal"
+    return {"b2b": b2b, "b2c": "interest"}
+
+
+def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
+             spans: dict, floor: bool, notice: date | None, order: str) -> InvoicePlan:
+    """An invoice with dated payments: interest through each payment day on what remained due, each
+    payment imputed (law.interest.settle). Paid in full: what it owed on the day it was paid."""
+    b2b = row.debtor_kind == "b2b"
+    start = row.due_date if b2b else notice
+    last = paid[-1][0]  # payments come in date order (payments.apply_payments, or the row's one)
+    closed = row.paid_amount >= row.amount
+
+    weight = spans.get((id(rule), floor))  # the rule lives as long as the plan; a Decimal's hash is slow
+    if weight is None:  # one per rule: its cache is keyed by dates only
+        weight = spans[(id(rule), floor)] = _weigher(rule, table, floor)
+    days = max(0, ((last if closed else run_date) - row.due_date).days)
+    try:
+        done = settle(row.amount, start, paid, min(last, until) if closed else until, weight, order,
+                      indemnity, row.due_date if b2b else None)
+    except KitError as exc:
+        column = "payment_date" if closed else ("due_date" if b2b else "formal_notice_date")
+        for p in exc.problems:
+            problems.add(ledger.problem(row, column, f"facture {row.invoice_number} : {p.message}", p.rule))
+        return InvoicePlan(row, days, ZERO if closed else row.outstanding, notice=notice, paid_on=last)
+    paid_indemnity = sum((i.indemnity for i in done.imputed), ZERO) if order == "penalties_first" else ZERO
+    item = InvoicePlan(row, days, ZERO if closed else done.principal, notice=notice, payments=done.imputed,
+                       paid_on=last, periods=done.periods)
+    if closed:  # what it owed on the day it was paid: every penalty accrued, the indemnity if it was late
+        item.interest = done.accrued
+        item.indemnity = indemnity if b2b and last > row.due_date else ZERO
+    else:
+        item.interest = done.interest
+        owed = indemnity if days else ZERO
+        item.indemnity = owed - paid_indemnity if owed > paid_indemnity else ZERO
+    if done.segments:
+        item.interest_from, item.interest_until = start, done.last_day
+    return item
+
+
+def _weigher(rule, table, floor: bool):
+    """(periods, Σ rate × days) of the days after < d <= to, computed once per pair of dates."""
+    cache: dict = {}  # after → {to → (periods, weight)}: no key tuple per pair (payment days make many)
+
+    def weight(after: date, to: date):
+        ends = cache.get(after)
+        if ends is None:
+            ends = cache[after] = {}
+        found = ends.get(to)
+        if found is None:
+            split = tuple(periods(after, to, rule, table, floor))
+            found = ends[to] = (split, rate_days(split))
+        return found
+
+    return weight
+
+
+def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dict, order: str, args: tuple,
+               noted: list = ()) -> None:
+    """Invoices paid in full, but late: between professionals the penalties and the 40 € indemnity are
+    still owed (C. com. L441-10 II); a consumer owes interest only for the days after a formal notice
+    (C. civ. 1231-6), never an indemnity. Listed in `paid_late`; proposed in `penalty_claims` when not
+    already claimed (a confirmed penalty_claim step in the journal) and not below `minimum`; never for a
+    suspended debtor or one with a dispute noted, nor, after collective proceedings, for an invoice born before the judgment
+    (C. com. L622-21: it is declared, not claimed)."""
+    procedure, dispute = _latest(noted, "procedure"), _latest(noted, "dispute", "dispute_closed")
+    suspended = debtor.action == "suspended" or (dispute is not None and dispute.kind == "dispute")
+    for row in debtor.rows:
+        if row.payment_date is None or row.amount > row.paid_amount:
+            continue
+        if row.debtor_kind == "b2b" and row.payment_date <= row.due_date:
+            continue
+        item = _invoice(row, *args, row.formal_notice_date or notices.get(row.invoice_number), order)
+        owed = item.interest + item.indemnity
+        if owed <= 0:
+            continue
+        debtor.paid_late = [*debtor.paid_late, item]
+        claimed = any(stage == PENALTY_CLAIM for stage, _ in history.get((debtor.debtor_id, row.invoice_number), ()))
+        barred = suspended or (procedure is not None and row.invoice_date < procedure.day)
+        if not claimed and not barred and owed >= minimum:
+            debtor.penalty_claims = [*debtor.penalty_claims, item]
 
 
 def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | None]:

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from cgvkit.core.french import date_fr, money
 from cgvkit.core.templating import render
 from cgvkit.dunning.spreadsheet import channel_label
-from cgvkit.model.ladder import Stage
+from cgvkit.model.ladder import CHANNEL_NAMES, Stage
 
 if TYPE_CHECKING:
     from cgvkit.dunning.plan import DebtorPlan
@@ -139,6 +139,11 @@ def write_report(root: Path, company: Company, run_date: date, debtors: Sequence
     sends = [{"id": d.debtor_id, "name": d.name, "stage": _stage(d).title, "channel": channel_label(_stage(d)),
               "to": _recipient(d), "total": money(d.totals(d.claimed)["total"]), "documents": d.documents,
               "warnings": d.warnings} for d in debtors if d.action == "send"]
+    # The penalty claims of invoices paid late (plan._paid_late), sent by post like any letter.
+    sends += [{"id": d.debtor_id, "name": d.name, "stage": "Réclamation des pénalités de retard",
+               "channel": CHANNEL_NAMES["letter"], "to": d.rows[0].debtor_address or "adresse postale manquante",
+               "total": money(sum((i.interest + i.indemnity for i in d.penalty_claims), ZERO)),
+               "documents": d.claim_documents, "warnings": []} for d in debtors if d.claim_documents]
     html = render(root, "dunning/report.html", company=company.identity["name"], day=date_fr(run_date),
                   stopped=date_fr(stopped) if stopped else "", sends=sends,
                   suspended=[d for d in debtors if d.action == "suspended"],

@@ -21,7 +21,8 @@ from cgvkit.documents.letters import filled_context, render_stage
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import usable_phone
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
-from cgvkit.dunning.plan import interest_until, plan
+from cgvkit.dunning.payments import claim_extra, payments_json, with_payments
+from cgvkit.dunning.plan import PENALTY_CLAIM, interest_until, plan
 from cgvkit.dunning.printing import Printer
 from cgvkit.dunning.report import write_report
 from cgvkit.dunning.sources import open_ledger
@@ -60,15 +61,16 @@ def shown_path(path: Path, root: Path) -> str:
 
 
 def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, journal_path: Path,
-                jobs: int | None = None) -> Run:
+                jobs: int | None = None, payments: Path | None = None) -> Run:
     """Plan, then write every output of the run into `out` (atomically); letters are printed in
-    `jobs` processes (default: the core count)."""
+    `jobs` processes (default: the core count). `payments`: the dated payments file (dunning/payments.py)."""
     if (out / CONFIRMED).exists():
         raise KitError([Problem(shown_path(out, project.root), 1, 1, "", "ce dossier contient une relance déjà "
                                 "confirmée : ses documents sont la preuve du journal, choisissez un autre dossier",
                                 "journal-confirmed")])
     ladder = ladder_for(company, project.root)
-    ledger = open_ledger(ledger_path, project.root, company, ladder.ids)
+    ledger = with_payments(open_ledger(ledger_path, project.root, company, ladder.ids), payments, project.root,
+                           run_date)
     seen = journal.mark(journal_path, company.slug, shown_path(journal_path, project.root))  # before reading: a later confirm makes this proposal stale
     past = journal.history(journal_path, company.slug, shown_path(journal_path, project.root))
     noted = journal.file_events(journal_path, company.slug, shown_path(journal_path, project.root))
@@ -81,17 +83,21 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
         result.warnings.append(stale)
         result.stopped = interest_until(project.table, run_date)
         result.warnings += _wait_for_rates(debtors, ledger, result.stopped)
-    rates = _rates(project, ledger, run_date) if any(d.action == "send" for d in debtors) else None
+    claim = next((d for d in ladder.documents if d.id == PENALTY_CLAIM), None)
+    claims = [d for d in debtors if d.penalty_claims] if claim is not None else []
+    rates = _rates(project, ledger, run_date) if any(d.action == "send" for d in debtors) or claims else None
     note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
         names: set = set()
         sms, emails, rendered, messages = [], [], [], []
-        expected = sum(d.action == "send" and d.stage.printed for d in debtors)
+        expected = sum(d.action == "send" and d.stage.printed for d in debtors) + len(claims)
         with Printer(project.root, run_date, jobs, expected) as printer:
             for debtor in debtors:
                 if debtor.action == "send":
                     rendered.append((debtor, *_write_letter(project, company, ledger, debtor, run_date, rates, note,
                                                             stage, names, printer.submit)))
+            for debtor in claims:  # what invoices paid late still owe: one claim per debtor
+                _write_claim(project, company, ledger, debtor, claim, run_date, rates, note, stage, names, printer.submit)
             mail_room = MAIL_ROOM if printer.targets else None
             if mail_room:  # every printed letter, in plan order
                 merge_pdfs(printer.printed(), stage / mail_room)
@@ -158,6 +164,20 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
     _, written = write_rendered(project, outputs, folder / "letters" / f"{slug}-{stage.id}", run_date, print_later)
     debtor.documents = [p.relative_to(folder).as_posix() for p in written]
     return slug, outputs, written
+
+
+def _write_claim(project, company, ledger, debtor, claim, run_date, rates, note, folder: Path, names: set,
+                 print_later) -> None:
+    """The « réclamation des pénalités de retard » of a debtor's invoices paid late (plan._paid_late)."""
+    from dataclasses import replace
+
+    view = replace(debtor, stage=claim, invoices=list(debtor.penalty_claims))
+    where = ledger.problem(debtor.rows[0], "debtor_name", "", "")
+    outputs = render_stage(project.root, claim, lambda html: filled_context(
+        company, view, claim, run_date, rates, html, note, claim_extra(view.invoices)), where)
+    slug = _unique(f"{_slug(debtor.debtor_id)}-{claim.id}", names)
+    _, written = write_rendered(project, outputs, folder / "letters" / slug, run_date, print_later)
+    debtor.claim_documents = [p.relative_to(folder).as_posix() for p in written]
 
 
 def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_date: date, folder: Path,
@@ -272,11 +292,16 @@ def debtor_json(d) -> dict:
         "invoices": [{
             "number": i.row.invoice_number, "due_date": i.row.due_date.isoformat(), "amount": _money(i.row.amount),
             "outstanding": _money(i.outstanding), "days_late": i.days_late, "interest": _money(i.interest),
-            "indemnity": _money(i.indemnity),
+            "indemnity": _money(i.indemnity), **payments_json(i),
             "periods": [{"from": p.start.isoformat(), "to": p.end.isoformat(), "days": p.days,
                          "rate": f"{p.rate:.2f}"} for p in i.periods],
         } for i in d.invoices],
         "totals": {k: _money(v) for k, v in totals.items()},
+        "paid_late": [{"number": i.row.invoice_number, "due_date": i.row.due_date.isoformat(),
+                       "paid_on": i.paid_on.isoformat(), "days_late": i.days_late, "interest": _money(i.interest),
+                       "indemnity": _money(i.indemnity), "claimed_now": any(i is c for c in d.penalty_claims),
+                       **payments_json(i)} for i in d.paid_late],
+        "claim_documents": list(d.claim_documents),
     }
 
 
@@ -285,6 +310,12 @@ def steps_json(debtors: list, folder: Path) -> list:
     SHA-256 (checked again at confirmation)."""
     found = []
     for d in debtors:
+        if d.claim_documents:  # the penalty claim: one step per invoice, never proposed again once confirmed
+            documents = [{"path": doc, "sha256": sha256_file(folder / doc)} for doc in d.claim_documents]
+            found += [{"debtor_id": d.debtor_id, "debtor_name": d.name, "invoice_number": i.row.invoice_number,
+                       "stage": PENALTY_CLAIM, "stage_title": "Réclamation des pénalités de retard", "channel": "letter",
+                       "amount_claimed": _money(i.interest + i.indemnity), "documents": documents}
+                      for i in d.penalty_claims]
         if d.action != "send":
             continue
         documents = [{"path": doc, "sha256": sha256_file(folder / doc)} for doc in d.documents]
