@@ -242,8 +242,11 @@ def test_the_command_line(project):
     result = run_main(project, *args)
     assert result.returncode == 0, result.stderr
     data = json.loads((project / "dist" / "fec" / "plan.json").read_text(encoding="utf-8"))
+    # C003 paid 400 € of F2026-0031 (1 000 €, due 27 March) on 2 May, 36 days late: the company's CGV impute a
+    # payment on the penalties first (1 000 × 12,15 % × 36 / 365 = 11,98 €), then the 40 € indemnity, then the
+    # principal: 1 000 − (400 − 11,98 − 40) = 651,98 € left, plus F2026-0044's 560,40 €.
     assert {d["debtor_id"]: d["totals"]["outstanding"] for d in data["debtors"]} == \
-        {"C001": "1250.00", "C003": "1160.40", "C002": "2160.00", "00123": "99.90"}
+        {"C001": "1250.00", "C003": "1212.38", "C002": "2160.00", "00123": "99.90"}
     csv_text = (project / "dist" / "fec" / "plan.csv").read_text(encoding="utf-8")
     cells = {row[1]: row for row in csv.reader(io.StringIO(csv_text), delimiter=";")}
     assert cells["Café Zéro SARL"][0] == '="00123"' and cells["Café Zéro SARL"][7] == '="000457"'  # Excel keeps the zeros

@@ -21,7 +21,7 @@ due that day. Imputation, decided and documented in docs/manuels/relance.md:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -36,7 +36,7 @@ CONVENTION_FR = (f"Mode de calcul : intérêts simples par jour calendaire, base
                  "intérêts arrondis au centime une fois par facture, après addition des périodes.")
 
 CENT = Decimal("0.01")
-_RATES: dict = {}  # each annual rate computed so far, itself: a handful of values
+_RATES: dict[Decimal, Decimal] = {}  # each annual rate computed so far, itself: a handful of values
 KINDS = ("ecb_plus", "legal_multiple", "fixed", "legal")
 
 
@@ -211,7 +211,7 @@ class Segment:
     start: date
     end: date
     base: Decimal
-    periods: tuple
+    periods: tuple[Period, ...]
 
     @property
     def days(self) -> int:
@@ -224,18 +224,19 @@ class Settlement:
     interest: Decimal  # interest or penalties left to pay (accrued minus imputed)
     indemnity: Decimal  # indemnity left to pay
     accrued: Decimal  # every interest accrued through `until`, rounded once
-    imputed: tuple  # Imputed, in date order
-    segments: tuple  # Segment, in date order
+    imputed: tuple[Imputed, ...]  # in date order
+    segments: tuple[Segment, ...]  # in date order
     last_day: date | None  # the last day interest was counted for
 
     @property
-    def periods(self) -> tuple:
+    def periods(self) -> tuple[Period, ...]:
         if len(self.segments) == 1:  # most invoices: the cached tuple itself, no copy
             return self.segments[0].periods
         return tuple(p for s in self.segments for p in s.periods)
 
 
-def settle(amount: Decimal, start: date | None, payments, until: date, weight, order: str = "principal",
+def settle(amount: Decimal, start: date | None, payments: Sequence[tuple[date, Decimal]], until: date,
+           weight: Callable[[date, date], tuple[Sequence[Period], Decimal]], order: str = "principal",
            indemnity: Decimal = Decimal("0.00"), late_after: date | None = None) -> Settlement:
     """An invoice of `amount` and its dated `payments` [(day, amount)], interest counted for the days
     after `start` (None: none runs, a consumer not yet given formal notice) up to `until` inclusive.
@@ -248,7 +249,9 @@ def settle(amount: Decimal, start: date | None, payments, until: date, weight, o
         raise ValueError(f"unknown imputation order: {order!r}")
     principal, numerator, interest_first = amount, Decimal(0), order != "principal"
     paid_interest = paid_indemnity = ZERO2
-    imputed, segments, cursor, last = [], [], start, None
+    imputed: list[Imputed] = []
+    segments: list[Segment] = []
+    cursor, last = start, None
 
     def accrue(to: date) -> None:
         nonlocal numerator, cursor, last
@@ -290,7 +293,7 @@ def settle(amount: Decimal, start: date | None, payments, until: date, weight, o
 ZERO2 = Decimal("0.00")
 
 
-def _day_of(payment: tuple) -> date:
+def _day_of(payment: tuple[date, Decimal]) -> date:
     return payment[0]
 
 
