@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from cgvkit.core.files import sha256_file
+
 if TYPE_CHECKING:
     from cgvkit.dunning.journal import Step
 
@@ -43,14 +45,6 @@ def suffix(name: str) -> str:
 def location(archive: Path, sha256: str, name: str) -> Path:
     """Where the document of this hash and recorded name is archived."""
     return archive / sha256[:2] / f"{sha256}{suffix(name)}"
-
-
-def digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def store(archive: Path, source: Path, name: str) -> str:
@@ -100,7 +94,7 @@ def state(path: Path, sha256: str) -> str:
             return "altered"
         if not path.exists():
             return "missing"
-        return "ok" if path.is_file() and digest(path) == sha256 else "altered"
+        return "ok" if path.is_file() and sha256_file(path) == sha256 else "altered"
     except OSError:
         return "altered"
 
