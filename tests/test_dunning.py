@@ -114,7 +114,8 @@ def test_broken_promise_resumes_the_ladder_with_a_warning(table):
     ("2026-03-20", "", "none", None),                 # 5 days late: first reminder at J+7
     ("2026-04-13", "", "send", "first_reminder"),     # 29 days late, nothing sent: the first reminder
     ("2026-04-22", "", "send", "firm_letter"),        # 38 days late, first contact: no « simple oubli » (catch_up)
-    ("2026-04-22", "pre_due", "send", "first_reminder"),
+    ("2026-04-22", "pre_due", "send", "firm_letter"),  # only the pre-due SMS, 38 days ago: no « simple oubli » either
+    ("2026-04-13", "pre_due", "send", "first_reminder"),  # 29 days late after the pre-due SMS
     ("2026-06-23", "first_reminder", "send", "second_reminder"),  # 100 days late: never skip a step
     ("2026-06-23", "firm_letter", "send", "formal_notice"),
     ("2026-05-04", "formal_notice", "none", None),    # 50 days: final notice comes at J+60
@@ -136,8 +137,8 @@ def test_never_more_than_one_step_past_last_stage(table):
     assert {stage.id for _, _, stage in sent} == set(ids)  # every stage is reached from some point
     for last, days, stage in sent:
         before = ids.index(last) if last else -1
-        # A first contact 30 days late or more starts at the firm letter (the ladder's catch_up).
-        start = ids.index("firm_letter") if not last and days >= 30 else 1
+        # No reminder since the due date and 30 days late or more: the firm letter (the ladder's catch_up).
+        start = ids.index("firm_letter") if last in ("", "pre_due") and days >= 30 else 1
         assert ids.index(stage.id) <= max(before + 1, start), (last, days, stage.id)
         assert stage.offset_days <= days, (last, days, stage.id)
 
@@ -187,4 +188,5 @@ def test_plan_json_contract_and_money_format(table):
     assert data["totals"] == {"outstanding": "1080.50", "interest": "9.99", "indemnity": "40.00", "total": "1130.49"}
     money = re.compile(r"^\d+\.\d{2}$")
     assert all(money.match(v) for v in data["totals"].values())
-    assert (data["action"], data["stage"]) == ("send", "first_reminder") and data["channel"] == "email"
+    # 30 days late with only the pre-due SMS sent: the firm letter (catch_up), never « simple oubli ».
+    assert (data["action"], data["stage"]) == ("send", "firm_letter") and data["channel"] == "letter"

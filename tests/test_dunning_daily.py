@@ -67,17 +67,17 @@ def plan_of(folder: Path) -> dict:
 
 def test_run_past_the_table_stops_interest_at_its_last_day_and_says_so(project):
     write_rates(project)
-    # Due 20 June 2026, run 15 August 2026: the table stops on 30 June, so interest covers
+    # Due 20 June 2026, run 15 July 2026: the table stops on 30 June, so interest covers
     # 21–30 June only: 10 days at 2.50 + 10 = 12.50 %: 1 000 × 12.50 % × 10 / 365 = 3.4246… → 3.42 €.
-    # 56 days late after a pre-due reminder: the first reminder (J+7), an e-mail: no PDF printed.
+    # 25 days late after a pre-due reminder: the first reminder (J+7), an e-mail: no PDF printed.
     ledger = write_ledger(project, line(due="2026-06-20", last="pre_due"))
-    result = dunning(project, ledger, "2026-08-15", "-o", "dist/run")
+    result = dunning(project, ledger, "2026-07-15", "-o", "dist/run")
     assert result.returncode == 0, result.stderr
     data = plan_of(project / "dist" / "run")
     assert data["interest_stopped"] == {"date": "2026-06-30", "note": "intérêts arrêtés au 30 juin 2026, à parfaire"}
     (debtor,) = data["debtors"]
     (invoice,) = debtor["invoices"]
-    assert invoice["days_late"] == 56 and invoice["interest"] == "3.42"
+    assert invoice["days_late"] == 25 and invoice["interest"] == "3.42"
     assert invoice["periods"] == [{"from": "2026-06-21", "to": "2026-06-30", "days": 10, "rate": "12.50"}]
     # One warning naming the row to add, its sources and the command; the summary says it once.
     warnings = [w for w in result.stderr.splitlines() if "rates-stale" in w]

@@ -201,10 +201,10 @@ def test_consumer_call_script_asks_for_the_customer_and_tells_a_third_party_noth
 
 
 def test_no_indemnity_is_claimed_from_a_consumer_debtor(project):
-    consumer = dunning(project, "2026-06-15",
+    consumer = dunning(project, "2026-05-26",
                        line(debtor="K1", name="M. Julien Petit", kind="b2c", number="F1", invoice="2026-04-01",
                             due="2026-05-01", notice="2026-05-15", last="pre_due"), company=B2C, out="dist/run-c")["K1"]
-    business = dunning(project, "2026-06-15",
+    business = dunning(project, "2026-05-26",
                        line(debtor="P1", number="F2", invoice="2026-04-01", due="2026-05-01", last="pre_due"))["P1"]
     assert consumer["kind"] == "b2c" and consumer["stage"] == "first_reminder"
     assert [i["indemnity"] for i in consumer["invoices"]] == ["0.00"] and consumer["totals"]["indemnity"] == "0.00"

@@ -109,10 +109,13 @@ def test_a_debt_first_seen_long_overdue_does_not_start_with_a_simple_oversight(p
     first reminder still says it is probably an oversight."""
     write_rates(project)
     ledger = write_ledger(project, line(debtor="OLD", number="F1", due="2026-04-08"),
-                          line(debtor="NEW", number="F2", due="2026-04-28"))
+                          line(debtor="NEW", number="F2", due="2026-04-28"),
+                          line(debtor="SMS", number="F3", due="2026-04-08", last="pre_due"))
     plans = day(project, ledger, "2026-05-18")
     old, new = plans["OLD"], plans["NEW"]
     assert old["stage"] == "firm_letter" and "premier contact" in old["reason"]
+    # Only the courteous SMS before the due date, 40 days ago: no « simple oubli » either.
+    assert plans["SMS"]["stage"] == "firm_letter" and "aucune relance depuis l’échéance" in plans["SMS"]["reason"]
     assert new["stage"] == "first_reminder"
     letter = (project / RUNS / "2026-05-18" / next(d for d in old["documents"] if d.endswith(".html")))
     html = letter.read_text(encoding="utf-8")

@@ -17,8 +17,8 @@ HEADER = ("debtor_id,debtor_name,debtor_kind,debtor_email,debtor_phone,debtor_ad
 
 def row(debtor: str, address: str) -> str:
     quoted = '"' + address.replace('"', '""') + '"'
-    return (f"{debtor},Client {debtor},b2b,{quoted},04 72 10 20 30,\"1 rue X, 69002 Lyon\",F-{debtor},2026-03-20,"
-            "2026-05-08,100.00,0,open,,,pre_due\n")
+    return (f"{debtor},Client {debtor},b2b,{quoted},04 72 10 20 30,\"1 rue X, 69002 Lyon\",F-{debtor},2026-04-20,"
+            "2026-05-25,100.00,0,open,,,pre_due\n")  # 21 days late on 15 June: the first reminder, by e-mail
 
 
 def run(root, ledger: str):

@@ -152,9 +152,12 @@ def test_an_unusable_debtor_address_is_that_debtors_located_warning(project):
     that debtor's e-mail is left to staff."""
     write_rates(project)
     # A pre-due reminder was sent: 45 days late, the next step is the first reminder, an e-mail.
-    ledger = write_ledger(project, line(number="F1", email="compta@client.fr, espion@ailleurs.fr", last="pre_due"),
-                          line(number="F2", email="compta@client.fr, espion@ailleurs.fr", last="pre_due"),
-                          line(debtor="D2", number="F3", email="compta@deux.fr", last="pre_due"))
+    # Due 25 May, 21 days late on 15 June after the pre-due SMS: the first reminder, by e-mail.
+    ledger = write_ledger(project, line(number="F1", email="compta@client.fr, espion@ailleurs.fr", last="pre_due",
+                                        due="2026-05-25"),
+                          line(number="F2", email="compta@client.fr, espion@ailleurs.fr", last="pre_due",
+                               due="2026-05-25"),
+                          line(debtor="D2", number="F3", email="compta@deux.fr", last="pre_due", due="2026-05-25"))
     result = run_main(project, "dunning", B2B, "--ledger", ledger, "--date", "2026-06-15", "-o", "dist/run")
     assert result.returncode == 0, result.stderr
     warnings = [w for w in result.stderr.splitlines() if w.endswith("[ledger-email]")]

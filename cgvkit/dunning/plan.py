@@ -69,7 +69,8 @@ class DebtorPlan:
     invoices: list = field(default_factory=list)  # InvoicePlan of every open invoice
     documents: list = field(default_factory=list)
     exhausted: bool = False  # every amicable stage has been sent
-    catch_up: bool = False  # a first contact long overdue: the ladder starts further on (no « simple oubli »)
+    catch_up: bool = False  # no reminder since the due date, long overdue: the ladder starts further on (no « simple oubli »)
+    first_seen: bool = False  # with catch_up: nothing at all was sent before (not even the pre-due reminder)
     call: dict | None = None  # the e-mail after a call: the call's noted outcome (see `_call_first`)
     # () until there is one: 250 000 debtors in a big ledger, three empty lists each would cost 40 Mo.
     paid_late: list | tuple = ()  # InvoicePlan of invoices paid in full, late, still owing
@@ -553,10 +554,12 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
         debtor.reason = ("toutes les étapes amiables ont été envoyées : préparez la saisine "
                          "(note de saisine, injonction de payer ou petites créances)")
         return
-    if last < 0:  # nothing sent nor noted: a debt first seen long overdue starts further on
+    if last < first_post:  # no reminder since the due date (at most the courteous pre-due one): a debt long
+        # overdue starts further on, never with « simple oubli »
         start = max((ladder.index(stage_id) for days, stage_id in ladder.catch_up if worst >= days), default=-1)
         if start > nxt:
             nxt, debtor.catch_up = start, True
+            debtor.first_seen = last < 0
     calendar = max((k for k, s in enumerate(stages) if s.offset_days <= worst), default=-1)
     if calendar < nxt:
         when = run_date + timedelta(days=stages[nxt].offset_days - worst)
@@ -566,7 +569,8 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
     debtor.action, debtor.stage = "send", stages[nxt]
     debtor.following = stages[nxt + 1] if nxt + 1 < len(stages) else None
     debtor.reason = f"{worst} jour(s) de retard" + (
-        f" : premier contact, l’échelle commence à « {stages[nxt].title} »" if debtor.catch_up else "")
+        ("" if not debtor.catch_up else f" : premier contact, l’échelle commence à « {stages[nxt].title} »"
+         if debtor.first_seen else f" : aucune relance depuis l’échéance, l’échelle reprend à « {stages[nxt].title} »"))
     if calendar > nxt:
         debtor.reason += (f" : le calendrier prévoit « {stages[calendar].title} », mais l’étape "
                           f"« {stages[nxt].title} » n’a pas encore été envoyée")
