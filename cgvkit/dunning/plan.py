@@ -568,9 +568,10 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
         return
     debtor.action, debtor.stage = "send", stages[nxt]
     debtor.following = stages[nxt + 1] if nxt + 1 < len(stages) else None
-    debtor.reason = f"{worst} jour(s) de retard" + (
-        ("" if not debtor.catch_up else f" : premier contact, l’échelle commence à « {stages[nxt].title} »"
-         if debtor.first_seen else f" : aucune relance depuis l’échéance, l’échelle reprend à « {stages[nxt].title} »"))
+    debtor.reason = f"{worst} jour(s) de retard"
+    if debtor.catch_up:
+        debtor.reason += (f" : premier contact, l’échelle commence à « {stages[nxt].title} »" if debtor.first_seen
+                          else f" : aucune relance depuis l’échéance, l’échelle reprend à « {stages[nxt].title} »")
     if calendar > nxt:
         debtor.reason += (f" : le calendrier prévoit « {stages[calendar].title} », mais l’étape "
                           f"« {stages[nxt].title} » n’a pas encore été envoyée")
