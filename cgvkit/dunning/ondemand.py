@@ -107,12 +107,11 @@ def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
     return [{**line, "invoices": ", ".join(line["invoices"])} for line in lines.values()]
 
 
-def file_pieces(path: Path, slug: str, debtor_id: str, run_date: date) -> list[str]:
-    """What the recovery file adds to a bordereau: the receipts of registered letters noted (their avis de réception)."""
+def file_pieces(noted: list) -> list[str]:
+    """What the recovery file adds to a bordereau: the receipts of registered letters noted (their avis de
+    réception), of the debtor's events noted up to the document's date."""
     found = []
-    for event in journal.file_events(path, slug).get(debtor_id, ()):
-        if event.day > run_date:
-            continue
+    for event in noted:
         if event.kind == "received":
             number = f" n°{NBSP}{event.detail}" if event.detail else ""
             found.append(f"Avis de réception de la lettre recommandée{number}, présentée le {date_fr(event.day)}")
@@ -131,10 +130,11 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         raise KitError([Problem(ledger.file, 1, 1, "", f"document «{NBSP}{kind}{NBSP}» inconnu (documents de "
                                 f"l’échelle{NBSP}: {names})", "document-kind")])
     history = journal.history(journal_path, company.slug)
+    events = journal.file_events(journal_path, company.slug)  # read once: the plan and the document use them
+    noted = [e for e in events.get(debtor_id, ()) if e.day <= run_date]  # this debtor's, up to the document's date
     versions = cgvversions.for_run(company, project.root, ledger.rows, run_date)  # each invoice under its CGV
     # The recovery file too: a receipt noted dates the formal notice consumer interest runs from.
-    debtors = plan(company, ladder, ledger, project.table, run_date, history,
-                   journal.file_events(journal_path, company.slug), cgv=versions)
+    debtors = plan(company, ladder, ledger, project.table, run_date, history, events, cgv=versions)
     debtor = next((d for d in debtors if d.debtor_id == debtor_id), None)
     if debtor is None:
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur «{NBSP}{debtor_id}{NBSP}» absent du "
@@ -174,17 +174,17 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         reply = company.letters.get("reply_days", REPLY_DAYS)
         extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
     if kind in ("injunction_request", "court_cover_note"):
-        _no_suit_under_a_procedure(journal_path, company.slug, debtor, run_date, ledger)
+        _no_suit_under_a_procedure(noted, debtor, ledger)
     if kind == "injunction_request":
         extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
-        extra["file_pieces"] = file_pieces(journal_path, company.slug, debtor_id, run_date)
+        extra["file_pieces"] = file_pieces(noted)
     if kind == "court_cover_note":
         extra["steps"] = journal_steps(journal_path, company.slug, debtor_id)
         # CPC 750-1 (« somme n'excédant pas 5 000 euros ») and CPCE R125-1 look at the sum claimed.
         extra["small_claim_total"] = total <= SMALL_CLAIM
     if kind in EVENT_DOCUMENTS:
         event_extra, debtor, pay = _from_the_file(project, company, ladder, ledger, debtor, stage, kind, run_date,
-                                                  journal_path, history)
+                                                  journal_path, history, noted)
         extra.update(event_extra)
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
@@ -194,14 +194,13 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
     return write_rendered(project, outputs, stem, run_date)[1]
 
 
-def _no_suit_under_a_procedure(journal_path: Path, slug: str, debtor, run_date: date, ledger) -> None:
+def _no_suit_under_a_procedure(noted: list, debtor, ledger) -> None:
     """A court document is refused for the debts born before the opening of collective proceedings: the
     judgment stops every creditor's suit for payment of them (C. com. art. L622-21); they are declared."""
-    noted = [e for e in journal.file_events(journal_path, slug).get(debtor.debtor_id, ())
-             if e.kind == "procedure" and e.day <= run_date]
-    if not noted:
+    procedures = [e for e in noted if e.kind == "procedure"]
+    if not procedures:
         return
-    procedure = noted[-1]
+    procedure = procedures[-1]
     before = [i.row for i in debtor.claimed if i.row.invoice_date < procedure.day]
     if before:
         names = ", ".join(row.invoice_number for row in before)
@@ -223,11 +222,10 @@ NOTE_FOR = {"promise": "--promise AAAA-MM-JJ [--amount MONTANT]", "dispute": "--
 
 
 def _from_the_file(project, company, ladder, ledger, debtor, stage, kind: str, run_date: date, journal_path: Path,
-                   history: dict):
+                   history: dict, noted: list):
     """The event a document is drawn from (the latest of its kind noted on or before `run_date`), and what the
     letter says of it; raises KitError, located in the ledger, when the file has none (or none that fits)."""
     wanted = EVENT_DOCUMENTS[kind]
-    noted = [e for e in journal.file_events(journal_path, company.slug).get(debtor.debtor_id, ()) if e.day <= run_date]
     event = next((e for e in reversed(noted) if e.kind == wanted), None)
     if kind == "missed_instalment_notice" and event is not None and event.until >= run_date:
         event = None  # not missed yet
