@@ -18,7 +18,7 @@ FRENCH_WORDS = {"le", "la", "les", "de", "des", "du", "un", "une", "et", "ou", "
 PYTHON_REPR = re.compile(r"Decimal\(|datetime|\bTrue\b|\bFalse\b|\bNone\b")
 ANNOTATIONS = {"$schema", "title", "description", "markdownDescription", "enumDescriptions", "default"}
 KEYWORDS = ANNOTATIONS | {"type", "properties", "additionalProperties", "required", "items", "enum",
-                          "minimum", "maximum", "pattern", "minLength", "minItems", "anyOf",
+                          "minimum", "maximum", "pattern", "minLength", "maxLength", "minItems", "maxItems", "anyOf", "oneOf",
                           "propertyNames"}
 JSON_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
 
@@ -244,6 +244,8 @@ def errors(value, schema: dict) -> list[str]:
     """Why `value` fails `schema` (the keywords above only)."""
     if "anyOf" in schema and all(errors(value, sub) for sub in schema["anyOf"]):
         return [f"{value!r} matches no option"]
+    if "oneOf" in schema and sum(not errors(value, sub) for sub in schema["oneOf"]) != 1:
+        return [f"{value!r} matches not exactly one option"]
     kinds = schema.get("type")
     if kinds is not None:
         kinds = kinds if isinstance(kinds, list) else [kinds]
@@ -263,11 +265,11 @@ def errors(value, schema: dict) -> list[str]:
     if isinstance(value, str):
         if "pattern" in schema and not re.search(schema["pattern"], value):
             found.append(f"{value!r} does not match {schema['pattern']}")
-        if len(value) < schema.get("minLength", 0):
-            found.append("too short")
+        if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
+            found.append("too short or too long")
     if isinstance(value, list):
-        if len(value) < schema.get("minItems", 0):
-            found.append("too few items")
+        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
+            found.append("too few or too many items")
         found += [e for item in value for e in errors(item, schema.get("items", {}))]
     if isinstance(value, dict):
         props = schema.get("properties", {})

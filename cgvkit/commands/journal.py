@@ -110,7 +110,9 @@ def _event(args, company, day: date) -> journal.Event:
             raise Usage(f"--hold {args.hold.isoformat()} : la date doit suivre le jour de la note")
         return journal.Event(kind="hold", until=args.hold, **base)
     if args.stage:
-        ids = ladder_for(company, args.root).for_market(company.market).ids
+        ladder = ladder_for(company, args.root)
+        ids = tuple(dict.fromkeys(i for market in company.views or (company.market,)
+                                  for i in ladder.for_market(market).ids))
         if args.stage not in ids:
             raise Usage(f"--stage {args.stage} : étape inconnue de l’échelle ({', '.join(ids)})")
         return journal.Event(kind="stage", detail=args.stage, **base)

@@ -30,7 +30,8 @@ def cmd_validate(args) -> int:
         check_config(args.root / "mkdocs.yml", args.root)
     # The ladder, templates and `contains` marks were resolved as the project loaded (model/letterchecks.py);
     # what only the rendered text tells (an SMS made too long by a company field) is found by a dry render.
-    letters = [p for company in project.companies for p in letter_problems(project, company)]
+    letters = [p for company in project.companies for view in company.views.values()
+               for p in letter_problems(project, view)]
     if any(p.severity == "error" for p in letters):
         raise KitError(letters + project.warnings)
     report(project.warnings + library_warnings(project, args.date))
@@ -62,8 +63,10 @@ def cmd_pack(args) -> int:
 
 def record_version(project, company) -> None:
     """A published CGV that is a new version goes into data/cgv/<slug>.yaml (model/cgvversions.py)."""
-    if cgvversions.record(project.root, company):
-        print(f"version des CGV enregistrée : {shown(cgvversions.path_of(project.root, company.slug))}")
+    for view in company.views.values():  # each market's CGV is its own line of versions
+        if cgvversions.record(project.root, view):
+            print(f"version des CGV enregistrée : {shown(cgvversions.path_of(project.root, company.slug))}"
+                  + (f" ({view.market})" if len(company.views) > 1 else ""))
 
 
 def cmd_schema(args) -> int:

@@ -32,7 +32,7 @@ from cgvkit.law.interest import CONVENTION_FR, RateRule, floor_rate, half_year_s
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
 from cgvkit.model.cgvversions import letter_terms
-from cgvkit.model.company import logo_path
+from cgvkit.model.company import logo_path, market_view
 
 ZERO = Decimal("0.00")
 LEGAL = RateRule("legal", Decimal(0))
@@ -321,6 +321,7 @@ def filled_context(company, debtor, stage, run_date: date, rates, html: bool, in
     transfer block and its QR code ask for (a payment plan's first instalment); default the total due."""
     claimed = debtor.claimed
     kind = debtor.kind
+    company = market_view(company, kind)  # a company selling to both: the CGV of the debtor's market
     rows = [_invoice_row(i, kind) for i in claimed]
     totals = debtor.totals(claimed)
     reply = company.letters.get("reply_days", REPLY_DAYS)

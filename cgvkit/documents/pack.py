@@ -99,12 +99,23 @@ def build_pack(project, company, out: Path, key: str | None = None, cgv_only: bo
     preview (`cgv_only`) records no key: it is never taken for a whole pack.
     """
     key = None if cgv_only else key or pack_key(project, company)
-    arts = articles(company)
+    # A company selling to professionals and consumers publishes two CGV: its first market's at the
+    # top of the pack (cgv.pdf, letters/), the other's in a folder named after it (b2c/cgv.pdf, b2c/letters/).
+    views = [company] + [v for v in company.views.values() if v.market != company.market]
+    arts = {view.market: articles(view) for view in views}
     with staged_dir(out) as stage:
-        pages = write_document(project, cgv_html(project, company, arts), stage / "cgv", company.effective_date)
-        if not cgv_only:
-            pages += write_blank_letters(project, company, stage)
-        manifest = _manifest(project, company, arts, stage)
+        pages = 0
+        for view in views:
+            folder = stage if view is company else stage / view.market
+            folder.mkdir(exist_ok=True)
+            pages += write_document(project, cgv_html(project, view, arts[view.market]), folder / "cgv",
+                                    company.effective_date)
+            if not cgv_only:
+                pages += write_blank_letters(project, view, folder)
+        manifest = _manifest(project, company, arts[company.market], stage)
+        if len(views) > 1:
+            manifest["markets"] = {view.market: {"folder": "" if view is company else f"{view.market}/",
+                                                 "clauses": _clauses(arts[view.market])} for view in views}
         manifest.update(pages=pages, **({"only": "cgv"} if cgv_only else {"build_key": key}))
         (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,
                                                         sort_keys=True) + "\n", encoding="utf-8")
@@ -121,7 +132,11 @@ def _manifest(project, company, arts: list[Article], folder: Path) -> dict:
         "effective_date": company.effective_date.isoformat(),
         "company_file": {"path": company.source.file, "sha256": sha256_file(company.path)},
         "rates_half_year": company.rates.half_year,
-        "clauses": [{"article": a.number, "family": a.family, "id": a.id, "version": a.version,
-                     "sha256": a.sha256} for a in arts],
+        "clauses": _clauses(arts),
         "outputs": outputs,
     }
+
+
+def _clauses(arts: list[Article]) -> list[dict]:
+    return [{"article": a.number, "family": a.family, "id": a.id, "version": a.version, "sha256": a.sha256}
+            for a in arts]

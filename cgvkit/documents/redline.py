@@ -129,12 +129,17 @@ def _parameters(variant) -> str:
     return " ; ".join(parts)
 
 
+MARKET_NAMES = {"b2b": "entre professionnels", "b2c": "consommateurs"}
+
+
 def company_changes(old_project, new_project) -> list[CompanyChange]:
     """Companies present in both trees whose CGV text differs, article by article."""
-    old_by_slug = {c.slug: c for c in old_project.companies}
+    # Each market's CGV on its own (a company selling to both publishes two)
+    old_by_slug = {(c.slug, v.market): v for c in old_project.companies for v in c.views.values() or (c,)}
     changes = []
-    for company in sorted(new_project.companies, key=lambda c: c.slug):
-        previous = old_by_slug.get(company.slug)
+    for company in sorted((v for c in new_project.companies for v in c.views.values() or (c,)),
+                          key=lambda c: (c.slug, c.market)):
+        previous = old_by_slug.get((company.slug, company.market))
         if previous is None:
             continue
         try:
@@ -150,7 +155,9 @@ def company_changes(old_project, new_project) -> list[CompanyChange]:
         removed = sorted(set(before) - {a.family for a in now})
         touched += [(before[f].number, before[f].title + " (retiré)", before[f].id) for f in removed]
         if touched:
-            changes.append(CompanyChange(company.slug, company.identity["name"], sorted(touched)))
+            both = len(company.views) > 1  # say which of its two CGV changed
+            name = str(company.identity["name"]) + (f" — CGV {MARKET_NAMES[company.market]}" if both else "")
+            changes.append(CompanyChange(company.slug, name, sorted(touched)))
     return changes
 
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, TypedDict, cast
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
 from cgvkit.dunning.ledger import Ledger, Row, _cut, _lines, debtor_problems, read_text, shown_path
+from cgvkit.model.company import default_kind
 
 if TYPE_CHECKING:
     from cgvkit.dunning.contacts import Contacts
@@ -76,8 +77,9 @@ def load_fec(path: Path, root: Path, company: Company, stages: tuple[str, ...], 
         problems.add(Problem(file, 1, 1, "", "le FEC n’est pas en UTF-8 : il a été lu en Windows-1252 ; vérifiez "
                              "les accents des noms dans le plan", "fec-encoding", "warning"))
     _check_name(path.name, file, str(company.identity["siren"]).replace(" ", ""), problems)
-    return parse_fec(text, file, company.market, stages, term_of(company), prefixes, contacts, due_dates or {},
-                     problems)
+    by_kind = {market: term_of(view) for market, view in company.views.items()} if len(company.views) > 1 else None
+    return parse_fec(text, file, default_kind(company), stages, term_of(company), prefixes, contacts, due_dates or {},
+                     problems, by_kind)
 
 
 def term_of(company: Company) -> Term:
@@ -123,7 +125,10 @@ class _Line:
 
 def parse_fec(text: str, file: str, market: str, stages: tuple[str, ...], term: Term,
               prefixes: Sequence[str] | None = None, contacts: Contacts | None = None,
-              due_dates: dict[str, date] | None = None, problems: Problems | None = None) -> Ledger:
+              due_dates: dict[str, date] | None = None, problems: Problems | None = None,
+              by_kind: dict[str, Term] | None = None) -> Ledger:
+    """`term` counts due dates; `by_kind` (b2b, b2c → term), for a company selling to both, the term of
+    each debtor's CGV."""
     problems = problems or Problems()
     lines = _lines(text.removeprefix("\ufeff"))
     first = next(lines, "").rstrip("\r\n")
@@ -221,7 +226,7 @@ def parse_fec(text: str, file: str, market: str, stages: tuple[str, ...], term: 
                "invoice_date": c_piece_day + 1, "due_date": c_piece_day + 1, "amount": c_debit + 1,
                "paid_amount": c_letter + 1, "payment_date": c_letter_day + 1}
     ledger = Ledger(file, columns, ())
-    rows = _rows(customer, ledger, market, term, contacts, due_dates or {}, problems)
+    rows = _rows(customer, ledger, market, term, contacts, due_dates or {}, problems, by_kind)
     problems.raise_if_errors()
     return Ledger(file, columns, tuple(rows), tuple(problems.warnings))
 
@@ -263,7 +268,7 @@ def _decimal(cents: int) -> Decimal:
 
 
 def _rows(customer: list[_Line], ledger: Ledger, market: str, term: Term, contacts: Contacts | None,
-          due_dates: dict[str, date], problems: Problems) -> list[Row]:
+          due_dates: dict[str, date], problems: Problems, by_kind: dict[str, Term] | None = None) -> list[Row]:
     """Lettering groups → one Row per invoice still open or paid late; warnings per debtor."""
     groups: dict[tuple[str, str], list[_Line]] = {}
     for item in customer:
@@ -296,10 +301,13 @@ def _rows(customer: list[_Line], ledger: Ledger, market: str, term: Term, contac
             unlettered[debtor] = unlettered.get(debtor, 0) + sum(c[1] for c in left)
     rows: list[Row] = []
     seen: set[str] = set()
+    untyped: set[str] = set()
     names: dict[str, str] = {}
     without: list[_Line] = []
     for (debtor, piece), (item, owed, paid, last) in invoices.items():
-        due = due_dates.get(piece) or due_date_for(item.day, term)
+        known = contacts.by_debtor.get(debtor) if contacts is not None else None
+        typed = (known.kind if known else "") or market
+        due = due_dates.get(piece) or due_date_for(item.day, (by_kind or {}).get(typed, term))
         if paid >= owed and (last is None or last <= due):
             continue  # paid on time: nothing to claim
         if debtor not in seen:
@@ -311,6 +319,15 @@ def _rows(customer: list[_Line], ledger: Ledger, market: str, term: Term, contac
             without.append(item)
         names.setdefault(debtor, item.name)
         kind = (contact.kind if contact else "") or market
+        if not kind:  # a company selling to both markets: the contacts file must type each debtor
+            if debtor not in untyped:
+                untyped.add(debtor)
+                problems.add(ledger.problem(_where(item), "debtor_id", f"débiteur « {_cut(debtor)} » sans type : "
+                                            "l’entreprise vend aux professionnels et aux consommateurs ; indiquez "
+                                            "b2b ou b2c dans la colonne « type » du fichier des contacts "
+                                            "(--contacts), qui choisit les CGV citées et les intérêts",
+                                            "ledger-kind-missing"))
+            continue
         paid_day = max(last, item.day) if last and paid else None  # a deposit before the invoice counts from it
         rows.append(Row(item.line, debtor, names[debtor], kind, contact.email if contact else "",
                         contact.phone if contact else "", contact.address if contact else "", piece, item.day,

@@ -338,8 +338,14 @@ class _RowParser:
                                                    self.date(line, "payment_date", payment_date, required=False))
         amount = self.money(line, "amount", amount, required=True)
         paid = self.money(line, "paid_amount", paid, required=False) if paid else ZERO
-        kind = self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS, "ledger-kind",
-                           "type de débiteur inconnu")
+        if not kind and not self.market:  # a company selling to both markets: no default kind
+            self.add(line, "debtor_kind", "type de débiteur manquant : l’entreprise vend aux professionnels et aux "
+                     "consommateurs ; indiquez b2b ou b2c, qui choisit les CGV citées et les intérêts",
+                     "ledger-kind-missing")
+            kind = None
+        else:
+            kind = self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS, "ledger-kind",
+                               "type de débiteur inconnu")
         status = self.choice(line, "status", status.lower() or "open", STATUSES, "ledger-status", "statut inconnu")
         last_stage = self.stages.get(last_stage, last_stage)  # the ladder's own string, shared by the rows
         if last_stage and last_stage not in self.stages:

@@ -26,6 +26,7 @@ from cgvkit.dunning.sources import open_ledger
 from cgvkit.law.figures import CONSUMER_ACCELERATION_NOTICE_DAYS, SMALL_CLAIM
 from cgvkit.law.rates import stopped_note
 from cgvkit.model import cgvversions
+from cgvkit.model.company import market_view
 from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
 
 CENT = Decimal("0.01")
@@ -155,7 +156,7 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
     total = debtor.totals(debtor.claimed)["total"]
     pay = None
     if kind == STATEMENT:  # the whole account, paid invoices included; the transfer block asks for the balance
-        extra, total = statement_extra(debtor, imputation_orders(company)[debtor.kind],
+        extra, total = statement_extra(debtor, imputation_orders(market_view(company, "b2b"))[debtor.kind],
                                        company.articles.get("payment_imputation"))
         pay = (total, None) if total > 0 else None
     # Every document: the last day of the interest counted, the sum in words (C. civ. 1376).

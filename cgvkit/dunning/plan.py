@@ -27,6 +27,7 @@ from cgvkit.law.figures import (
 from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days, settle
 from cgvkit.law.penalties import indemnity_amount, rate_rule
 from cgvkit.law.rates import half_year_of
+from cgvkit.model.company import market_view
 from cgvkit.model.ladder import CHANNEL_NAMES, LETTER_CHANNELS
 
 ZERO = Decimal("0.00")
@@ -110,7 +111,10 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     (model.cgvversions.Book): each invoice is computed under the CGV version in force on its invoice date.
     """
     history, events = history or {}, events or {}
-    term = own_term(company.clause("payment_term"))
+    # A company selling to both markets: each debtor under the CGV of its market (for_market: the same
+    # company when it has one market)
+    b2b = market_view(company, "b2b")
+    terms = {kind: own_term(market_view(company, kind).clause("payment_term")) for kind in MARKETS}
     letters = getattr(company, "letters", None) or {}
     reply = letters.get("reply_days", REPLY_DAYS)
     alsace = bool(letters.get("alsace_moselle"))
@@ -121,13 +125,13 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
             entry = debtors[row.debtor_id] = DebtorPlan(row.debtor_id, row.debtor_name, row.debtor_kind, [])
         entry.rows.append(row)
     problems = Problems()
-    stipulated = rate_rule(company)
+    stipulated = rate_rule(b2b)
     rules = {"b2b": stipulated or STATUTORY, "b2c": LEGAL}
     # A rate the CGV stipulate may not be lower than 3 × the legal rate (C. com. L441-10 II), in any
     # half-year; the statutory rate (ECB + 10) that applies when they stipulate none has no floor.
     floors = {"b2b": stipulated is not None, "b2c": False}
-    indemnity = indemnity_amount(company)
-    orders, claim_min = imputation_orders(company), Decimal(str(letters.get("penalty_claim_min", 0)))
+    indemnity = indemnity_amount(b2b)
+    orders, claim_min = imputation_orders(b2b), Decimal(str(letters.get("penalty_claim_min", 0)))
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
     spans: dict = {}  # (start, until, rule, floor) → (periods, Σ rate × days): many invoices share a due date
     until = interest_until(table, run_date)
@@ -151,7 +155,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
         _call_first(debtor, ladders[debtor.kind], run_date, noted, history, alsace, decided)
         _event_documents(debtor, ladders[debtor.kind], run_date, noted, alsace)
         _warn(debtor, run_date, ladders[debtor.kind])
-        _warn_terms_under_cgv(debtor, term)
+        _warn_terms_under_cgv(debtor, terms[debtor.kind])
         _warn_floor(debtor, rule)
         _paid_late(debtor, history, claim_min, notices, orders[debtor.kind],
                    (run_date, until, rule, owed, table, ledger, problems, spans, floors[debtor.kind]), noted)

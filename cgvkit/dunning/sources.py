@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cgvkit.core.errors import Problem
 from cgvkit.dunning.ledger import Ledger, load_ledger
+from cgvkit.model.company import default_kind
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,11 @@ def open_ledger(source, root: Path, company, stages: tuple) -> Ledger:
         return profile.problem(("ledger", "columns", name), message, "ledger-column-map")
 
     if not source.fec:
-        return load_ledger(source.path, root, company.market, stages, chosen.get("columns"), mapped_at)
+        return load_ledger(source.path, root, default_kind(company), stages, chosen.get("columns"), mapped_at)
     from cgvkit.dunning.contacts import load_contacts, load_due_dates
     from cgvkit.dunning.fec import load_fec
 
-    contacts = load_contacts(source.contacts, root, company.market) if source.contacts else None
+    contacts = load_contacts(source.contacts, root, default_kind(company)) if source.contacts else None
     due_dates = {}
     if chosen.get("due_dates"):
         where = profile.problem(("ledger", "due_dates"), f"fichier des échéances « {chosen['due_dates']} » "

@@ -5,14 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cgvkit.law.interest import RateRule
-from cgvkit.law.subjects import Company
+from cgvkit.law.subjects import Terms
 
 # Variant name → how the annual rate is derived from the half-year table.
 _KINDS = {"ecb_plus_10": ("ecb_plus", "margin"), "three_times_legal": ("legal_multiple", "multiplier"),
           "fixed_rate": ("fixed", "rate"), "consumer": ("legal", None)}
 
 
-def rate_rule(company: Company) -> RateRule | None:
+def rate_rule(company: Terms) -> RateRule | None:
     """The RateRule of the company's late-penalties clause, or None when it has none."""
     clause = company.clause("late_penalties")
     if clause is None or clause.variant.name not in _KINDS:
@@ -22,7 +22,7 @@ def rate_rule(company: Company) -> RateRule | None:
     return RateRule(kind, value)
 
 
-def indemnity_amount(company: Company) -> Decimal:
+def indemnity_amount(company: Terms) -> Decimal:
     """The fixed recovery indemnity the CGV stipulate (0 when none: B2C)."""
     clause = company.clause("late_penalties")
     if clause is None or "indemnity" not in clause.params:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -120,11 +120,9 @@ def check_b2b_indemnity(company: Company) -> Iterable[Finding]:
             "indemnité complémentaire")
 
 
-def _written(company: Company) -> dict[str, object]:
-    """The profile's `clauses` block as written (the company schema requires a block of keys there)."""
-    data = company.source.data
-    written = data["clauses"] if isinstance(data, dict) else None
-    return written if isinstance(written, dict) else {}
+def _written(company: Company) -> Mapping[str, object]:
+    """The profile's `clauses` block of the company's market, as written."""
+    return company.written_clauses()
 
 
 def check_b2c_jurisdiction(company: Company) -> Iterable[Finding]:
@@ -309,6 +307,8 @@ def check_company(company: Company, today: date | None = None, table: RateTable 
             if not dated.in_force(rule, day):
                 continue
             for path, message in rule.check(view):
+                if path[:1] == ("clauses",):  # a profile with two markets: that market's block
+                    path = company.clause_path + path[1:]
                 if (rule.id, path, message) in seen:  # the same breach on both days: said once
                     continue
                 seen.add((rule.id, path, message))

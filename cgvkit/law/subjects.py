@@ -48,6 +48,12 @@ class Clause(Protocol):
     def params(self) -> Mapping[str, object]: ...
 
 
+class Terms(Protocol):
+    """A set of CGV as the penalties read it: its clauses (a company, or one recorded version of its CGV)."""
+
+    def clause(self, family: str) -> Clause | None: ...
+
+
 class Company(Sourced, Protocol):
     """A company profile resolved against the library, as the rules of law judge it."""
 
@@ -60,7 +66,10 @@ class Company(Sourced, Protocol):
     def effective_date(self) -> date: ...
     @property
     def rates(self) -> HalfYearRates | None: ...
+    @property
+    def clause_path(self) -> tuple[str, ...]: ...  # where its clauses are written: ("clauses",) or ("clauses", market)
     def clause(self, family: str) -> Clause | None: ...
+    def written_clauses(self) -> Mapping[str, object]: ...
 
 
 class Library(Protocol):

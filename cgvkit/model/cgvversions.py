@@ -334,12 +334,40 @@ def fallback_problem(book: Book, ledger: Any) -> Problem | None:
                    "cgv-version-missing", "warning")
 
 
+class Books(Book):
+    """The books of a company selling to both markets: each invoice read in the CGV of its debtor's
+    market (`row.debtor_kind`), never a B2B version for a consumer."""
+
+    def __init__(self, books: dict[str, Book], main: str):
+        self.books, self.main = books, main
+        first = books[main]
+        self.current, self.terms, self.dates = first.current, first.terms, first.dates
+        self.said = [p for book in books.values() for p in book.said]
+        self.fallback = []
+        for book in books.values():  # one list: the invoices either market's record does not cover
+            book.fallback = self.fallback
+        self._penalties, self._by_date = {}, {}
+
+    def penalties(self, terms: Terms) -> tuple[RateRule | None, Decimal]:
+        return self.books.get(terms.market, self.books[self.main]).penalties(terms)
+
+    def at(self, row: Any) -> Terms:
+        return self.books.get(row.debtor_kind, self.books[self.main]).at(row)
+
+
 def for_run(company: Company, root: Path, rows: Iterable[Any], run_date: date) -> Book:
-    """The company's versions for a dunning run or document on `run_date`: a retroactive change of CGV
-    already in force stops it (KitError naming the invoices concerned); its warnings are in `said`."""
-    found = run_problems(company, root, rows, run_date)
+    """The company's versions for a dunning run or document on `run_date`, by market when it sells to
+    both: a retroactive change of CGV already in force stops it (KitError naming the invoices
+    concerned); its warnings are in `said`."""
+    views = company.views if len(company.views) > 1 else {company.market: company}
+    rows = list(rows) if len(views) > 1 else rows
+    books, found = {}, []
+    for market, view in views.items():
+        mine = [r for r in rows if r.debtor_kind == market] if len(views) > 1 else rows
+        said = run_problems(view, root, mine, run_date)
+        found += said
+        books[market] = Book(view, load(root, company.slug))
+        books[market].said = said
     if any(p.severity == "error" for p in found):
         raise KitError(found)
-    book = Book(company, load(root, company.slug))
-    book.said = found
-    return book
+    return books[company.market] if len(books) == 1 else Books(books, company.market)

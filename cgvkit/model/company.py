@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 import warnings
@@ -58,9 +59,11 @@ class IdentityFile(TypedDict):
 
 class ProfileFile(TypedDict):
     company: IdentityFile
-    market: str
+    market: NotRequired[str]  # one market…
+    markets: NotRequired[list[str]]  # …or both: two CGV, `clauses` keyed by market
     effective_date: date
-    clauses: dict[str, dict[str, object] | None]  # family → its entry as written (None: `family:` alone)
+    # family → its entry as written (None: `family:` alone); with `markets`, market → such a block
+    clauses: dict[str, dict[str, object] | None]
     letters: dict[str, object]
     ledger: NotRequired[dict[str, object]]  # columns, fec_customer_prefixes, due_dates
     sending: NotRequired[dict[str, dict[str, object] | str]]
@@ -90,13 +93,43 @@ class Company:
     clauses: list[ResolvedClause] = field(default_factory=list)
     rates: HalfYearRates | None = None  # the rates of the effective date's half-year
     sending: dict[str, Any] = field(default_factory=dict)  # `sending` as written: e-mail server, SMS gateway, invoices
+    # Every market the profile publishes CGV for (`markets: [b2b, b2c]`), the first being this view's
+    # own when it is the profile's main view; `clause_path` is where this market's clauses are written.
+    markets: tuple[str, ...] = ()
+    clause_path: tuple[str, ...] = ("clauses",)
+    views: dict[str, Company] = field(default_factory=dict, repr=False, compare=False)
 
     def clause(self, family: str) -> ResolvedClause | None:
         return next((c for c in self.clauses if c.family.name == family), None)
 
+    def for_market(self, market: str) -> Company:
+        """The company's CGV for a market it publishes (a debtor's market): the same profile, that
+        market's clauses and articles. A market it does not publish: this view (the ledger refused it)."""
+        return self.views.get(market, self)
+
+    def written_clauses(self) -> dict[str, object]:
+        """This market's `clauses` block as the profile writes it ({} when absent)."""
+        found: object = self.source.data
+        for key in self.clause_path:
+            found = found.get(key) if isinstance(found, dict) else None
+        return found if isinstance(found, dict) else {}
+
     @property
     def articles(self) -> dict[str, int]:
         return {c.family.name: c.number for c in self.clauses}
+
+
+def market_view(company: Any, kind: str) -> Any:
+    """The company's CGV for a debtor of `kind` (Company.for_market): the company itself when it
+    publishes one CGV, or for a plain object standing in for a company."""
+    for_market = getattr(company, "for_market", None)
+    return for_market(kind) if for_market is not None else company
+
+
+def default_kind(company: Any) -> str:
+    """The kind of a debtor a ledger does not type: the company's market, or "" (none: each row must
+    say b2b or b2c) for a company that sells to both."""
+    return "" if len(getattr(company, "views", None) or ()) > 1 else str(company.market)
 
 
 def load_company(path: Path, root: Path, library: Library, table: RateTable, problems: Problems) -> Company | None:
@@ -116,18 +149,61 @@ def load_company(path: Path, root: Path, library: Library, table: RateTable, pro
         return None
     data = profile(source)
     ident: dict[str, object] = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), **data["company"]}
+    markets = tuple(data["markets"]) if "markets" in data else (data["market"],)
     company = Company(slug=path.stem, path=path, source=source, identity=ident,
-                      market=data["market"], effective_date=data["effective_date"],
-                      letters=data["letters"], sending=data.get("sending") or {})
+                      market=markets[0], effective_date=data["effective_date"],
+                      letters=data["letters"], sending=data.get("sending") or {}, markets=markets)
     _check_identity(source, data["company"], root, problems)
     _check_sending(source, company.sending, root, problems)
-    _resolve_clauses(company, library, problems)
     try:
         company.rates = table.for_date(company.effective_date,
                                        where=source.problem(("effective_date",), "", "rates-missing"))
     except KitError as exc:
         problems.extend(exc.problems)
+    if len(markets) == 1:
+        company.views[company.market] = company
+    elif _check_markets(source, markets, problems):
+        for market in markets:  # one view per market, sharing identity, letters and sending
+            company.views[market] = dataclasses.replace(company, market=market, clause_path=("clauses", market),
+                                                        clauses=[], views=company.views)
+        company = company.views[markets[0]]
+    else:
+        return company
+    for view in company.views.values():
+        _resolve_clauses(view, library, problems)
     return company
+
+
+def _check_markets(source: Source, markets: tuple[str, ...], problems: Problems) -> bool:
+    """With `markets: [b2b, b2c]`, `clauses` has one block per market, each a block of families."""
+    if len(set(markets)) != len(markets):
+        problems.add(source.problem(("markets",), typography(
+            "un même marché figure deux fois : écrivez « markets: [b2b, b2c] », ou « market: b2b » pour un seul"),
+            "company-markets"))
+        return False
+    written = profile(source)["clauses"]
+    ok = True
+    for key in written:
+        if key not in markets:
+            problems.add(source.problem(("clauses", key), typography(
+                f"avec « markets », les clauses se rangent par marché : « clauses: {{b2b: {{…}}, b2c: {{…}}}} » ; "
+                f"« {key} » n’est pas l’un des marchés {', '.join(markets)}"), "company-markets"))
+            ok = False
+    for market in markets:
+        block = written.get(market)
+        for family in block or ():
+            if not isinstance(family, str) or not SLUG_FAMILY.fullmatch(family):
+                problems.add(source.problem(("clauses", market, family), f"nom de famille de clauses invalide "
+                                            f"« {_printable(str(family))} »", "schema-regex"))
+                ok = False
+            elif not isinstance((block or {})[family], dict | None):
+                problems.add(source.problem(("clauses", market, family), "un bloc de clés est attendu ici "
+                                            "(ou rien pour la variante par défaut)", "schema-type"))
+                ok = False
+    return ok
+
+
+SLUG_FAMILY = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def slug_problem(slug: str) -> str | None:
@@ -321,23 +397,23 @@ def _svg_problem(value: str, target: Path) -> str | None:
 
 
 def _resolve_clauses(company: Company, library: Library, problems: Problems) -> None:
-    source, market = company.source, company.market
-    chosen = profile(source)["clauses"]
+    source, market, at = company.source, company.market, company.clause_path
+    chosen = cast(dict[str, dict[str, object] | None], company.written_clauses())
     for name, entry in chosen.items():
         family = library.families.get(name)
         if family is None:
             known = ", ".join(sorted(library.families))
-            problems.add(source.problem(("clauses", name), f"famille de clauses inconnue « {name} » "
+            problems.add(source.problem(at + (name,), f"famille de clauses inconnue « {name} » "
                                         f"(familles connues : {known})", "clause-unknown-family"))
             continue
         if market not in family.markets:
-            problems.add(source.problem(("clauses", name), f"la famille « {name} » n’est pas prévue pour "
+            problems.add(source.problem(at + (name,), f"la famille « {name} » n’est pas prévue pour "
                                         f"le marché {market}", "clause-market"))
             continue
-        _resolve_one(company, family, dict(entry or {}), ("clauses", name), problems)
+        _resolve_one(company, family, dict(entry or {}), at + (name,), problems)
     for family in library.ordered():
         if market in family.required and family.name not in chosen:
-            _resolve_one(company, family, {}, ("clauses", family.name), problems)
+            _resolve_one(company, family, {}, at + (family.name,), problems)
     company.clauses.sort(key=lambda c: (c.family.order, c.family.name))
     for number, clause in enumerate(company.clauses, start=1):
         clause.number = number

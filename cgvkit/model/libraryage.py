@@ -47,8 +47,9 @@ def expired_variants(project: Project, today: date) -> list[Problem]:
         for variant in family.variants.values():
             if variant.valid_to is None or variant.valid_to >= today:
                 continue
-            users = sorted(c.slug for c in project.companies
-                           if (mine := c.clause(family.name)) is not None and mine.variant.id == variant.id)
+            users = sorted(c.slug for c in project.companies  # in either market's CGV
+                           if any((mine := v.clause(family.name)) is not None and mine.variant.id == variant.id
+                                  for v in c.views.values() or (c,)))
             who = f"encore utilisée par : {', '.join(users)}" if users else "plus utilisée par aucune entreprise"
             warnings.append(variant.source.problem(
                 ("valid_to",), f"la variante n’est plus en vigueur depuis le {date_fr(variant.valid_to)} ; {who}",

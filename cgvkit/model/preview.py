@@ -55,7 +55,7 @@ def placeholder(param: Parameter, company: Company) -> object:
 def example_company(project: Examples, market: str) -> Company:
     """An example profile of the market, or a placeholder company with the default variant of
     every family of the market when the project has none."""
-    found = next((c for c in project.companies if c.market == market), None)
+    found = next((v for c in project.companies for v in c.views.values() if v.market == market), None)
     if found is not None:
         return found
     identity = {**dict.fromkeys(OPTIONAL_IDENTITY, ""), "name": "[Raison sociale]", "legal_form": "[forme]",
@@ -77,7 +77,7 @@ def example_company(project: Examples, market: str) -> Company:
 
 def preview_market(project: Examples, variant: Variant) -> str:
     """A market of the variant for which the project has a company, else its first market."""
-    return next((m for m in variant.markets if any(c.market == m for c in project.companies)),
+    return next((m for m in variant.markets if any(m in c.views for c in project.companies)),
                 variant.markets[0])
 
 

@@ -79,14 +79,14 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
     for path in company_files(root) if company_paths is None else company_paths:
         found = Problems()
         company = load_company(path, root, library, table, found)
-        if company is not None:
-            found.extend(rules.check_company(company, today, table))
+        for view in company.views.values() if company is not None else ():  # each market's CGV
+            found.extend(rules.check_company(view, today, table))
             if letters is not None:  # its ladder and letter templates: what its pack's letters need
-                found.extend(letters.company_problems(company))
+                found.extend(letters.company_problems(view))
             if today is not None:  # the dunning run checks on its own date, naming the invoices (dunning/run.py)
-                found.extend(_versions_problems(company, root, today))
+                found.extend(_versions_problems(view, root, today))
             if render_checks:
-                found.extend(textchecks.company_problems(company, found.items, today))
+                found.extend(textchecks.company_problems(view, found.items, today))
         items = without_shadowed(found.items)
         project.warnings.extend(p for p in items if p.severity == "warning")
         if any(p.severity == "error" for p in items):

@@ -13,7 +13,7 @@ from cgvkit.law import rules
 from cgvkit.law.rates import half_year_of
 from cgvkit.law.textrules import check_texts
 from cgvkit.model.clausetext import ClauseRenderError, render_text
-from cgvkit.model.company import Company, ResolvedClause, profile
+from cgvkit.model.company import Company, ResolvedClause
 from cgvkit.model.library import Family, Variant
 from cgvkit.model.preview import NO_FILE, Examples, sample_company
 from cgvkit.sources.yamlsource import Path_
@@ -54,7 +54,8 @@ def company_problems(company: Company, known: Sequence[Problem] = (), today: dat
     days = (company.effective_date,) if today is None else (company.effective_date, today)
     for rule, family, message in check_texts(company.market, texts, _figures(company), days, company.effective_date):
         clause = company.clause(family)
-        where = ("clauses", family) if family in (profile(company.source).get("clauses") or {}) else ("clauses",)
+        at = company.clause_path
+        where = at + (family,) if family in company.written_clauses() else at
         shown = f" — variante {clause.variant.source.file}" if clause else ""
         problems.append(company.source.problem(where, message + shown, rule.id))
     return problems

@@ -42,16 +42,24 @@ def published(company, dist: Path) -> Published:
     return Published(company, company.slug, pack, manifest)
 
 
+def market_folders(pub: Published) -> list[str]:
+    """The pack's folder of each market's CGV: "" for its first market, "b2c/" for a second one."""
+    markets = pub.manifest.get("markets") or {}
+    return [str(m["folder"]) for m in markets.values()] if markets else [""]
+
+
 def copy_pack(pub: Published, target: Path) -> None:
-    """cgv.pdf and the letters (PDF, text) into docs/generated/entreprises/<slug>/."""
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(pub.pack / "cgv.pdf", target / "cgv.pdf")
-    letters = pub.pack / "letters"
-    if letters.is_dir():
-        (target / "lettres").mkdir(exist_ok=True)
-        for path in sorted(letters.iterdir()):
-            if path.suffix in PUBLISHED and path.is_file():
-                shutil.copy2(path, target / "lettres" / path.name)
+    """Each market's cgv.pdf and letters (PDF, text) into docs/generated/entreprises/<slug>/[<market>/]."""
+    for folder in market_folders(pub):
+        source, into = pub.pack / folder, target / folder
+        into.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / "cgv.pdf", into / "cgv.pdf")
+        letters = source / "letters"
+        if letters.is_dir() and not letters.is_symlink():
+            (into / "lettres").mkdir(exist_ok=True)
+            for path in sorted(letters.iterdir()):
+                if path.suffix in PUBLISHED and path.is_file() and not path.is_symlink():
+                    shutil.copy2(path, into / "lettres" / path.name)
 
 
 _RUN_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})(?:-([1-9]\d{0,5}))?")
@@ -109,26 +117,37 @@ def identity_rows(identity: dict) -> list[tuple[str, str]]:
 
 
 def company_view(pub: Published, ladder, stage_titles: dict) -> dict:
+    """The company's page: its identity, then the CGV and letters of each market it sells to."""
     company = pub.company
+    markets = pub.manifest.get("markets") or {}
+    cgvs = [_market_view(pub, company.for_market(m), str(markets[m]["folder"]) if m in markets else "",
+                         ladder, stage_titles) for m in (company.views or {company.market: company})]
+    rates = company.rates
+    return {"company": company, "slug": pub.slug, "identity": identity_rows(company.identity),
+            "effective_date": date_fr(company.effective_date),
+            "half_year": half_year_label(rates) if rates else "", "manifest": pub.manifest,
+            **cgvs[0], "others": cgvs[1:], "markets": " et ".join(c["market"] for c in cgvs)}
+
+
+def _market_view(pub: Published, company, folder: str, ladder, stage_titles: dict) -> dict:
     clauses = [{"number": c.number, "family": c.family, "variant": c.variant,
                 "params": [(name, value_fr(value)) for name, value in sorted(c.params.items())]}
                for c in company.clauses]
     letters = []
-    folder = pub.pack / "letters"
+    href = f"{pub.slug}/{folder}"
+    folder_path = pub.pack / folder / "letters"
     ids = [s.id for s in (ladder.stages + ladder.documents)] if ladder else []
-    extra = sorted({p.stem.removesuffix("-email") for p in folder.glob("*")} - set(ids)) if folder.is_dir() else []
+    extra = (sorted({p.stem.removesuffix("-email") for p in folder_path.glob("*")} - set(ids))
+             if folder_path.is_dir() else [])
     for stage_id in ids + extra:
-        files = [p for p in (folder / f"{stage_id}.pdf", folder / f"{stage_id}.txt",
-                             folder / f"{stage_id}-email.pdf", folder / f"{stage_id}-email.txt") if p.is_file()]
+        files = [p for p in (folder_path / f"{stage_id}.pdf", folder_path / f"{stage_id}.txt",
+                             folder_path / f"{stage_id}-email.pdf", folder_path / f"{stage_id}-email.txt")
+                 if p.is_file()]
         if files:
             letters.append({"id": stage_id, "title": stage_titles.get(stage_id, stage_id),
                             "page": stage_id in ids,
-                            "files": [{"href": f"{pub.slug}/lettres/{p.name}", "name": p.name,
+                            "files": [{"href": f"{href}lettres/{p.name}", "name": p.name,
                                        "kind": "PDF" if p.suffix == ".pdf" else "texte",
                                        "companion": p.stem.endswith("-email")} for p in files]})
-    rates = company.rates
-    return {"company": company, "slug": pub.slug, "identity": identity_rows(company.identity),
-            "market": MARKETS[company.market], "effective_date": date_fr(company.effective_date),
-            "versions": versions_fr(company.clauses),
-            "half_year": half_year_label(rates) if rates else "", "clauses": clauses, "letters": letters,
-            "cgv": f"{pub.slug}/cgv.pdf", "manifest": pub.manifest}
+    return {"market": MARKETS[company.market], "versions": versions_fr(company.clauses), "clauses": clauses,
+            "letters": letters, "cgv": f"{href}cgv.pdf"}

@@ -72,8 +72,9 @@ def variant_view(project, family, variant, rows) -> dict:
     params = [{"name": p.name, "type": TYPES.get(p.type, p.type), "description": p.description,
                "constraint": constraint_fr(p), "default": value_fr(p.default) if p.has_default else "",
                "required": not p.has_default} for p in variant.parameters.values()]
-    used_by = [c for c in project.companies
-               if (mine := c.clause(family.name)) is not None and mine.variant.id == variant.id]
+    used_by = [c for c in project.companies  # in either market's CGV
+               if any((mine := v.clause(family.name)) is not None and mine.variant.id == variant.id
+                      for v in c.views.values() or (c,))]
     basis = [a for a, _ in variant.legal_basis]
     return {"variant": variant, "markets": [MARKETS[m] for m in variant.markets], "parameters": params,
             "preview": preview(project, family, variant), "used_by": used_by,

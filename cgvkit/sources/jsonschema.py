@@ -211,6 +211,8 @@ def field_schema(rule: Schema) -> JsonSchema:
         out["minLength"] = 1
     if "minlength" in rule:
         out["minItems" if "array" in json.dumps(out) else "minLength"] = rule["minlength"]
+    if "maxlength" in rule:
+        out["maxItems" if "array" in json.dumps(out) else "maxLength"] = rule["maxlength"]
     if "schema" in rule:
         inner = rule["schema"]
         if "type" in inner and isinstance(inner.get("type"), (str, list)) and not isinstance(inner.get("type"), dict):
@@ -234,9 +236,14 @@ def field_schema(rule: Schema) -> JsonSchema:
 
 
 def object_schema(schema: Schema) -> JsonSchema:
-    return {"type": "object", "additionalProperties": False,
-            "properties": {key: field_schema(rule) for key, rule in schema.items()},
-            "required": sorted(k for k, r in schema.items() if r.get("required"))}
+    out: JsonSchema = {"type": "object", "additionalProperties": False,
+                       "properties": {key: field_schema(rule) for key, rule in schema.items()},
+                       "required": sorted(k for k, r in schema.items() if r.get("required") and "excludes" not in r)}
+    # `required` with `excludes` (Cerberus): exactly one of the two fields (`market` or `markets`)
+    either = sorted(k for k, r in schema.items() if r.get("required") and isinstance(r.get("excludes"), str))
+    if either:
+        out["oneOf"] = [{"required": [k]} for k in either]
+    return out
 
 
 def _parameter_details(param: Parameter) -> str:
@@ -317,6 +324,11 @@ def company_schema(project: Project) -> JsonSchema:
     schema = object_schema(rules)
     families = {family.name: _family_schema(family) for family in project.library.ordered()}
     clauses = {"type": "object", "properties": families, "additionalProperties": False}
+    # With `markets: [b2b, b2c]`, one block of families per market (the family names never clash with them).
+    glosses = rules["market"]["meta"]["values"]
+    blocks = {market: _describe(dict(clauses), f"Avec « markets » : les clauses des CGV {glosses[market]}.")
+              for market in rules["markets"]["schema"]["allowed"]}
+    clauses = {**clauses, "properties": {**families, **blocks}}
     schema["properties"]["clauses"] = _describe(clauses, _rule_help(rules["clauses"]))
     letters = schema["properties"]["letters"]["properties"]
     ladder = object_schema(schema_file(project.root, "ladder"))

@@ -93,11 +93,27 @@ def validate(source: Source, schema: Schema, base: Path_ = (), document: object 
     document = source.data if document is None else document
     if not isinstance(document, dict):
         return [source.problem(base, "un bloc de clés est attendu ici", f"{rule_prefix}-type")]
-    problems = []
+    problems, either = [], set()
     for error in schema_errors(schema, document):
         path = base + tuple(error.document_path)
-        problems.append(source.problem(path, french_message(error), f"{rule_prefix}-{rule_name(error)}"))
+        message = french_message(error)
+        other = _excluded_by(schema, error)
+        if other is not None:  # `market` or `markets`: one missing field, said once
+            if other in either:
+                continue
+            either.add(str(error.field))
+            message = f"champ obligatoire « {error.field} » (ou « {other} ») manquant"
+        problems.append(source.problem(path, message, f"{rule_prefix}-{rule_name(error)}"))
     return problems
+
+
+def _excluded_by(schema: Schema, error: ValidationError) -> str | None:
+    """The field that may stand in for a missing required top-level field (`excludes`), or None."""
+    if error.rule != "required" or len(error.document_path) != 1:
+        return None
+    rule = schema.get(str(error.field))
+    other = rule.get("excludes") if isinstance(rule, dict) else None
+    return other if isinstance(other, str) else None
 
 
 def schema_errors(schema: Schema, document: dict[str, object]) -> list[ValidationError]:
@@ -221,4 +237,6 @@ def french_message(error: ValidationError) -> str:
         return f"trop long : {constraint} caractères ou éléments au plus"
     if rule == "nullable":
         return "une valeur est attendue ici"
+    if rule == "excludes":
+        return f"« {field} » et « {constraint} » s’excluent : gardez-en un seul"
     return f"valeur refusée ({rule})"
