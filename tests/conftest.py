@@ -45,8 +45,7 @@ def copy_project(target: Path, parts=PROJECT_PARTS) -> Path:
     for name in parts:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(
-                "__pycache__", "generated", "entreprises", "json"), copy_function=_copy_or_link)
+            shutil.copytree(source, target / name, ignore=_not_copied, copy_function=_copy_or_link)
         elif source.exists():
             shutil.copy2(source, target / name)
     if (target / "data").is_dir():
@@ -55,6 +54,17 @@ def copy_project(target: Path, parts=PROJECT_PARTS) -> Path:
 
 
 FONTS = ROOT / "templates" / "fonts"
+_GENERATED = shutil.ignore_patterns("__pycache__", "generated", "entreprises", "json")
+
+
+def _not_copied(folder: str, names: list[str]) -> set[str]:
+    """Generated files, and the examples' record of published CGV versions (data/cgv/): a test edits the
+    example profiles as a lawyer drafting new CGV would, not as one rewriting CGV already published
+    (tests/test_cgv_versions.py publishes its own versions)."""
+    skipped = set(_GENERATED(folder, names))
+    if Path(folder) == ROOT / "data":
+        skipped.add("cgv")
+    return skipped
 
 
 def _copy_or_link(source: str, target: str) -> None:

@@ -5,6 +5,7 @@ on its invoice date, its letters citing « en vigueur au … »."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,23 @@ def test_an_invoice_before_every_recorded_version_is_computed_under_the_current_
     pdf = next(d for d in data["debtors"][0]["documents"] if d.endswith(".pdf"))
     text = flat(" ".join(p.extract_text() for p in PdfReader(project / "dist" / "run" / pdf).pages))
     assert "conditions générales de vente en vigueur au 1er janvier 2026" in text
+
+
+def test_the_examples_published_versions_are_kept_with_the_project_and_match_their_profiles():
+    """data/cgv/ is part of the project (committed, never ignored), and the example profiles are the CGV
+    it records: changing an example's clauses needs a new, later effective date, as for any firm."""
+    from datetime import date
+
+    from cgvkit.model import cgvversions
+    from cgvkit.model.project import load_project
+    from tests.conftest import ROOT
+
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "data/cgv/atelier-lyonnais.yaml"])
+    assert ignored.returncode == 1  # not ignored
+    project = load_project(ROOT, today=date(2026, 6, 15))
+    assert project.companies
+    for company in project.companies:
+        for view in company.views.values():
+            recorded = [v for v in cgvversions.load(ROOT, company.slug) if v.market == view.market]
+            assert recorded and recorded[-1].sha256 == cgvversions.snapshot(view).sha256, company.slug
+            assert cgvversions.check(view, ROOT, date(2026, 6, 15)) == []
