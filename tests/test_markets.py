@@ -181,3 +181,19 @@ def test_the_company_page_offers_both_cgv(built_packs, tmp_path, no_pdf):
     assert "Télécharger les CGV consommateurs (B2C) (PDF)" in page
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert "atelier-lyonnais/b2c/cgv.pdf" in index
+
+
+def test_a_consumer_of_a_company_selling_to_both_gets_the_mediator_of_the_consumer_cgv(project):
+    """The mediator is a clause of the consumer CGV only: the dispute reply to a consumer debtor reads
+    it there (C. conso. L612-1, L616-1), not in the B2B CGV of the same profile, which have none."""
+    write_rates(project)
+    two_markets(project)
+    ledger = write_ledger(project, line(debtor="M", name="Marie Dupont", number="W1", due="2026-04-30", kind="b2c"))
+    result = run_main(project, "dunning", "note", B2B, "M", "--date", "2026-05-18", "--by", "Claire",
+                      "--dispute", "Colis reçu endommagé")
+    assert result.returncode == 0, result.stderr
+    result = run_main(project, "dunning", "document", B2B, "M", "dispute_reply", "--ledger", ledger,
+                      "--date", "2026-05-19", "-o", "dist/docs")
+    assert result.returncode == 0, result.stderr
+    reply = pdf_text(project / "dist" / "docs" / "M-dispute_reply-2026-05-19.pdf")
+    assert "médiateur de la consommation" in reply and "CM2C" in reply and "https://www.cm2c.net" in reply

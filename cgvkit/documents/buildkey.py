@@ -41,7 +41,7 @@ def pack_key(project, company) -> str:
     logo = company.identity.get("logo")
     if logo:  # the bytes it prints, not its name: a logo replaced under the same name rebuilds the pack
         digest.update(hashlib.sha256(logo_path(logo, project.root).read_bytes()).digest())
-    for clause in company.clauses:
+    for clause in (c for view in company.views.values() or (company,) for c in view.clauses):  # each market's CGV
         digest.update(clause.variant.id.encode() + clause.variant.sha256.encode())
         digest.update(hashlib.sha256(clause.family.source.file.encode()).digest())
         digest.update(_family_file_hash(str(project.root / clause.family.source.file)).encode())

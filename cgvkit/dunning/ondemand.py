@@ -141,6 +141,7 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur «{NBSP}{debtor_id}{NBSP}» absent du "
                                 "registre", "document-debtor")])
     debtor = replace(debtor, stage=stage)
+    company = market_view(company, debtor.kind)  # a company selling to both: the CGV of the debtor's market
     if kind == PENALTY_CLAIM:  # on demand: every invoice paid late that still owes something
         if not debtor.paid_late:
             raise KitError([Problem(ledger.file, 1, 1, "debtor_id", f"débiteur {debtor_id}{NBSP}: aucune facture "
@@ -156,7 +157,7 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
     total = debtor.totals(debtor.claimed)["total"]
     pay = None
     if kind == STATEMENT:  # the whole account, paid invoices included; the transfer block asks for the balance
-        extra, total = statement_extra(debtor, imputation_orders(market_view(company, "b2b"))[debtor.kind],
+        extra, total = statement_extra(debtor, imputation_orders(company)[debtor.kind],
                                        company.articles.get("payment_imputation"))
         pay = (total, None) if total > 0 else None
     # Every document: the last day of the interest counted, the sum in words (C. civ. 1376).
