@@ -25,10 +25,12 @@ import os
 import re
 import sqlite3
 import stat
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
+from typing import Any, TypedDict
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import output_lock, sha256_file
@@ -42,6 +44,26 @@ ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MONEY = re.compile(r"[0-9]{1,13}\.[0-9]{2}")
 STEP_TEXTS = ("debtor_id", "debtor_name", "invoice_number", "stage", "stage_title", "channel")
 TEXT_MAX = 1000  # characters of one text of plan.json: far more than a name, a number or a path needs
+
+
+class PlanDocument(TypedDict):
+    """One document of a step in plan.json, as checked (a relative path inside the run folder)."""
+
+    path: str
+    sha256: str
+
+
+class PlanStep(TypedDict):
+    """One step of plan.json, as checked: the values the confirmation uses (the kit may write others)."""
+
+    debtor_id: str
+    debtor_name: str
+    invoice_number: str
+    stage: str
+    stage_title: str
+    channel: str
+    amount_claimed: str  # « 1234.56 »
+    documents: list[PlanDocument]
 
 
 @dataclass
@@ -59,7 +81,7 @@ class Proposal:
     day: date
     journal: str  # the journal's path as written in plan.json
     mark: int
-    steps: list  # of dict, each checked
+    steps: list[PlanStep]  # each checked
     digest: str  # SHA-256 of plan.json's bytes
 
 
@@ -86,7 +108,7 @@ def load_proposal(folder: Path, root: Path) -> Proposal:
                      "journal-run")
     check = _Checker(shown)
     proposal = check.proposal(data, folder, hashlib.sha256(raw).hexdigest())
-    if check.problems:
+    if check.problems or proposal is None:
         raise KitError(check.problems)
     return proposal
 
@@ -101,7 +123,7 @@ class _Checker:
     def fail(self, where: str, message: str) -> None:
         self.problems.append(Problem(self.shown, 1, 1, where, typography(message), "journal-plan"))
 
-    def text(self, value, where: str) -> str | None:
+    def text(self, value: object, where: str) -> str | None:
         if not isinstance(value, str):
             self.fail(where, "texte attendu")
         elif not value.strip():
@@ -115,7 +137,8 @@ class _Checker:
             return value
         return None
 
-    def proposal(self, data: dict, folder: Path, digest: str) -> Proposal:
+    def proposal(self, data: dict[str, Any], folder: Path, digest: str) -> Proposal | None:
+        """The proposal, or None when a value it holds is wrong (each such value is one of `problems`)."""
         company = self.text(data["company"], "company")
         if company is not None and (not SLUG.fullmatch(company) or len(company) > SLUG_MAX):
             self.fail("company", "identifiant d’entreprise attendu (lettres minuscules, chiffres et tirets)")
@@ -128,12 +151,12 @@ class _Checker:
                 pass
             if day is None:
                 self.fail("date", f"date attendue au format AAAA-MM-JJ, pas « {data['date']} »")
-        book, mark = data["journal"], None
+        book, mark, path = data["journal"], None, None
         if not isinstance(book, dict) or not {"path", "mark"} <= set(book):
             self.fail("journal", "objet attendu, avec les clés « path » et « mark »")
             book = {}
         else:
-            self.text(book["path"], "journal.path")
+            path = self.text(book["path"], "journal.path")
             mark = book["mark"]
             if type(mark) is not int or mark < 0:
                 self.fail("journal.mark", "nombre entier positif ou nul attendu")
@@ -142,7 +165,7 @@ class _Checker:
         if not isinstance(steps, list):
             self.fail("steps", "liste attendue")
             steps = []
-        seen = set()
+        seen: set[tuple[str, ...]] = set()
         for n, step in enumerate(steps):
             where = f"steps[{n}]"
             if not isinstance(step, dict):
@@ -156,15 +179,17 @@ class _Checker:
                 self.text(step[key], f"{where}.{key}")
             if not (isinstance(step["amount_claimed"], str) and MONEY.fullmatch(step["amount_claimed"])):
                 self.fail(f"{where}.amount_claimed", "montant attendu sous la forme « 1234.56 »")
-            key = tuple(step[k] for k in ("debtor_id", "invoice_number", "stage"))
-            if all(isinstance(k, str) for k in key):
-                if key in seen:
+            ident = tuple(step[k] for k in ("debtor_id", "invoice_number", "stage"))
+            if all(isinstance(k, str) for k in ident):
+                if ident in seen:
                     self.fail(where, "étape en double (même débiteur, facture et étape)")
-                seen.add(key)
+                seen.add(ident)
             self.documents(step["documents"], f"{where}.documents", folder)
-        return Proposal(company, day, book.get("path"), mark, steps, digest)
+        if company is None or day is None or path is None or mark is None:
+            return None  # each is in self.problems
+        return Proposal(company, day, path, mark, steps, digest)
 
-    def documents(self, documents, where: str, folder: Path) -> None:
+    def documents(self, documents: object, where: str, folder: Path) -> None:
         if not isinstance(documents, list):
             self.fail(where, "liste attendue")
             return
@@ -254,7 +279,7 @@ def _pending_file(root: Path, slug: str) -> Path:
 
 
 @contextmanager
-def runs_lock(root: Path, slug: str):
+def runs_lock(root: Path, slug: str) -> Iterator[None]:
     """Hold the lock of the company's run folders: dunning runs and confirmations of one company wait
     for each other (a rerun never replaces a folder being confirmed). Whatever a killed confirmation
     left is settled first."""
@@ -287,7 +312,7 @@ def settle(root: Path, slug: str, con: sqlite3.Connection | None = None) -> None
     pending.unlink(missing_ok=True)
 
 
-def _valid_note(note) -> bool:
+def _valid_note(note: object) -> bool:
     keys = ("folder", "journal", "shown_journal", "plan_sha256")
     return isinstance(note, dict) and all(isinstance(note.get(k), str) for k in keys) and \
         isinstance(note.get("marker"), dict) and bool(HEX64.fullmatch(note["plan_sha256"])) and \
@@ -313,11 +338,11 @@ def _digest(path: Path) -> str | None:
         return None
 
 
-def _write_json(path: Path, data: dict) -> None:
+def _write_json(path: Path, data: Mapping[str, object]) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def _write_marker(folder: Path, marker: dict) -> None:
+def _write_marker(folder: Path, marker: Mapping[str, object]) -> None:
     temporary = folder / f".{CONFIRMED}.tmp-{os.getpid()}"
     _write_json(temporary, marker)
     os.replace(temporary, folder / CONFIRMED)
@@ -326,7 +351,7 @@ def _write_marker(folder: Path, marker: dict) -> None:
 # --- Confirmation ------------------------------------------------------------------------------------
 
 
-def chosen_steps(proposal: Proposal, only: tuple[str, ...], skip: tuple[str, ...], shown: str) -> list:
+def chosen_steps(proposal: Proposal, only: tuple[str, ...], skip: tuple[str, ...], shown: str) -> list[PlanStep]:
     """The proposal's steps of the debtors confirmed: `only` these, or all but `skip` (an unsent debtor is
     proposed again by the next run). A debtor the plan does not name is an error."""
     named = {s["debtor_id"] for s in proposal.steps}
@@ -376,7 +401,7 @@ def confirm_run(root: Path, folder: Path, journal_path: Path | None, by: str, se
     return Confirmed(len(steps), shown_journal, shown_folder)
 
 
-def _step(s: dict, sent: date, by: str, shown_folder: str, sent_sha: dict[str, str]) -> journal.Step:
+def _step(s: PlanStep, sent: date, by: str, shown_folder: str, sent_sha: dict[str, str]) -> journal.Step:
     """A chosen step as the journal records it: its documents as sent (archived), the proposed hash of
     those edited since the proposal kept beside."""
     docs = [(f"{shown_folder}/{d['path']}", sent_sha[d["path"]], d["sha256"]) for d in s["documents"]]
@@ -385,7 +410,7 @@ def _step(s: dict, sent: date, by: str, shown_folder: str, sent_sha: dict[str, s
                         tuple((p, proposed) for p, sha, proposed in docs if sha != proposed))
 
 
-def _not_yet(con, proposal: Proposal, shown_folder: str) -> None:
+def _not_yet(con: sqlite3.Connection, proposal: Proposal, shown_folder: str) -> None:
     """KitError when the run is already in the journal or the journal moved since the proposal."""
     done = journal.confirmed_run(con, proposal.digest)
     if done:
@@ -395,7 +420,8 @@ def _not_yet(con, proposal: Proposal, shown_folder: str) -> None:
                      "confirmée) : relancez la commande dunning pour une proposition à jour", "journal-moved")
 
 
-def _record(root, folder, con, proposal, path, shown_journal, shown_folder, by, sent, steps) -> None:
+def _record(root: Path, folder: Path, con: sqlite3.Connection, proposal: Proposal, path: Path, shown_journal: str,
+            shown_folder: str, by: str, sent: date, steps: list[journal.Step]) -> None:
     _not_yet(con, proposal, shown_folder)
     marker = {"journal": shown_journal, "confirmed_by": by, "sent": sent.isoformat(), "steps": len(steps),
               "plan_sha256": proposal.digest}

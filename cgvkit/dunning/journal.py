@@ -289,7 +289,8 @@ def confirmed_run(con: sqlite3.Connection, plan_sha256: str) -> tuple[str, str] 
 
 
 @_on_connection
-def insert_step(con: sqlite3.Connection, run_id: int, step: Step) -> None:
+def insert_step(con: sqlite3.Connection, run_id: int | None, step: Step) -> None:
+    """One step and its documents; `run_id` None for a message `dunning send` sent (no confirmed run)."""
     cursor = con.execute(
         "INSERT INTO steps (debtor_id, debtor_name, invoice_number, stage, stage_title, step_date, channel, "
         "amount_claimed, confirmed_by, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

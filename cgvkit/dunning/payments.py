@@ -16,20 +16,74 @@ How it meets the ledger (the kit's decision, docs/manuels/relance.md « Dates de
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol, cast
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
-from cgvkit.dunning.ledger import MAX_AMOUNT, Ledger, _cut, _lines, invoice_key, parse_amount, parse_date, shown_path
+from cgvkit.dunning.ledger import (
+    MAX_AMOUNT,
+    Ledger,
+    Row,
+    _cut,
+    _lines,
+    invoice_key,
+    parse_amount,
+    parse_date,
+    shown_path,
+)
+from cgvkit.law.interest import Imputed, Period
 
 COLUMNS = ("invoice_number", "date", "amount")
 ZERO = Decimal("0.00")
 
+Paid = tuple[tuple[date, Decimal], ...]  # an invoice's dated payments, in date order
+Found = list[tuple[int, str, date, Decimal]]  # the payments file's rows: (line, invoice number, date, amount)
 
-def load_payments(path: Path, root: Path) -> tuple[str, dict, list[tuple[int, str, date, Decimal]]]:
+
+class Invoice(Protocol):
+    """What this module reads of an invoice's plan (plan.InvoicePlan)."""
+
+    @property
+    def row(self) -> Row: ...
+    @property
+    def days_late(self) -> int: ...
+    @property
+    def outstanding(self) -> Decimal: ...
+    @property
+    def interest(self) -> Decimal: ...
+    @property
+    def indemnity(self) -> Decimal: ...
+    @property
+    def periods(self) -> tuple[Period, ...]: ...
+    @property
+    def interest_from(self) -> date | None: ...
+    @property
+    def interest_until(self) -> date | None: ...
+    @property
+    def payments(self) -> tuple[Imputed, ...]: ...
+    @property
+    def paid_on(self) -> date | None: ...
+    @property
+    def overdue(self) -> bool: ...
+
+
+class Debtor(Protocol):
+    """What the statement of account reads of a debtor's plan (plan.DebtorPlan)."""
+
+    @property
+    def rows(self) -> Sequence[Row]: ...
+    @property
+    def invoices(self) -> Sequence[Invoice]: ...
+    @property
+    def paid_late(self) -> Sequence[Invoice]: ...
+
+
+def load_payments(path: Path, root: Path) -> tuple[str, dict[str, int], Found]:
     """The payments file's name, its columns (name → 1-based position) and its rows (line, invoice
     number, date, amount); raises KitError listing every bad cell."""
     file = shown_path(path, root)
@@ -44,7 +98,7 @@ def load_payments(path: Path, root: Path) -> tuple[str, dict, list[tuple[int, st
     return (file, *parse_payments(text, file))
 
 
-def parse_payments(text: str, file: str) -> tuple[dict, list[tuple[int, str, date, Decimal]]]:
+def parse_payments(text: str, file: str) -> tuple[dict[str, int], Found]:
     text = text.removeprefix("\ufeff")
     first = text.split("\n", 1)[0]
     reader = csv.reader(_lines(text), delimiter=";" if first.count(";") > first.count(",") else ",")
@@ -114,17 +168,18 @@ def with_payments(ledger: Ledger, path: Path | None, root: Path, run_date: date 
     return ledger
 
 
-def apply_payments(ledger: Ledger, file: str, columns: dict, found: list, run_date: date | None = None) -> Ledger:
+def apply_payments(ledger: Ledger, file: str, columns: dict[str, int], found: Found,
+                   run_date: date | None = None) -> Ledger:
     problems = Problems()
     rows = {invoice_key(row.invoice_number): k for k, row in enumerate(ledger.rows)}
-    by_invoice: dict = {}
+    by_invoice: dict[str, list[tuple[int, date, Decimal]]] = {}
     for line, number, day, amount in found:
         key = invoice_key(number)
         if key not in rows:
             problems.add(Problem(file, line, columns["invoice_number"], "invoice_number", f"règlement pour la facture « {_cut(number)} », "
                                  f"absente du registre {ledger.file}", "payments-unknown-invoice"))
             continue
-        row = ledger.rows[rows[key]]
+        row: Row = ledger.rows[rows[key]]
         if run_date is not None and day > run_date:
             problems.add(Problem(file, line, columns["date"], "date", f"règlement daté du {day.isoformat()}, après la "
                                  f"date de relance ({run_date.isoformat()}) : une relance ne peut pas connaître un "
@@ -137,7 +192,7 @@ def apply_payments(ledger: Ledger, file: str, columns: dict, found: list, run_da
             continue
         by_invoice.setdefault(key, []).append((line, day, amount))
     new_rows = list(ledger.rows)
-    payments: dict = {}
+    payments: dict[str, Paid] = {}
     for key, items in by_invoice.items():
         row = ledger.rows[rows[key]]
         items.sort(key=lambda item: (item[1], item[0]))
@@ -165,10 +220,10 @@ def apply_payments(ledger: Ledger, file: str, columns: dict, found: list, run_da
     return replace(ledger, rows=tuple(new_rows), payments=payments)
 
 
-def payments_of(row, ledger) -> tuple:
+def payments_of(row: Row, ledger: Ledger) -> Paid:
     """The dated payments of one ledger row: from the payments file, else (payment_date, paid_amount);
     () when the ledger gives no date (the paid amount is then taken as received by the due date)."""
-    found = getattr(ledger, "payments", None)
+    found: dict[str, Paid] | None = getattr(ledger, "payments", None)
     if found:
         dated = found.get(invoice_key(row.invoice_number))
         if dated:
@@ -184,7 +239,7 @@ def _euros(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def payments_json(item) -> dict:
+def payments_json(item: Invoice) -> dict[str, list[dict[str, str]]]:
     """plan.json: an invoice's dated payments and where each went (empty without payment dates)."""
     if not item.payments:
         return {}
@@ -193,7 +248,7 @@ def payments_json(item) -> dict:
                          for p in item.payments]}
 
 
-def payment_rows(item) -> list[dict]:
+def payment_rows(item: Invoice) -> list[dict[str, str]]:
     """An invoice's payments as a letter lists them (French dates and amounts)."""
     from cgvkit.core.french import date_fr
 
@@ -205,7 +260,7 @@ def payment_rows(item) -> list[dict]:
     return rows
 
 
-def segment_rows(item) -> list[dict]:
+def segment_rows(item: Invoice) -> list[dict[str, object]]:
     """The days counted on each principal between payments (« du … au …, N j sur X »)."""
     from cgvkit.core.french import date_fr, percent
     from cgvkit.law.interest import interest_on, rate_days
@@ -229,12 +284,13 @@ def segment_rows(item) -> list[dict]:
     return found
 
 
-def claim_extra(items: list) -> dict:
+def claim_extra(items: Sequence[Invoice]) -> dict[str, list[dict[str, object]]]:
     """The penalty claim's décompte: per invoice paid late, its payments, the days counted and what it owes."""
     from cgvkit.core.french import date_fr
 
+    # An invoice paid late has the day it was paid (plan._settled sets `paid_on`).
     rows = [{"number": i.row.invoice_number, "due_date": date_fr(i.row.due_date), "amount": money(i.row.amount),
-             "paid_on": date_fr(i.paid_on), "days_late": i.days_late, "interest": money(i.interest),
+             "paid_on": date_fr(cast(date, i.paid_on)), "days_late": i.days_late, "interest": money(i.interest),
              "indemnity": money(i.indemnity), "total": money(i.interest + i.indemnity),
              "payments": payment_rows(i), "segments": segment_rows(i)} for i in items]
     return {"settled": rows}
@@ -251,14 +307,16 @@ IMPUTATION_FR = {
 }
 
 
-def statement_extra(debtor, order: str, imputation_article: str | None) -> tuple[dict, Decimal]:
+def statement_extra(debtor: Debtor, order: str, imputation_article: str | None) -> tuple[dict[str, object], Decimal]:
     """The statement of account (relevé de compte): every invoice of the debtor in the ledger, its
     payments with their dates and imputation, interest or penalties and indemnity left, the balance.
     Returns (context, balance)."""
     from cgvkit.core.french import date_fr
 
     plans = {id(i.row): i for i in (*debtor.invoices, *debtor.paid_late)}
-    rows, payments, balance = [], [], ZERO
+    rows: list[dict[str, object]] = []
+    payments: list[tuple[date | None, str, Imputed | None, Decimal]] = []  # (day, invoice, imputed, amount)
+    balance = ZERO
     for row in debtor.rows:
         item = plans.get(id(row))
         principal = item.outstanding if item else row.outstanding
@@ -271,7 +329,7 @@ def statement_extra(debtor, order: str, imputation_article: str | None) -> tuple
                      "principal": money(principal), "interest": money(interest), "indemnity": money(indemnity),
                      "owed": money(owed), "due": owed > 0 and bool(item and item.overdue)})
         if item and item.payments:
-            payments += [(p.day, row.invoice_number, p) for p in item.payments]
+            payments += [(p.day, row.invoice_number, p, p.amount) for p in item.payments]
         elif row.paid_amount:
             payments.append((row.payment_date, row.invoice_number, None, row.paid_amount))
     listed = []

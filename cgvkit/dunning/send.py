@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,12 +33,15 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime
 from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import typography
 from cgvkit.core.phone import e164, mobile
 from cgvkit.dunning import archive, journal
 from cgvkit.dunning.confirm import (
+    PlanStep,
+    Proposal,
     _check_dates,
     _document_problems,
     _error,
@@ -67,7 +71,7 @@ class Message:
     to: str
     path: str  # the .eml, or the SMS text, inside the run folder (a proposed document)
     automatic: bool
-    steps: list  # the proposal's steps it fulfils
+    steps: list[PlanStep]  # the proposal's steps it fulfils
 
     def shown(self) -> str:
         kind = "courriel" if self.channel == "email" else "SMS"
@@ -82,13 +86,13 @@ class Retry:
 
 @dataclass
 class Outcome:
-    sent: list = field(default_factory=list)  # (Message, answer)
-    refused: list = field(default_factory=list)  # (Message, answer)
-    failed: list = field(default_factory=list)  # (Message, reason): temporary, tried again next time
-    unknown: list = field(default_factory=list)  # Message left at `sending`
-    done: list = field(default_factory=list)  # Message sent before, or its steps already in the journal
-    planned: list = field(default_factory=list)  # --dry-run: Message that would be sent
-    warnings: list = field(default_factory=list)  # str
+    sent: list[tuple[Message, str]] = field(default_factory=list)  # (Message, answer)
+    refused: list[tuple[Message, str]] = field(default_factory=list)  # (Message, answer)
+    failed: list[tuple[Message, str]] = field(default_factory=list)  # (Message, reason): temporary, tried next time
+    unknown: list[Message] = field(default_factory=list)  # left at `sending`
+    done: list[Message] = field(default_factory=list)  # sent before, or its steps already in the journal
+    planned: list[Message] = field(default_factory=list)  # --dry-run: what would be sent
+    warnings: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the batch stopped (login, certificate, token refused)
 
     @property
@@ -96,7 +100,7 @@ class Outcome:
         return bool(self.refused or self.failed or self.unknown or self.stopped)
 
 
-def send_run(root: Path, folder: Path, sending: dict, env: Mapping[str, str], today: date, by: str,
+def send_run(root: Path, folder: Path, sending: dict[str, Any], env: Mapping[str, str], today: date, by: str,
              only: tuple[str, ...] = (), resend: tuple[str, ...] = (), dry_run: bool = False,
              automatic: bool = False, journal_path: Path | None = None, retry: Retry | None = None,
              sleep: Callable[[float], None] = time.sleep) -> Outcome:
@@ -155,7 +159,7 @@ def send_run(root: Path, folder: Path, sending: dict, env: Mapping[str, str], to
 # --- plan.json's messages ---------------------------------------------------------------------------
 
 
-def _messages(folder: Path, proposal, shown: str) -> list[Message]:
+def _messages(folder: Path, proposal: Proposal, shown: str) -> list[Message]:
     """outbox.messages of plan.json, each checked: a debtor and stage of the proposal, a document of
     that debtor (its SHA-256 was checked), an address or a mobile number in E.164 form."""
     data = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
@@ -201,7 +205,8 @@ def _messages(folder: Path, proposal, shown: str) -> list[Message]:
     return found
 
 
-def _sort(con, digest: str, messages: list, resend: tuple[str, ...], outcome: Outcome) -> list:
+def _sort(con: journal.JournalConnection, digest: str, messages: list[Message], resend: tuple[str, ...],
+          outcome: Outcome) -> list[Message]:
     """What is left to send: not a message sent before, nor one whose steps are in the journal, nor
     one left at `sending` (unless its debtor is in `resend`)."""
     recorded = {(s.debtor_id, s.invoice_number, s.stage) for s in journal.steps(con)}
@@ -226,14 +231,14 @@ def _now() -> str:
 
 
 @journal._on_connection
-def _state(con, digest: str, message: Message) -> str | None:
+def _state(con: sqlite3.Connection, digest: str, message: Message) -> str | None:
     row = con.execute("SELECT state FROM messages WHERE plan_sha256 = ? AND debtor_id = ? AND stage = ? AND "
                       "channel = ?", (digest, message.debtor_id, message.stage, message.channel)).fetchone()
-    return row and row[0]
+    return cast("str | None", row and row[0])
 
 
 @journal._on_connection
-def _record_sending(con, digest: str, message: Message) -> None:
+def _record_sending(con: sqlite3.Connection, digest: str, message: Message) -> None:
     """Committed before the server may accept the message (the connection commits each statement)."""
     con.execute("INSERT INTO messages (plan_sha256, debtor_id, stage, channel, recipient, state, started_at) "
                 "VALUES (?, ?, ?, ?, ?, 'sending', ?) ON CONFLICT (plan_sha256, debtor_id, stage, channel) DO "
@@ -243,8 +248,8 @@ def _record_sending(con, digest: str, message: Message) -> None:
 
 
 @journal._on_connection
-def _record_end(con, digest: str, message: Message, state: str, answer: str, message_id: str | None = None,
-                steps: list | None = None) -> None:
+def _record_end(con: sqlite3.Connection, digest: str, message: Message, state: str, answer: str,
+                message_id: str | None = None, steps: list[journal.Step] | None = None) -> None:
     """The server's answer, and for an accepted message its steps, in one transaction."""
     con.execute("BEGIN IMMEDIATE")
     try:
@@ -266,12 +271,13 @@ def _record_end(con, digest: str, message: Message, state: str, answer: str, mes
 class _Senders:
     """The e-mail server and SMS gateway of the profile, with their secrets read from the environment."""
 
-    def __init__(self, sending: dict, env: Mapping[str, str], shown: str, channels: set):
-        self.email, self.sms = sending.get("email"), sending.get("sms")
-        self.invoices = sending.get("invoices_dir")
+    def __init__(self, sending: dict[str, Any], env: Mapping[str, str], shown: str, channels: set[str]):
+        self.email: dict[str, Any] | None = sending.get("email")
+        self.sms: dict[str, Any] | None = sending.get("sms")
+        self.invoices: str | None = sending.get("invoices_dir")
         problems = []
 
-        def secret(block: dict, key: str, what: str) -> str | None:
+        def secret(block: dict[str, Any], key: str, what: str) -> str | None:
             name = block.get(key)
             if name and not env.get(name):
                 problems.append(Problem(shown, 1, 1, f"sending.{what}.{key}", typography(
@@ -284,7 +290,7 @@ class _Senders:
                 problems.append(Problem(shown, 1, 1, f"sending.{channel}", typography(
                     f"pas de sending.{channel} dans le profil : "
                     f"{'courriels' if channel == 'email' else 'SMS'} à envoyer à la main"), "sending-missing"))
-        self.server = None
+        self.server: SmtpServer | None = None
         if self.email and "email" in channels:
             password = secret(self.email, "password_env", "email")
             if self.email.get("user") and not self.email.get("password_env"):
@@ -296,10 +302,11 @@ class _Senders:
             raise KitError(problems)
 
 
-def _send_one(con, folder: Path, root: Path, proposal, shown_folder: str, message: Message, senders: _Senders,
-              today: date, by: str, retry: Retry, sleep, outcome: Outcome, sent_sha: dict[str, str]) -> None:
+def _send_one(con: sqlite3.Connection, folder: Path, root: Path, proposal: Proposal, shown_folder: str,
+              message: Message, senders: _Senders, today: date, by: str, retry: Retry, sleep: Callable[[float], None],
+              outcome: Outcome, sent_sha: dict[str, str]) -> None:
     digest = proposal.digest
-    handed = []
+    handed: list[bool] = []
 
     def handing() -> None:
         if not handed:
@@ -308,20 +315,24 @@ def _send_one(con, folder: Path, root: Path, proposal, shown_folder: str, messag
 
     try:
         if message.channel == "email":
+            block, server = senders.email, senders.server
+            assert block is not None and server is not None  # an e-mail to send: _Senders has both, or stopped
             email, warnings = _outgoing(folder, root, message, senders)
             outcome.warnings += warnings
             sender = email["From"].addresses[0].addr_spec
-            bcc = [mailbox_of(senders.email["bcc"])] if senders.email.get("bcc") else []
-            message_id = str(email["Message-ID"])
+            bcc = [mailbox_of(block["bcc"])] if block.get("bcc") else []
+            message_id: str | None = str(email["Message-ID"])
 
-            def attempt():
-                return (*senders.server.deliver(email, sender, message.to, bcc, handing), message_id)
+            def attempt() -> tuple[str, list[str], str | None]:
+                return (*server.deliver(email, sender, message.to, bcc, handing), message_id)
         else:
+            gateway, token = senders.sms, senders.token
+            assert gateway is not None and token is not None  # an SMS to send: _Senders has both, or stopped
             text = (folder / Path(*PurePosixPath(message.path).parts)).read_text(encoding="utf-8").strip()
 
-            def attempt():
+            def attempt() -> tuple[str, list[str], str | None]:
                 handing()
-                said, found = post_sms(senders.sms["url"], senders.token, message.to, text, senders.sms["sender"])
+                said, found = post_sms(gateway["url"], token, message.to, text, gateway["sender"])
                 return said, [], found
         pause = retry.pause
         for n in range(retry.attempts):
@@ -362,7 +373,8 @@ def mailbox_of(text: str) -> str:
     """The address of `Name <a@b>` or of `a@b`."""
     parsed = EmailMessage()
     parsed["To"] = text
-    return parsed["To"].addresses[0].addr_spec
+    address: str = parsed["To"].addresses[0].addr_spec
+    return address
 
 
 def _same_recipients(folder: Path, messages: list[Message], shown_folder: str) -> None:
@@ -392,11 +404,13 @@ def _outgoing(folder: Path, root: Path, message: Message, senders: _Senders) -> 
     profile's sender (and Reply-To), dated now, with the debtor's invoices when a folder of them is named."""
     raw = (folder / Path(*PurePosixPath(message.path).parts)).read_bytes()
     draft = BytesParser(policy=policy.default).parsebytes(raw)
+    block = senders.email
+    assert block is not None  # an e-mail to send: _Senders has the profile's block, or stopped
     out = EmailMessage()
-    out["From"] = senders.email["from"]
+    out["From"] = block["from"]
     out["To"] = draft["To"]
-    if senders.email.get("reply_to"):
-        out["Reply-To"] = senders.email["reply_to"]
+    if block.get("reply_to"):
+        out["Reply-To"] = block["reply_to"]
     out["Subject"] = draft["Subject"]
     out["Date"] = format_datetime(datetime.now().astimezone())
     out["Message-ID"] = draft["Message-ID"]
