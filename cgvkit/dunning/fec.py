@@ -85,7 +85,7 @@ def load_fec(path: Path, root: Path, company: Company, stages: tuple[str, ...], 
 def term_of(company: Company) -> Term:
     from cgvkit.dunning.plan import own_term  # plan imports the law modules: only when a FEC is read
 
-    return cast(Term, own_term(company.clause("payment_term")))  # own_term (plan.py) is typed a bare dict
+    return own_term(company.clause("payment_term"))
 
 
 def _check_name(name: str, file: str, siren: str, problems: Problems) -> None:

@@ -6,14 +6,18 @@ is `law.interest` (the kit's stated convention); this module only decides who ow
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money, percent
 from cgvkit.documents.letters import REPLY_DAYS
-from cgvkit.dunning.payments import payments_of
+from cgvkit.dunning.journal import Event
+from cgvkit.dunning.ledger import Ledger, Row
+from cgvkit.dunning.payments import Paid, payments_of
 from cgvkit.law import workdays
 from cgvkit.law.figures import (
     MARKETS,
@@ -24,31 +28,51 @@ from cgvkit.law.figures import (
     STATUTORY_ECB_MARGIN,
     half_year_fr,
 )
-from cgvkit.law.interest import RateRule, half_year_spans, interest_on, periods, rate_days, settle
+from cgvkit.law.interest import Imputed, Period, RateRule, half_year_spans, interest_on, periods, rate_days, settle
 from cgvkit.law.penalties import indemnity_amount, rate_rule
-from cgvkit.law.rates import half_year_of
+from cgvkit.law.rates import RateTable, half_year_of
+from cgvkit.law.subjects import Clause, Terms
 from cgvkit.model.company import market_view
-from cgvkit.model.ladder import CHANNEL_NAMES, LETTER_CHANNELS
+from cgvkit.model.ladder import CHANNEL_NAMES, LETTER_CHANNELS, Ladder, Stage
+
+if TYPE_CHECKING:
+    from cgvkit.model import cgvversions
 
 ZERO = Decimal("0.00")
 PRESCRIPTION_SOON = 90  # days
 LEGAL = RateRule("legal", Decimal(0))
 STATUTORY = RateRule("ecb_plus", STATUTORY_ECB_MARGIN)  # L441-10 II when the CGV stipulate nothing
 
+Weight = tuple[tuple[Period, ...], Decimal]  # (periods, Σ rate × days) of a span of days
+Weigher = Callable[[date, date], Weight]  # law.interest.settle's `weight`, cached per rule (`_weigher`)
+# The plan's caches, one dict: (start, until, rule, floor) → Weight (`_invoice`) and (id(rule), floor) →
+# Weigher (`_settled`); each reader annotates what it reads back.
+Spans = dict[tuple[object, ...], Any]
+History = Mapping[tuple[str, str], Sequence[tuple[str, date]]]  # journal.history: (debtor, invoice) → steps
+
+
+class Term(TypedDict, total=False):
+    """The CGV's payment term as `own_term` gives it (empty: no term counted from the invoice); fec.Term
+    has the same shape (fec imports plan: plan cannot import it back)."""
+
+    days: int | None
+    end_of_month: bool
+    after_month_end: bool
+
 
 @dataclass(slots=True)  # one per open invoice: a million in a big ledger
 class InvoicePlan:
-    row: object  # ledger.Row
+    row: Row
     days_late: int
     outstanding: Decimal
     interest: Decimal = ZERO
     indemnity: Decimal = ZERO
-    periods: tuple = ()
+    periods: tuple[Period, ...] = ()
     interest_from: date | None = None  # interest runs from the day after this date
     interest_until: date | None = None  # last day counted (before the run date when rates run out)
     notice: date | None = None  # the formal notice: the ledger's date, else the one confirmed in the journal
-    cgv: object = None  # the CGV version in force on the invoice date (cgvversions.Terms), None: the current CGV
-    payments: tuple = ()  # law.interest.Imputed: each dated payment and where it went
+    cgv: cgvversions.Terms | None = None  # the CGV version in force on the invoice date, None: the current CGV
+    payments: tuple[Imputed, ...] = ()  # law.interest.Imputed: each dated payment and where it went
     paid_on: date | None = None  # the last payment (an invoice paid in full: the day it was paid)
 
     @property
@@ -61,31 +85,31 @@ class DebtorPlan:
     debtor_id: str
     name: str
     kind: str
-    rows: list
+    rows: list[Row]
     action: str = "none"  # send | suspended | none
-    stage: object = None  # ladder.Stage
-    following: object = None  # the stage after `stage` in the debtor's ladder; None: court comes next
+    stage: Stage | None = None
+    following: Stage | None = None  # the stage after `stage` in the debtor's ladder; None: court comes next
     reason: str = ""
-    warnings: list = field(default_factory=list)
-    invoices: list = field(default_factory=list)  # InvoicePlan of every open invoice
-    documents: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    invoices: list[InvoicePlan] = field(default_factory=list)  # InvoicePlan of every open invoice
+    documents: list[str] = field(default_factory=list)  # the run's files for the debtor (paths in its folder)
     exhausted: bool = False  # every amicable stage has been sent
     catch_up: bool = False  # no reminder since the due date, long overdue: the ladder starts further on (no « simple oubli »)
     first_seen: bool = False  # with catch_up: nothing at all was sent before (not even the pre-due reminder)
-    call: dict | None = None  # the e-mail after a call: the call's noted outcome (see `_call_first`)
+    call: dict[str, str | None] | None = None  # the e-mail after a call: the call's noted outcome (see `_call_first`)
     # () until there is one: 250 000 debtors in a big ledger, three empty lists each would cost 40 Mo.
-    paid_late: list | tuple = ()  # InvoicePlan of invoices paid in full, late, still owing
-    penalty_claims: list | tuple = ()  # those of paid_late the run proposes to claim
-    claim_documents: list | tuple = ()  # the run's penalty claim files (run._write_claim)
+    paid_late: list[InvoicePlan] | tuple[()] = ()  # InvoicePlan of invoices paid in full, late, still owing
+    penalty_claims: list[InvoicePlan] | tuple[()] = ()  # those of paid_late the run proposes to claim
+    claim_documents: list[str] | tuple[()] = ()  # the run's penalty claim files (run._write_claim)
 
     @property
-    def claimed(self) -> list:
+    def claimed(self) -> list[InvoicePlan]:
         """The invoices the letter is about: overdue ones, or the upcoming ones for a pre-due stage."""
         if self.stage is not None and self.stage.offset_days is not None and self.stage.offset_days < 0:
             return [i for i in self.invoices if not i.overdue]
         return [i for i in self.invoices if i.overdue]
 
-    def totals(self, invoices=None) -> dict:
+    def totals(self, invoices: Iterable[InvoicePlan] | None = None) -> dict[str, Decimal]:
         invoices = self.invoices if invoices is None else invoices
         out = sum((i.outstanding for i in invoices), ZERO)
         interest = sum((i.interest for i in invoices), ZERO)
@@ -94,14 +118,15 @@ class DebtorPlan:
                 "total": out + interest + indemnity}
 
 
-def interest_until(table, run_date: date) -> date:
+def interest_until(table: RateTable, run_date: date) -> date:
     """The last day interest can be computed for: the run date, or the last day of the rate table
     when the table stops before it (the rest is « à parfaire », never a guessed rate)."""
     return min(run_date, table.last.end)
 
 
-def plan(company, ladder, ledger, table, run_date: date, history: dict | None = None,
-         events: dict | None = None, cgv=None) -> list[DebtorPlan]:
+def plan(company: Terms, ladder: Ladder, ledger: Ledger, table: RateTable, run_date: date,
+         history: History | None = None, events: Mapping[str, Sequence[Event]] | None = None,
+         cgv: cgvversions.Book | None = None) -> list[DebtorPlan]:
     """Every debtor of the ledger, in order of first appearance; raises KitError on missing rates
     (a half-year before the table's first row).
 
@@ -109,6 +134,8 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     with journal steps ignores its ledger `last_stage` (a seed for a new journal only). `events` is the
     recovery file: debtor_id → the events staff noted (`dunning note`), which the plan follows. `cgv`
     (model.cgvversions.Book): each invoice is computed under the CGV version in force on its invoice date.
+    `company` is read for its clauses (law.subjects.Terms), its `letters` and `for_market` when it has them
+    (tests pass a plain namespace).
     """
     history, events = history or {}, events or {}
     # A company selling to both markets: each debtor under the CGV of its market (for_market: the same
@@ -118,7 +145,7 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     letters = getattr(company, "letters", None) or {}
     reply = letters.get("reply_days", REPLY_DAYS)
     alsace = bool(letters.get("alsace_moselle"))
-    debtors: dict = {}
+    debtors: dict[str, DebtorPlan] = {}
     for row in ledger.rows:
         entry = debtors.get(row.debtor_id)
         if entry is None:
@@ -133,9 +160,10 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     indemnity = indemnity_amount(b2b)
     orders, claim_min = imputation_orders(b2b), Decimal(str(letters.get("penalty_claim_min", 0)))
     ladders = {kind: ladder.for_market(kind) for kind in MARKETS}
-    spans: dict = {}  # (start, until, rule, floor) → (periods, Σ rate × days): many invoices share a due date
+    spans: Spans = {}  # (start, until, rule, floor) → (periods, Σ rate × days): many invoices share a due date
     until = interest_until(table, run_date)
-    sent_to: dict = {}  # debtor_id → [(invoice number, [(stage id, date)])]: the journal, read once
+    # debtor_id → [(invoice number, [(stage id, date)])]: the journal, read once
+    sent_to: dict[str, list[tuple[str, Sequence[tuple[str, date]]]]] = {}
     for (debtor_id, number), sent in history.items():
         sent_to.setdefault(debtor_id, []).append((number, sent))
     for debtor in debtors.values():
@@ -163,10 +191,11 @@ def plan(company, ladder, ledger, table, run_date: date, history: dict | None = 
     return list(debtors.values())
 
 
-def _confirmed_notices(sent_to, ladder, noted: list, alsace: bool) -> dict:
+def _confirmed_notices(sent_to: Iterable[tuple[str, Sequence[tuple[str, date]]]], ladder: Ladder,
+                       noted: Sequence[Event], alsace: bool) -> dict[str, date]:
     """invoice number → the day the formal notice confirmed in the journal reached the debtor (the receipt
     noted, else the sending date plus the postal allowance): consumer interest runs from it."""
-    found: dict = {}
+    found: dict[str, date] = {}
     for number, sent in sent_to:
         for stage_id, day in sent:
             stage = ladder.get(stage_id)
@@ -175,13 +204,14 @@ def _confirmed_notices(sent_to, ladder, noted: list, alsace: bool) -> dict:
     return found
 
 
-def _invoice_under(cgv, row, kind: str, default: tuple, run_date: date, until: date, table, ledger, problems,
-                   spans: dict, notice: date | None, order: str = "principal") -> InvoicePlan:
+def _invoice_under(cgv: cgvversions.Book | None, row: Row, kind: str, default: tuple[RateRule, Decimal, bool],
+                   run_date: date, until: date, table: RateTable, ledger: Ledger, problems: Problems,
+                   spans: Spans, notice: date | None, order: str = "principal") -> InvoicePlan:
     """One invoice computed under the CGV version in force on its invoice date (`cgv`, a
     cgvversions.Book), else under `default` (rule, indemnity, floor) from the current CGV."""
     rule, owed, floor = default
     terms = cgv.at(row) if cgv is not None else None
-    if terms is not None and kind == "b2b":
+    if terms is not None and cgv is not None and kind == "b2b":  # terms come from cgv
         stipulated, owed = cgv.penalties(terms)
         rule, floor = stipulated or STATUTORY, stipulated is not None
     item = _invoice(row, run_date, until, rule, owed, table, ledger, problems, spans, floor, notice, order)
@@ -189,8 +219,9 @@ def _invoice_under(cgv, row, kind: str, default: tuple, run_date: date, until: d
     return item
 
 
-def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
-             spans: dict, floor: bool = False, notice: date | None = None, order: str = "principal") -> InvoicePlan:
+def _invoice(row: Row, run_date: date, until: date, rule: RateRule, indemnity: Decimal, table: RateTable,
+             ledger: Ledger, problems: Problems, spans: Spans, floor: bool = False, notice: date | None = None,
+             order: str = "principal") -> InvoicePlan:
     if row.payment_date is not None:
         paid = payments_of(row, ledger)
         # One payment made before interest started (B2B: by the due date; consumer: before the notice)
@@ -208,7 +239,7 @@ def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, 
     if start is None or start >= until:
         return item
     key = (start, until, rule, floor)
-    found = spans.get(key)
+    found: Weight | None = spans.get(key)
     if found is None:
         try:
             split = periods(start, until, rule, table, floor)
@@ -226,7 +257,7 @@ def _invoice(row, run_date: date, until: date, rule, indemnity: Decimal, table, 
 PENALTY_CLAIM = "penalty_claim"  # the ladder document claiming what an invoice paid late still owes
 
 
-def imputation_orders(company) -> dict:
+def imputation_orders(company: Terms) -> dict[str, str]:
     """Where a partial payment goes, by kind of debtor (law.interest: ORDERS and the decision above them):
     a consumer's payment first to the interest (C. civ. 1343-1); a professional's to the principal,
     unless the CGV's payment_imputation clause puts penalties, then the indemnity, first."""
@@ -234,8 +265,9 @@ def imputation_orders(company) -> dict:
     return {"b2b": b2b, "b2c": "interest"}
 
 
-def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Decimal, table, ledger, problems,
-             spans: dict, floor: bool, notice: date | None, order: str) -> InvoicePlan:
+def _settled(row: Row, paid: Paid, run_date: date, until: date, rule: RateRule, indemnity: Decimal,
+             table: RateTable, ledger: Ledger, problems: Problems, spans: Spans, floor: bool, notice: date | None,
+             order: str) -> InvoicePlan:
     """An invoice with dated payments: interest through each payment day on what remained due, each
     payment imputed (law.interest.settle). Paid in full: what it owed on the day it was paid."""
     b2b = row.debtor_kind == "b2b"
@@ -243,7 +275,8 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
     last = paid[-1][0]  # payments come in date order (payments.apply_payments, or the row's one)
     closed = row.paid_amount >= row.amount
 
-    weight = spans.get((id(rule), floor))  # the rule lives as long as the plan; a Decimal's hash is slow
+    # the rule lives as long as the plan; a Decimal's hash is slow
+    weight: Weigher | None = spans.get((id(rule), floor))
     if weight is None:  # one per rule: its cache is keyed by dates only
         weight = spans[(id(rule), floor)] = _weigher(rule, table, floor)
     days = max(0, ((last if closed else run_date) - row.due_date).days)
@@ -270,11 +303,12 @@ def _settled(row, paid: tuple, run_date: date, until: date, rule, indemnity: Dec
     return item
 
 
-def _weigher(rule, table, floor: bool):
+def _weigher(rule: RateRule, table: RateTable, floor: bool) -> Weigher:
     """(periods, Σ rate × days) of the days after < d <= to, computed once per pair of dates."""
-    cache: dict = {}  # after → {to → (periods, weight)}: no key tuple per pair (payment days make many)
+    # after → {to → (periods, weight)}: no key tuple per pair (payment days make many)
+    cache: dict[date, dict[date, Weight]] = {}
 
-    def weight(after: date, to: date):
+    def weight(after: date, to: date) -> Weight:
         ends = cache.get(after)
         if ends is None:
             ends = cache[after] = {}
@@ -287,8 +321,9 @@ def _weigher(rule, table, floor: bool):
     return weight
 
 
-def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dict, order: str, args: tuple,
-               noted: list = ()) -> None:
+def _paid_late(debtor: DebtorPlan, history: History, minimum: Decimal, notices: Mapping[str, date], order: str,
+               args: tuple[date, date, RateRule, Decimal, RateTable, Ledger, Problems, Spans, bool],
+               noted: Sequence[Event] = ()) -> None:
     """Invoices paid in full, but late: between professionals the penalties and the 40 € indemnity are
     still owed (C. com. L441-10 II); a consumer owes interest only for the days after a formal notice
     (C. civ. 1231-6), never an indemnity. Listed in `paid_late`; proposed in `penalty_claims` when not
@@ -313,7 +348,7 @@ def _paid_late(debtor: DebtorPlan, history: dict, minimum: Decimal, notices: dic
             debtor.penalty_claims = [*debtor.penalty_claims, item]
 
 
-def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | None]:
+def _last_step(debtor: DebtorPlan, ladder: Ladder, history: History) -> tuple[int, date | None]:
     """The furthest stage sent to the debtor (index, -1 for none) and the date of the latest step
     (None when only the ledger's `last_stage` seed says so)."""
     last, when = -1, None
@@ -329,11 +364,12 @@ def _last_step(debtor: DebtorPlan, ladder, history: dict) -> tuple[int, date | N
     return last, when
 
 
-def _latest(noted: list, *kinds: str):
+def _latest(noted: Sequence[Event], *kinds: str) -> Event | None:
     return next((e for e in reversed(noted) if e.kind in kinds), None)
 
 
-def _follow_the_file(debtor: DebtorPlan, ladder, run_date: date, noted: list, history: dict) -> bool:
+def _follow_the_file(debtor: DebtorPlan, ladder: Ladder, run_date: date, noted: Sequence[Event],
+                     history: History) -> bool:
     """What staff noted in the debtor's file decides before the calendar: a dispute or collective
     proceedings suspend, a promise not yet due suspends (a broken one is said, and the ladder resumes),
     a hold waits, a chosen stage is proposed. True when the file decided."""
@@ -359,19 +395,21 @@ def _follow_the_file(debtor: DebtorPlan, ladder, run_date: date, noted: list, hi
         # Invoices born after the judgment follow the ladder; the earlier ones are declared, not claimed.
         debtor.invoices = [i for i in debtor.invoices if i.row.invoice_date >= procedure.day]
         debtor.warnings.append(f"{said} : factures {', '.join(i.row.invoice_number for i in before)}")
+    # A promise and a hold are always noted with their date (`until`: commands/journal.py)
     promise = _latest(noted, "promise")
-    if promise and promise.until >= run_date:
+    if promise and cast(date, promise.until) >= run_date:
         debtor.action = "suspended"
         amount = f" de {money(promise.amount)}" if promise.amount else ""
-        debtor.reason = (f"promesse de paiement{amount} au {date_fr(promise.until)} (notée le {date_fr(promise.day)}) : "
-                         "relance suspendue jusque-là")
+        debtor.reason = (f"promesse de paiement{amount} au {date_fr(cast(date, promise.until))} (notée le "
+                         f"{date_fr(promise.day)}) : relance suspendue jusque-là")
         return True
     if promise:
-        debtor.warnings.append(f"promesse de paiement au {date_fr(promise.until)} non tenue (notée le "
+        debtor.warnings.append(f"promesse de paiement au {date_fr(cast(date, promise.until))} non tenue (notée le "
                                f"{date_fr(promise.day)}) : l’échelle reprend")
     hold = _latest(noted, "hold")
-    if hold and hold.until > run_date:
-        debtor.reason = f"aucune relance avant le {date_fr(hold.until)} (noté le {date_fr(hold.day)} : {hold.text})"
+    if hold and cast(date, hold.until) > run_date:
+        debtor.reason = (f"aucune relance avant le {date_fr(cast(date, hold.until))} (noté le {date_fr(hold.day)} : "
+                         f"{hold.text})")
         return True
     chosen = _latest(noted, "stage")
     if chosen and chosen.detail in ladder.ids:
@@ -390,8 +428,8 @@ def _follow_the_file(debtor: DebtorPlan, ladder, run_date: date, noted: list, hi
 FOLLOW_UP = ".email"  # the e-mail after a call is its own step: `<stage id>.email` (its template's name)
 
 
-def _call_first(debtor: DebtorPlan, ladder, run_date: date, noted: list, history: dict, alsace: bool,
-                decided: bool = False) -> None:
+def _call_first(debtor: DebtorPlan, ladder: Ladder, run_date: date, noted: Sequence[Event], history: History,
+                alsace: bool, decided: bool = False) -> None:
     """A call with an e-mail companion: the run proposes the call script alone; the e-mail follows once
     the call's outcome is noted (`dunning note … --call reached|no_answer`), or, without a note after the
     stage's `call_wait_days` working days, in words that claim no call. No e-mail speaks of a
@@ -441,7 +479,8 @@ def _call_first(debtor: DebtorPlan, ladder, run_date: date, noted: list, history
         debtor.reason = f"appel du {date_fr(outcome.day)} ({said}) : courriel de suite"
 
 
-def _event_documents(debtor: DebtorPlan, ladder, run_date: date, noted: list, alsace: bool) -> None:
+def _event_documents(debtor: DebtorPlan, ladder: Ladder, run_date: date, noted: Sequence[Event],
+                     alsace: bool) -> None:
     """The documents the file calls for, proposed to staff (`dunning document`) on the runs of the two working
     days after the event: the confirmation of a promise, the reply to a dispute, the notice of a missed
     instalment once the promised date has passed unpaid; the déclaration de créance until its deadline."""
@@ -455,7 +494,8 @@ def _event_documents(debtor: DebtorPlan, ladder, run_date: date, noted: list, al
     promise = _latest(noted, "promise")
     if promise:
         propose("promise_confirmation", promise.day, f"promesse notée le {date_fr(promise.day)}")
-        propose("missed_instalment_notice", promise.until, f"paiement promis au {date_fr(promise.until)} non reçu")
+        propose("missed_instalment_notice", promise.until,
+                f"paiement promis au {date_fr(cast(date, promise.until))} non reçu")  # always dated
     dispute = _latest(noted, "dispute", "dispute_closed")
     if dispute and dispute.kind == "dispute":
         propose("dispute_reply", dispute.day, f"contestation notée le {date_fr(dispute.day)}")
@@ -477,7 +517,7 @@ def _months_later(day: date, months: int) -> date:
     return date(year, month, min(day.day, _month_end(date(year, month, 1)).day))
 
 
-def _received(stage, sent: date, noted: list, alsace: bool) -> date:
+def _received(stage: Stage, sent: date, noted: Sequence[Event], alsace: bool) -> date:
     """When the debtor had the letter: for a registered letter, the receipt noted after it was sent, else
     the sending date plus the postal allowance in working days (a deadline counted « à compter de la
     réception » cannot start on the day it is posted); for any other step, the day it was sent."""
@@ -492,8 +532,8 @@ def _received(stage, sent: date, noted: list, alsace: bool) -> date:
     return day
 
 
-def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: int, alsace: bool = False,
-            noted: list = ()) -> None:
+def _choose(debtor: DebtorPlan, ladder: Ladder, run_date: date, history: History, reply: int,
+            alsace: bool = False, noted: Sequence[Event] = ()) -> None:
     """The stage due today: suspensions first, then the calendar, never more than one step ahead,
     never before the minimum gap since the previous step, and never on a day its channel is closed."""
     if not debtor.invoices:
@@ -505,8 +545,9 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
         debtor.reason = (f"facture(s) contestée(s) : {', '.join(disputed)} — traitez la contestation "
                          "avant toute relance")
         return
-    kept = sorted((i.row.promise_date, i.row.invoice_number) for i in debtor.invoices
-                  if i.row.status == "promised" and i.row.promise_date >= run_date)
+    # A promised row has its promise_date (the ledger refuses it without: ledger-promise-date)
+    kept = sorted((cast(date, i.row.promise_date), i.row.invoice_number) for i in debtor.invoices
+                  if i.row.status == "promised" and cast(date, i.row.promise_date) >= run_date)
     if kept:
         day, number = kept[0]
         debtor.action = "suspended"
@@ -524,6 +565,7 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
     else:
         _pre_due(debtor, ladder, run_date, last)
     if debtor.action == "send" and not_before is not None and run_date < not_before:
+        assert when is not None  # not_before is counted from it
         previous = ladder.stages[last]
         debtor.action, debtor.stage, debtor.following = "none", None, None
         debtor.reason = (f"dernier envoi le {date_fr(when)} (« {previous.title} ») : prochaine étape possible le "
@@ -535,6 +577,7 @@ def _choose(debtor: DebtorPlan, ladder, run_date: date, history: dict, reply: in
 def _on_an_open_day(debtor: DebtorPlan, run_date: date, alsace: bool) -> None:
     """No call and no SMS on a Sunday or a public holiday; letters dated on working days only."""
     stage = debtor.stage
+    assert stage is not None  # called for a debtor with a stage to send
     if stage.channel in ("phone", "sms"):
         why, later = workdays.quiet(run_date, alsace), run_date
         while workdays.quiet(later, alsace):
@@ -548,10 +591,10 @@ def _on_an_open_day(debtor: DebtorPlan, run_date: date, alsace: bool) -> None:
         debtor.reason = f"{why} : « {stage.title} » ({CHANNEL_NAMES[stage.channel]}) reporté au {date_fr(later)}"
 
 
-def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
+def _post_due(debtor: DebtorPlan, ladder: Ladder, worst: int, last: int, run_date: date,
               not_before: date | None = None) -> None:
-    stages = ladder.stages
-    first_post = next((k for k, s in enumerate(stages) if s.offset_days >= 0), len(stages))
+    stages = ladder.stages  # every stage has its offset (schema): `or 0` is for mypy, as in model/ladder.py
+    first_post = next((k for k, s in enumerate(stages) if (s.offset_days or 0) >= 0), len(stages))
     nxt = max(last + 1, first_post)
     if nxt >= len(stages):
         debtor.exhausted = True
@@ -564,9 +607,9 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
         if start > nxt:
             nxt, debtor.catch_up = start, True
             debtor.first_seen = last < 0
-    calendar = max((k for k, s in enumerate(stages) if s.offset_days <= worst), default=-1)
+    calendar = max((k for k, s in enumerate(stages) if (s.offset_days or 0) <= worst), default=-1)
     if calendar < nxt:
-        when = run_date + timedelta(days=stages[nxt].offset_days - worst)
+        when = run_date + timedelta(days=(stages[nxt].offset_days or 0) - worst)
         when = max(when, not_before) if not_before else when  # the calendar, and the gap left to the debtor
         debtor.reason = f"{worst} jour(s) de retard : prochaine étape « {stages[nxt].title} » le {date_fr(when)}"
         return
@@ -581,10 +624,11 @@ def _post_due(debtor: DebtorPlan, ladder, worst: int, last: int, run_date: date,
                           f"« {stages[nxt].title} » n’a pas encore été envoyée")
 
 
-def _pre_due(debtor: DebtorPlan, ladder, run_date: date, last: int) -> None:
+def _pre_due(debtor: DebtorPlan, ladder: Ladder, run_date: date, last: int) -> None:
     nearest = min(i.row.due_date for i in debtor.invoices)
     offset = (run_date - nearest).days  # ≤ 0 here
-    due = [k for k, s in enumerate(ladder.stages) if s.offset_days < 0 and s.offset_days <= offset]
+    # every stage has its offset (schema): `or 0` is for mypy
+    due = [k for k, s in enumerate(ladder.stages) if (s.offset_days or 0) < 0 and (s.offset_days or 0) <= offset]
     if not due:
         debtor.reason = f"prochaine échéance le {date_fr(nearest)}"
         return
@@ -601,7 +645,7 @@ def _month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-def own_term(clause) -> dict:
+def own_term(clause: Clause | None) -> Term:
     """The company's payment term as the plan checks due dates against it, from its variant:
     `days` counted from the invoice (None when the term runs from the order, the delivery or the
     receipt of the goods), `end_of_month` and `after_month_end` (the « fin de mois » method)."""
@@ -613,7 +657,8 @@ def own_term(clause) -> dict:
         return {"days": PAYMENT_TERM_EOM_MAX_DAYS, "end_of_month": True, "after_month_end": after}
     if name == "legal_default" or params.get("when"):  # from receipt (L441-10 I), on order or delivery
         return {}
-    return {"days": params.get("days"), "end_of_month": bool(params.get("end_of_month")), "after_month_end": after}
+    return {"days": cast("int | None", params.get("days")),  # an integer (clauses/payment_term/*.yaml)
+            "end_of_month": bool(params.get("end_of_month")), "after_month_end": after}
 
 
 def _end_of_month(invoice: date, delta: timedelta, after: bool) -> date:
@@ -622,13 +667,13 @@ def _end_of_month(invoice: date, delta: timedelta, after: bool) -> date:
     return _month_end(invoice) + delta if after else _month_end(invoice + delta)
 
 
-def _warn_terms_under_cgv(debtor: DebtorPlan, term: dict) -> None:
+def _warn_terms_under_cgv(debtor: DebtorPlan, term: Term) -> None:
     """`_warn_terms` with each invoice's payment term taken from the CGV version of its invoice date."""
     first = debtor.invoices[0].cgv if debtor.invoices else None
     if all(item.cgv is first for item in debtor.invoices):  # nearly always: one version per debtor
         _warn_terms(debtor, term if first is None else own_term(first.clause("payment_term")))
         return
-    groups: dict = {}
+    groups: dict[int, tuple[cgvversions.Terms | None, list[InvoicePlan]]] = {}
     for item in debtor.invoices:
         groups.setdefault(id(item.cgv), (item.cgv, []))[1].append(item)
     every = debtor.invoices
@@ -640,7 +685,7 @@ def _warn_terms_under_cgv(debtor: DebtorPlan, term: dict) -> None:
         debtor.invoices = every
 
 
-def _warn_terms(debtor: DebtorPlan, term: dict) -> None:
+def _warn_terms(debtor: DebtorPlan, term: Term) -> None:
     """An invoice due later than the company's own payment term, or than the legal cap between
     professionals (C. com. art. L441-10 I: 60 days from the invoice, or 45 days end of month)."""
     days, eom, after = term.get("days"), bool(term.get("end_of_month")), bool(term.get("after_month_end"))
@@ -680,7 +725,7 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
+def _warn(debtor: DebtorPlan, run_date: date, ladder: Ladder) -> None:
     years, article = PRESCRIPTION_YEARS[debtor.kind]
     # Prescription runs from delivery or completion (the ledger's `delivery_date`), else from the
     # invoice date; never from the due date (Cass. com. 26 févr. 2020, n° 18-25.036; Cass. 1re civ.
@@ -702,9 +747,9 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
             elif (limit - run_date).days <= PRESCRIPTION_SOON:
                 debtor.warnings.append(f"facture {row.invoice_number} : prescription le {date_fr(limit)} ({years} ans "
                                        f"{since}, {article}) — faites reconnaître la dette ou saisissez le juge avant")
-        if row.status == "promised" and row.promise_date < run_date:
+        if row.status == "promised" and cast(date, row.promise_date) < run_date:  # dated (ledger-promise-date)
             debtor.warnings.append(f"facture {row.invoice_number} : promesse de paiement du "
-                                   f"{date_fr(row.promise_date)} non tenue")
+                                   f"{date_fr(cast(date, row.promise_date))} non tenue")
     missing = [i.row.invoice_number for i in debtor.invoices
                if debtor.kind == "b2c" and i.overdue and i.notice is None]
     if missing:
@@ -722,7 +767,7 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder) -> None:
                                "(CPC art. 750-1)")
 
 
-def _warn_floor(debtor: DebtorPlan, rule) -> None:
+def _warn_floor(debtor: DebtorPlan, rule: RateRule) -> None:
     """Each half-year the run computes where the CGV's rate is below 3 × the legal rate: named once
     per debtor with both rates; the floor is what the plan and the letters claim (C. com. L441-10 II)."""
     floored = [p for item in debtor.invoices for p in item.periods if p.stipulated is not None]

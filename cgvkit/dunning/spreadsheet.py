@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from cgvkit.model.ladder import CHANNEL_NAMES, Stage
 
@@ -62,7 +62,7 @@ def plan_csv(debtors: Sequence[DebtorPlan]) -> str:
     sums = dict.fromkeys(MONEY_KEYS, Decimal("0.00"))
     for d in debtors:
         totals = d.totals()
-        stage = cast("Stage | None", d.stage)  # DebtorPlan.stage is declared `object` (plan.py is not typed)
+        stage = d.stage
         for key in MONEY_KEYS:
             sums[key] += totals[key]
         text = [d.debtor_id, d.name, KINDS.get(d.kind, d.kind), ACTIONS.get(d.action, d.action),

@@ -140,7 +140,7 @@ def late_interest(amount: Decimal, start_after: date, until: date, rule: RateRul
     return InterestResult(max((until - start_after).days, 0), interest_on(amount, rate_days(found)), found)
 
 
-def rate_days(found: list[Period]) -> Decimal:
+def rate_days(found: Sequence[Period]) -> Decimal:
     """Σ rate × days over the periods: the same for every invoice that shares the dates and rule."""
     return sum((p.rate * p.days for p in found), Decimal(0))
 
