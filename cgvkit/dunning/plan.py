@@ -6,6 +6,7 @@ is `law.interest` (the kit's stated convention); this module only decides who ow
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -90,9 +91,10 @@ class DebtorPlan:
     stage: Stage | None = None
     following: Stage | None = None  # the stage after `stage` in the debtor's ladder; None: court comes next
     reason: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] | tuple[()] = ()  # () until the first one (`warn`): 95 % of debtors have none
     invoices: list[InvoicePlan] = field(default_factory=list)  # InvoicePlan of every open invoice
-    documents: list[str] = field(default_factory=list)  # the run's files for the debtor (paths in its folder)
+    # The run's files for the debtor (paths in its folder); () until the run writes some (see paid_late)
+    documents: list[str] | tuple[()] = ()
     exhausted: bool = False  # every amicable stage has been sent
     catch_up: bool = False  # no reminder since the due date, long overdue: the ladder starts further on (no « simple oubli »)
     first_seen: bool = False  # with catch_up: nothing at all was sent before (not even the pre-due reminder)
@@ -101,6 +103,12 @@ class DebtorPlan:
     paid_late: list[InvoicePlan] | tuple[()] = ()  # InvoicePlan of invoices paid in full, late, still owing
     penalty_claims: list[InvoicePlan] | tuple[()] = ()  # those of paid_late the run proposes to claim
     claim_documents: list[str] | tuple[()] = ()  # the run's penalty claim files (run._write_claim)
+
+    def warn(self, text: str) -> None:
+        if isinstance(self.warnings, tuple):
+            self.warnings = [text]
+        else:
+            self.warnings.append(text)
 
     @property
     def claimed(self) -> list[InvoicePlan]:
@@ -116,6 +124,15 @@ class DebtorPlan:
         indemnity = sum((i.indemnity for i in invoices), ZERO)
         return {"outstanding": out, "interest": interest, "indemnity": indemnity,
                 "total": out + interest + indemnity}
+
+
+# Days late as shared int objects: Python caches only 0 to 256, and half the invoices of a big ledger are
+# later than that (about 15 Mio for a million invoices)
+_DAY_COUNTS = tuple(range(4000))
+
+
+def _days(days: int) -> int:
+    return _DAY_COUNTS[days] if days < len(_DAY_COUNTS) else days
 
 
 def interest_until(table: RateTable, run_date: date) -> date:
@@ -187,6 +204,9 @@ def plan(company: Terms, ladder: Ladder, ledger: Ledger, table: RateTable, run_d
         _warn_floor(debtor, rule)
         _paid_late(debtor, history, claim_min, notices, orders[debtor.kind],
                    (run_date, until, rule, owed, table, ledger, problems, spans, floors[debtor.kind]), noted)
+        # Reasons repeat from debtor to debtor (« 58 jour(s) de retard : … »): one copy each, not one per
+        # debtor (about 45 Mio for a million invoices)
+        debtor.reason = sys.intern(debtor.reason)
     problems.raise_if_errors()
     return list(debtors.values())
 
@@ -230,7 +250,7 @@ def _invoice(row: Row, run_date: date, until: date, rule: RateRule, indemnity: D
                                                            notice or date.max)):
             return _settled(row, paid, run_date, until, rule, indemnity, table, ledger, problems, spans, floor,
                             notice, order)
-    days = max(0, (run_date - row.due_date).days)
+    days = _days(max(0, (run_date - row.due_date).days))
     item = InvoicePlan(row, days, row.outstanding, notice=notice, paid_on=row.payment_date)
     if days == 0:
         return item
@@ -279,7 +299,7 @@ def _settled(row: Row, paid: Paid, run_date: date, until: date, rule: RateRule, 
     weight: Weigher | None = spans.get((id(rule), floor))
     if weight is None:  # one per rule: its cache is keyed by dates only
         weight = spans[(id(rule), floor)] = _weigher(rule, table, floor)
-    days = max(0, ((last if closed else run_date) - row.due_date).days)
+    days = _days(max(0, ((last if closed else run_date) - row.due_date).days))
     try:
         done = settle(row.amount, start, paid, min(last, until) if closed else until, weight, order,
                       indemnity, row.due_date if b2b else None)
@@ -394,7 +414,7 @@ def _follow_the_file(debtor: DebtorPlan, ladder: Ladder, run_date: date, noted: 
             return True
         # Invoices born after the judgment follow the ladder; the earlier ones are declared, not claimed.
         debtor.invoices = [i for i in debtor.invoices if i.row.invoice_date >= procedure.day]
-        debtor.warnings.append(f"{said} : factures {', '.join(i.row.invoice_number for i in before)}")
+        debtor.warn(f"{said} : factures {', '.join(i.row.invoice_number for i in before)}")
     # A promise and a hold are always noted with their date (`until`: commands/journal.py)
     promise = _latest(noted, "promise")
     if promise and cast(date, promise.until) >= run_date:
@@ -404,7 +424,7 @@ def _follow_the_file(debtor: DebtorPlan, ladder: Ladder, run_date: date, noted: 
                          f"{date_fr(promise.day)}) : relance suspendue jusque-là")
         return True
     if promise:
-        debtor.warnings.append(f"promesse de paiement au {date_fr(cast(date, promise.until))} non tenue (notée le "
+        debtor.warn(f"promesse de paiement au {date_fr(cast(date, promise.until))} non tenue (notée le "
                                f"{date_fr(promise.day)}) : l’échelle reprend")
     hold = _latest(noted, "hold")
     if hold and cast(date, hold.until) > run_date:
@@ -472,7 +492,7 @@ def _call_first(debtor: DebtorPlan, ladder: Ladder, run_date: date, noted: Seque
         debtor.call = {"outcome": None, "date": date_fr(called), "text": ""}
         debtor.reason = (f"appel du {date_fr(called)} sans issue notée après {stage.call_wait_days} jour(s) ouvré(s) : "
                          "courriel de suite sans mention d’appel")
-        debtor.warnings.append(f"issue de l’appel du {date_fr(called)} non notée : le courriel ne parle d’aucun appel")
+        debtor.warn(f"issue de l’appel du {date_fr(called)} non notée : le courriel ne parle d’aucun appel")
     else:
         debtor.call = {"outcome": outcome.detail, "date": date_fr(outcome.day), "text": outcome.text or ""}
         said = "client joint" if outcome.detail == "reached" else "sans réponse"
@@ -488,7 +508,7 @@ def _event_documents(debtor: DebtorPlan, ladder: Ladder, run_date: date, noted: 
 
     def propose(kind: str, since: date | None, why: str, until: date | None = None) -> None:
         if (debtor.invoices or kind == "claim_declaration") and kind in offered and since is not None and since < run_date <= (until or workdays.deadline(since, 2, alsace)):
-            debtor.warnings.append(f"document à envoyer : « {offered[kind]} » ({why}) — dunning document … "
+            debtor.warn(f"document à envoyer : « {offered[kind]} » ({why}) — dunning document … "
                                    f"{debtor.debtor_id} {kind}")
 
     promise = _latest(noted, "promise")
@@ -713,7 +733,7 @@ def _warn_terms(debtor: DebtorPlan, term: Term) -> None:
                 rule = f"{PAYMENT_TERM_EOM_MAX_DAYS} jours fin de mois" if eom else f"{PAYMENT_TERM_MAX_DAYS} jours"
                 found.append(f"du plafond légal de {rule} (C. com. art. L441-10 I, soit le {date_fr(cap)})")
         if found:
-            debtor.warnings.append(f"facture {row.invoice_number} : échéance le {date_fr(row.due_date)}, {late} jours "
+            debtor.warn(f"facture {row.invoice_number} : échéance le {date_fr(row.due_date)}, {late} jours "
                                    f"après la facture du {date_fr(row.invoice_date)}, au-delà "
                                    f"{' et '.join(found)} — vérifiez l’échéance saisie")
 
@@ -741,26 +761,26 @@ def _warn(debtor: DebtorPlan, run_date: date, ladder: Ladder) -> None:
             since = (f"depuis la livraison du {date_fr(start)}" if row.delivery_date else
                      f"depuis la facture du {date_fr(start)}, date de livraison non renseignée")
             if limit <= run_date:
-                debtor.warnings.append(f"facture {row.invoice_number} : créance prescrite depuis le {date_fr(limit)} "
+                debtor.warn(f"facture {row.invoice_number} : créance prescrite depuis le {date_fr(limit)} "
                                        f"({years} ans {since}, {article}) sauf interruption (reconnaissance, "
                                        "action en justice)")
             elif (limit - run_date).days <= PRESCRIPTION_SOON:
-                debtor.warnings.append(f"facture {row.invoice_number} : prescription le {date_fr(limit)} ({years} ans "
+                debtor.warn(f"facture {row.invoice_number} : prescription le {date_fr(limit)} ({years} ans "
                                        f"{since}, {article}) — faites reconnaître la dette ou saisissez le juge avant")
         if row.status == "promised" and cast(date, row.promise_date) < run_date:  # dated (ledger-promise-date)
-            debtor.warnings.append(f"facture {row.invoice_number} : promesse de paiement du "
+            debtor.warn(f"facture {row.invoice_number} : promesse de paiement du "
                                    f"{date_fr(cast(date, row.promise_date))} non tenue")
     missing = [i.row.invoice_number for i in debtor.invoices
                if debtor.kind == "b2c" and i.overdue and i.notice is None]
     if missing:
-        debtor.warnings.append(f"pas de date de mise en demeure pour {', '.join(missing)} : aucun intérêt ne court "
+        debtor.warn(f"pas de date de mise en demeure pour {', '.join(missing)} : aucun intérêt ne court "
                                "contre un consommateur avant la mise en demeure (C. civ. art. 1231-6)")
     overdue = sum((i.outstanding for i in debtor.invoices if i.overdue), ZERO)
     notice = next((k for k, s in enumerate(ladder.stages) if s.channel == "registered_letter"), len(ladder.stages))
     late_enough = debtor.exhausted or (debtor.stage is not None and debtor.stage.id in ladder.ids
                                         and ladder.index(debtor.stage.id) >= notice)
     if overdue and overdue <= SMALL_CLAIM and late_enough:
-        debtor.warnings.append(f"créance de {money(overdue)} (≤ {money(SMALL_CLAIM)}) : procédure simplifiée de recouvrement "
+        debtor.warn(f"créance de {money(overdue)} (≤ {money(SMALL_CLAIM)}) : procédure simplifiée de recouvrement "
                                "des petites créances par commissaire de justice possible, avec l’accord du débiteur "
                                "(CPCE art. L125-1) ; devant le tribunal judiciaire, hors injonction de payer, tentative "
                                "préalable de conciliation, de médiation ou de procédure participative exigée "
@@ -772,7 +792,7 @@ def _warn_floor(debtor: DebtorPlan, rule: RateRule) -> None:
     per debtor with both rates; the floor is what the plan and the letters claim (C. com. L441-10 II)."""
     floored = [p for item in debtor.invoices for p in item.periods if p.stipulated is not None]
     for span in half_year_spans(floored):
-        debtor.warnings.append(
+        debtor.warn(
             f"{half_year_of(span.start)} ({half_year_fr(span.start)}) : taux des CGV ({rule.describe()}, soit "
             f"{percent(span.stipulated)}) inférieur à 3 fois le taux d’intérêt légal (3 × {percent(span.legal_rate)} = "
             f"{percent(span.rate)}) : ce minimum légal est réclamé pour ce semestre (C. com. art. L441-10 II)")

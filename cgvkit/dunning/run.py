@@ -197,14 +197,14 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
     for out in outputs:
         if out.channel == "email":
             if not first.debtor_email:
-                debtor.warnings.append("pas d’adresse électronique dans le registre : courriel à envoyer à la main")
+                debtor.warn("pas d’adresse électronique dans le registre : courriel à envoyer à la main")
                 continue
             try:
                 path = write_email(folder, f"{slug}-{debtor.stage.id}{out.suffix}", company.identity,
                                    first.debtor_email, out.text, run_date, pdfs)
             except ValueError:  # not exactly one address: this debtor's warning, the run goes on
                 shown = "".join(c if c.isprintable() else " " for c in first.debtor_email)
-                debtor.warnings.append(f"adresse électronique « {shown} » inutilisable (une seule adresse "
+                debtor.warn(f"adresse électronique « {shown} » inutilisable (une seule adresse "
                                        "nom@domaine est attendue) : courriel à envoyer à la main")
                 continue
             emails.append(path.relative_to(folder).as_posix())
@@ -216,14 +216,14 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
                                     folder, long, message)
                 continue
             if not first.debtor_phone:
-                debtor.warnings.append("pas de numéro de téléphone dans le registre : SMS à envoyer à la main")
+                debtor.warn("pas de numéro de téléphone dans le registre : SMS à envoyer à la main")
                 continue
             if not usable_phone(first.debtor_phone):
-                debtor.warnings.append("numéro de téléphone illisible dans le registre : SMS à envoyer à la main")
+                debtor.warn("numéro de téléphone illisible dans le registre : SMS à envoyer à la main")
                 continue
             number = e164(first.debtor_phone)
             if number is None:
-                debtor.warnings.append(f"numéro « {first.debtor_phone} » illisible au format international (+33…) : "
+                debtor.warn(f"numéro « {first.debtor_phone} » illisible au format international (+33…) : "
                                        "SMS à envoyer à la main")
                 continue
             if not mobile(number):
@@ -233,7 +233,7 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
                 continue
             sms.append((number, debtor.name, out.text))
             message("sms", number, f"letters/{slug}-{debtor.stage.id}{out.suffix}.txt")
-    debtor.documents += emails
+    debtor.documents = [*debtor.documents, *emails]
     return emails
 
 
@@ -249,11 +249,11 @@ def _long_sms(company, debtor, stem: str, text: str, run_date: date, folder: Pat
         path = None
     if path:
         shown = path.relative_to(folder).as_posix()
-        debtor.warnings.append(f"{why} ; envoyé par courriel à la place ({shown}), absent de {SMS_LIST}")
+        debtor.warn(f"{why} ; envoyé par courriel à la place ({shown}), absent de {SMS_LIST}")
         if message:
             message("email", to.strip(), shown)
         return [shown]
-    debtor.warnings.append(f"{why} ; absent de {SMS_LIST} et pas d’adresse électronique utilisable : {otherwise}")
+    debtor.warn(f"{why} ; absent de {SMS_LIST} et pas d’adresse électronique utilisable : {otherwise}")
     return []
 
 
