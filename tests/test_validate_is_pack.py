@@ -57,21 +57,26 @@ CASES = {
     "email-subject": (None, no_subject),
     "sms-alphabet": (alphabet_name, None),
 }
-# The rules the ladder and the templates' text tell: found as the project loads (model/letterchecks.py).
+# The rules the ladder and the templates' text tell: found as the project loads (model/letterchecks.py),
+# even without rendering anything.
 AT_LOAD = ("letter-template", "ladder-contains", "ladder-required", "email-subject")
+# Those only the rendered text tells: found as the project loads too, by rendering the blank letters
+# (model/letters.py), nothing written.
+RENDERED_AT_LOAD = ("sms-length", "sms-alphabet")
 RULE = re.compile(r"[a-z]+(?:-[a-z0-9]+)+")
 
 
 def pack_rules() -> dict[str, str]:
-    """rule id → module, for every refusal a module of documents/ that `pack` uses writes
-    (`Problem(…, "rule")`, `….problem(…, "rule")`, `_with(…, "rule")`)."""
+    """rule id → module, for every refusal a module of documents/ that `pack` uses writes, or the
+    letters of model/ it renders through (`Problem(…, "rule")`, `….problem(…, "rule")`, `_with(…, "rule")`)."""
     known = modules()
     reached, todo = set(), ["cgvkit.documents.pack"]
     while todo:
         name = todo.pop()
         if name not in reached:
             reached.add(name)
-            todo.extend(m for m in imports(name, known[name]) if m.startswith("cgvkit.documents."))
+            todo.extend(m for m in imports(name, known[name])
+                        if m.startswith("cgvkit.documents.") or m == "cgvkit.model.letters")
     found = {}
     for name in sorted(reached):
         for node in ast.walk(ast.parse(known[name].read_text(encoding="utf-8"))):
@@ -110,6 +115,15 @@ def test_the_model_finds_it_as_the_project_loads(tmp_path, rule):
     assert rule in {p.rule for p in raised.value.problems}
     # The quick CGV preview prints no letter: it is not refused for them.
     load_project(root, [root / B2B], cgv_only=True)
+
+
+@pytest.mark.parametrize("rule", RENDERED_AT_LOAD)
+def test_the_model_finds_what_only_the_rendered_text_tells_as_the_project_loads(tmp_path, rule):
+    root = changed(copy_project(tmp_path / "p"), rule)
+    with pytest.raises(KitError) as raised:
+        load_project(root)
+    assert rule in {p.rule for p in raised.value.problems}
+    load_project(root, letter_texts=False)  # `all` and `site`: each pack renders its letters and says it
 
 
 def test_a_mark_only_rendering_tells_is_left_to_rendering(tmp_path):

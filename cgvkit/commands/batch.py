@@ -15,7 +15,7 @@ from cgvkit.model.project import load_project
 
 
 def cmd_all(args) -> int:
-    project = load_project(args.root, lenient=True, today=args.date)
+    project = load_project(args.root, lenient=True, today=args.date, letter_texts=False)
     report(project.warnings + library_warnings(project, args.date))
     warn_stale_table(project, args.date)
     failed = [p for problems in project.failed.values() for p in problems if p.severity == "error"]

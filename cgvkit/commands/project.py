@@ -8,8 +8,6 @@ from pathlib import Path
 from cgvkit.commands.destination import checked_output
 from cgvkit.commands.output import report, shown, user_file
 from cgvkit.commands.rates import warn_stale_table
-from cgvkit.core.errors import KitError
-from cgvkit.documents.letterfiles import letter_problems
 from cgvkit.documents.pack import build_pack
 from cgvkit.model import cgvversions
 from cgvkit.model.libraryage import expired_variants, unchanged_versions
@@ -28,12 +26,8 @@ def cmd_validate(args) -> int:
     project = load_project(args.root, _company_paths(paths, args.root), today=args.date)
     if (args.root / "mkdocs.yml").exists():  # what `site` would refuse, said now
         check_config(args.root / "mkdocs.yml", args.root)
-    # The ladder, templates and `contains` marks were resolved as the project loaded (model/letterchecks.py);
-    # what only the rendered text tells (an SMS made too long by a company field) is found by a dry render.
-    letters = [p for company in project.companies for view in company.views.values()
-               for p in letter_problems(project, view)]
-    if any(p.severity == "error" for p in letters):
-        raise KitError(letters + project.warnings)
+    # Everything a pack could refuse was resolved as the project loaded (model/project.py): the ladder,
+    # templates and `contains` marks (model/letterchecks.py), the letters' rendered text (model/letters.py).
     report(project.warnings + library_warnings(project, args.date))
     warn_stale_table(project, args.date)
     return 0

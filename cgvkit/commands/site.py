@@ -8,7 +8,7 @@ from cgvkit.site.build import build_site
 
 
 def cmd_site(args) -> int:
-    project = load_project(args.root, today=args.date)
+    project = load_project(args.root, today=args.date, letter_texts=False)
     report(project.warnings)
     return publish(project)
 

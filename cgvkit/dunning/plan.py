@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from cgvkit.core.errors import KitError, Problems
 from cgvkit.core.french import date_fr, money, percent
-from cgvkit.documents.letters import REPLY_DAYS
 from cgvkit.dunning.journal import Event
 from cgvkit.dunning.ledger import Ledger, Row
 from cgvkit.dunning.payments import Paid, payments_of
@@ -35,6 +34,7 @@ from cgvkit.law.rates import RateTable, half_year_of
 from cgvkit.law.subjects import Clause, Terms
 from cgvkit.model.company import market_view
 from cgvkit.model.ladder import CHANNEL_NAMES, LETTER_CHANNELS, Ladder, Stage
+from cgvkit.model.letters import REPLY_DAYS
 
 if TYPE_CHECKING:
     from cgvkit.model import cgvversions

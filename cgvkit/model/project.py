@@ -11,6 +11,7 @@ from cgvkit.core.templating import outside_link, template_syntax_error
 from cgvkit.law import rules
 from cgvkit.law.rates import RateTable
 from cgvkit.model import cgvversions, textchecks
+from cgvkit.model import letters as lettertext
 from cgvkit.model.company import Company, load_company
 from cgvkit.model.ladder import check_ladder
 from cgvkit.model.letterchecks import LetterChecks
@@ -38,7 +39,8 @@ def company_files(root: Path) -> list[Path]:
 
 
 def load_project(root: Path, company_paths: list[Path] | None = None, lenient: bool = False,
-                 render_checks: bool = True, cgv_only: bool = False, today: date | None = None) -> Project:
+                 render_checks: bool = True, cgv_only: bool = False, today: date | None = None,
+                 letter_texts: bool = True) -> Project:
     """Everything needed to build; raises KitError listing every error (warnings kept).
 
     What a build can refuse is found here, not while writing: the library and its rules, the rates,
@@ -87,6 +89,11 @@ def load_project(root: Path, company_paths: list[Path] | None = None, lenient: b
                 found.extend(_versions_problems(view, root, today))
             if render_checks:
                 found.extend(textchecks.company_problems(view, found.items, today))
+            if letters is not None and render_checks and letter_texts and not _errors(found.items):
+                # What only the rendered text tells (an SMS made too long by a company field): the
+                # blank letters rendered and checked, nothing written. Commands that build every
+                # pack anyway (`all`, `site`) leave it to each pack: one render per letter, not two.
+                found.extend(lettertext.letter_problems(root, view))
         items = without_shadowed(found.items)
         project.warnings.extend(p for p in items if p.severity == "warning")
         if any(p.severity == "error" for p in items):
@@ -111,6 +118,10 @@ def _versions_problems(company: Company, root: Path, today: date) -> list[Proble
         return cgvversions.check(company, root, today)
     except KitError as exc:
         return exc.problems
+
+
+def _errors(items: list[Problem]) -> bool:
+    return any(p.severity == "error" for p in items)
 
 
 def without_shadowed(items: list[Problem]) -> list[Problem]:

@@ -97,7 +97,7 @@ class Server:
 
     def regenerate(self, build_packs: bool) -> tuple[list[str], list[Problem]]:
         """Generated pages rewritten where they changed, and the problems of the companies set aside."""
-        project = load_project(self.root, lenient=True)
+        project = load_project(self.root, lenient=True, letter_texts=False)
         set_aside = [p for ps in project.failed.values() for p in ps]
         self.say(project.warnings + set_aside)
         published = []
