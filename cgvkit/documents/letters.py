@@ -32,7 +32,7 @@ __all__ = ["REPLY_DAYS", "Rendered", "address_lines", "blank_context", "filled_c
 
 
 def filled_context(company, debtor, stage, run_date: date, rates, html: bool, interest_note: str = "",
-                   extra: dict | None = None, pay: tuple[Decimal, date] | None = None) -> dict:
+                   extra: dict | None = None, pay: tuple[Decimal, date | None] | None = None) -> dict:
     """The context of one debtor's letter on `run_date`; `interest_note` (« intérêts arrêtés au …,
     à parfaire ») when the rate table stops before the run date. `pay`: the amount and date the
     transfer block and its QR code ask for (a payment plan's first instalment); default the total due."""

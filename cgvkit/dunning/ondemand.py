@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import cast
 
 from num2words import num2words
 
@@ -20,14 +21,17 @@ from cgvkit.core.french import NBSP, date_fr, money
 from cgvkit.documents.formats import write_rendered
 from cgvkit.documents.letters import REPLY_DAYS, filled_context, render_stage
 from cgvkit.dunning import journal
+from cgvkit.dunning.journal import Event
+from cgvkit.dunning.ledger import Ledger
 from cgvkit.dunning.payments import claim_extra, statement_extra, with_payments
-from cgvkit.dunning.plan import PENALTY_CLAIM, imputation_orders, interest_until, plan
+from cgvkit.dunning.plan import PENALTY_CLAIM, DebtorPlan, History, imputation_orders, interest_until, plan
 from cgvkit.dunning.sources import open_ledger
 from cgvkit.law.figures import CONSUMER_ACCELERATION_NOTICE_DAYS, SMALL_CLAIM
 from cgvkit.law.rates import stopped_note
 from cgvkit.model import cgvversions
-from cgvkit.model.company import market_view
-from cgvkit.model.ladder import CHANNEL_NAMES, ladder_for
+from cgvkit.model.company import Company, market_view
+from cgvkit.model.ladder import CHANNEL_NAMES, Ladder, Stage, ladder_for
+from cgvkit.model.project import Project
 
 CENT = Decimal("0.01")
 STATEMENT = "statement_of_account"
@@ -41,7 +45,7 @@ def amount_in_words(amount: Decimal) -> str:
     if cents_total <= 0:
         raise ValueError(f"montant à écrire en lettres non positif{NBSP}: {amount}")
     euros, cents = divmod(cents_total, 100)
-    parts = []
+    parts: list[str] = []
     if euros:
         words = num2words(euros, lang="fr")
         unit = "euro" if euros == 1 else "euros"
@@ -55,7 +59,8 @@ def amount_in_words(amount: Decimal) -> str:
 def parse_schedule(items: list[str], total: Decimal) -> list[tuple[date, Decimal]]:
     """["2026-12-15:500", "2027-01-15"] → dated amounts; an item without amount takes the rest.
     Dates must increase and the amounts add up to `total`. Raises ValueError with a French message."""
-    found, rest = [], None
+    found: list[tuple[date, Decimal]] = []
+    rest: date | None = None
     for k, item in enumerate(items):
         day_text, _, amount_text = item.partition(":")
         try:
@@ -88,7 +93,7 @@ def parse_schedule(items: list[str], total: Decimal) -> list[tuple[date, Decimal
     return found
 
 
-def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
+def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict[str, str]]:
     """The debtor's confirmed steps, one line per date and stage (invoices joined)."""
     if not path.exists():
         return []
@@ -97,18 +102,20 @@ def journal_steps(path: Path, slug: str, debtor_id: str) -> list[dict]:
         steps = journal.steps(con, debtor_id)
     finally:
         con.close()
-    lines: dict = {}
+    lines: dict[tuple[date, str], dict[str, str]] = {}
+    invoices: dict[tuple[date, str], list[str]] = {}
     for step in steps:
         key = (step.day, step.stage)
         if key not in lines:
-            lines[key] = {"date": date_fr(step.day), "stage": step.stage, "title": step.stage_title, "invoices": [],
+            lines[key] = {"date": date_fr(step.day), "stage": step.stage, "title": step.stage_title, "invoices": "",
                           "channel": " + ".join(CHANNEL_NAMES.get(c, c) for c in step.channel.split("+")),
                           "by": step.confirmed_by}
-        lines[key]["invoices"].append(step.invoice_number)
-    return [{**line, "invoices": ", ".join(line["invoices"])} for line in lines.values()]
+            invoices[key] = []
+        invoices[key].append(step.invoice_number)
+    return [{**line, "invoices": ", ".join(invoices[key])} for key, line in lines.items()]
 
 
-def file_pieces(noted: list) -> list[str]:
+def file_pieces(noted: list[Event]) -> list[str]:
     """What the recovery file adds to a bordereau: the receipts of registered letters noted (their avis de
     réception), of the debtor's events noted up to the document's date."""
     found = []
@@ -119,8 +126,8 @@ def file_pieces(noted: list) -> list[str]:
     return found
 
 
-def write_document(project, company, ledger_path: Path, debtor_id: str, kind: str, run_date: date, out: Path,
-                   journal_path: Path, schedule: list[str], payments: Path | None = None) -> list[Path]:
+def write_document(project: Project, company: Company, ledger_path: Path, debtor_id: str, kind: str, run_date: date,
+                   out: Path, journal_path: Path, schedule: list[str], payments: Path | None = None) -> list[Path]:
     ladder = ladder_for(company, project.root)
     ledger = with_payments(open_ledger(ledger_path, project.root, company, ladder.ids), payments, project.root,
                            run_date)
@@ -155,7 +162,7 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
     until = interest_until(table, run_date)
     note = stopped_note(until) if until < run_date else ""
     total = debtor.totals(debtor.claimed)["total"]
-    pay = None
+    pay: tuple[Decimal, date | None] | None = None
     if kind == STATEMENT:  # the whole account, paid invoices included; the transfer block asks for the balance
         extra, total = statement_extra(debtor, imputation_orders(company)[debtor.kind],
                                        company.articles.get("payment_imputation"))
@@ -173,7 +180,7 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
         extra["schedule"] = [{"date": date_fr(d), "amount": money(a)} for d, a in items]
         # The transfer block and its QR code ask for the first instalment, not the whole debt.
         pay = (items[0][1], items[0][0])
-        reply = company.letters.get("reply_days", REPLY_DAYS)
+        reply = cast(int, company.letters.get("reply_days", REPLY_DAYS))  # schemas/company.yaml: an integer
         extra["acceleration_days"] = max(reply, CONSUMER_ACCELERATION_NOTICE_DAYS) if debtor.kind == "b2c" else reply
     if kind in ("injunction_request", "court_cover_note"):
         _no_suit_under_a_procedure(noted, debtor, ledger)
@@ -196,18 +203,19 @@ def write_document(project, company, ledger_path: Path, debtor_id: str, kind: st
     return write_rendered(project, outputs, stem, run_date)[1]
 
 
-def _no_suit_under_a_procedure(noted: list, debtor, ledger) -> None:
+def _no_suit_under_a_procedure(noted: list[Event], debtor: DebtorPlan, ledger: Ledger) -> None:
     """A court document is refused for the debts born before the opening of collective proceedings: the
     judgment stops every creditor's suit for payment of them (C. com. art. L622-21); they are declared."""
     procedures = [e for e in noted if e.kind == "procedure"]
     if not procedures:
         return
     procedure = procedures[-1]
+    kind = cast(str, procedure.detail)  # a procedure is always noted with its kind (commands/journal.py)
     before = [i.row for i in debtor.claimed if i.row.invoice_date < procedure.day]
     if before:
         names = ", ".join(row.invoice_number for row in before)
         raise KitError([ledger.problem(before[0], "invoice_number", f"débiteur {debtor.debtor_id}{NBSP}: procédure "
-                                       f"collective ({PROCEDURES_FR.get(procedure.detail, procedure.detail)}) ouverte "
+                                       f"collective ({PROCEDURES_FR.get(kind, kind)}) ouverte "
                                        f"le {date_fr(procedure.day)}{NBSP}; les factures antérieures au jugement "
                                        f"({names}) ne peuvent plus être poursuivies en justice (C.{NBSP}com. "
                                        f"art.{NBSP}L622-21){NBSP}: déclarez-les au mandataire (document "
@@ -223,13 +231,15 @@ NOTE_FOR = {"promise": "--promise AAAA-MM-JJ [--amount MONTANT]", "dispute": "--
             "procedure": "--procedure … --judgment AAAA-MM-JJ [--bodacc AAAA-MM-JJ] [--mandataire « … »]"}
 
 
-def _from_the_file(project, company, ladder, ledger, debtor, stage, kind: str, run_date: date, journal_path: Path,
-                   history: dict, noted: list):
+def _from_the_file(project: Project, company: Company, ladder: Ladder, ledger: Ledger, debtor: DebtorPlan,
+                   stage: Stage, kind: str, run_date: date, journal_path: Path, history: History, noted: list[Event]
+                   ) -> tuple[dict[str, object], DebtorPlan, tuple[Decimal, date | None] | None]:
     """The event a document is drawn from (the latest of its kind noted on or before `run_date`), and what the
     letter says of it; raises KitError, located in the ledger, when the file has none (or none that fits)."""
     wanted = EVENT_DOCUMENTS[kind]
     event = next((e for e in reversed(noted) if e.kind == wanted), None)
-    if kind == "missed_instalment_notice" and event is not None and event.until >= run_date:
+    # A promise is always noted with its date (commands/journal.py)
+    if kind == "missed_instalment_notice" and event is not None and cast(date, event.until) >= run_date:
         event = None  # not missed yet
     if kind == "dispute_reply" and event is not None and any(e.kind == "dispute_closed" and e.day >= event.day
                                                               for e in noted):
@@ -244,9 +254,9 @@ def _from_the_file(project, company, ladder, ledger, debtor, stage, kind: str, r
                                 "document-event")])
     said = {"date": date_fr(event.day), "until": date_fr(event.until) if event.until else "",
             "amount": money(Decimal(event.amount)) if event.amount else "", "text": event.text or ""}
-    extra: dict = {"event": said}
-    pay = None
-    reply = company.letters.get("reply_days", REPLY_DAYS)
+    extra: dict[str, object] = {"event": said}
+    pay: tuple[Decimal, date | None] | None = None
+    reply = cast(int, company.letters.get("reply_days", REPLY_DAYS))  # schemas/company.yaml: an integer
     if kind == "promise_confirmation" and event.amount:
         pay = (Decimal(event.amount), event.until)
     if kind == "missed_instalment_notice":
@@ -256,14 +266,16 @@ def _from_the_file(project, company, ladder, ledger, debtor, stage, kind: str, r
         mediation = company.clause("mediation")
         extra["mediator"] = dict(mediation.params) if mediation else {}
     if kind == "claim_declaration":
-        extra.update(_declaration(project, company, ladder, ledger, debtor, stage, event, journal_path, history))
-        debtor = extra.pop("_debtor")
+        declared, debtor = _declaration(project, company, ladder, ledger, debtor, stage, event, journal_path, history)
+        extra.update(declared)
     return extra, debtor, pay
 
 
-def _declaration(project, company, ladder, ledger, debtor, stage, event, journal_path: Path, history: dict) -> dict:
+def _declaration(project: Project, company: Company, ladder: Ladder, ledger: Ledger, debtor: DebtorPlan, stage: Stage,
+                 event: Event, journal_path: Path, history: History) -> tuple[dict[str, object], DebtorPlan]:
     """The déclaration de créance: the debts born before the judgment, as the plan counts them on the judgment
-    date (interest stopped there; no indemnity for an invoice not yet due), the sums to fall due apart."""
+    date (interest stopped there; no indemnity for an invoice not yet due), the sums to fall due apart; and the
+    debtor the letter is about (those debts only)."""
     judgment = event.day
     at = next(d for d in plan(company, ladder, ledger, project.table, judgment, history) if d.debtor_id == debtor.debtor_id)
     born = [i for i in at.invoices if i.row.invoice_date < judgment]
@@ -274,9 +286,9 @@ def _declaration(project, company, ladder, ledger, debtor, stage, event, journal
                                 f"impayée née avant le jugement du {date_fr(judgment)}", "document-event")])
     mandataire = (event.text or "").removeprefix("mandataire : ").strip()
     retention = company.clause("retention_of_title")
-    found = {
-        "_debtor": replace(at, invoices=due, stage=stage),
-        "procedure": {"kind": event.detail, "kind_fr": PROCEDURES_FR.get(event.detail, event.detail),
+    kind = cast(str, event.detail)  # a procedure is always noted with its kind (commands/journal.py)
+    found: dict[str, object] = {
+        "procedure": {"kind": kind, "kind_fr": PROCEDURES_FR.get(kind, kind),
                       "judgment": date_fr(judgment), "bodacc": date_fr(event.until) if event.until else "",
                       "mandataire": mandataire},
         "to_fall_due": [{"number": i.row.invoice_number, "invoice_date": date_fr(i.row.invoice_date),
@@ -291,7 +303,7 @@ def _declaration(project, company, ladder, ledger, debtor, stage, event, journal
         found["words"] = amount_in_words(total)
     else:
         found["words"] = ""
-    return found
+    return found, replace(at, invoices=due, stage=stage)
 
 
 def _slug(text: str) -> str:

@@ -307,7 +307,7 @@ IMPUTATION_FR = {
 }
 
 
-def statement_extra(debtor: Debtor, order: str, imputation_article: str | None) -> tuple[dict[str, object], Decimal]:
+def statement_extra(debtor: Debtor, order: str, imputation_article: int | None) -> tuple[dict[str, object], Decimal]:
     """The statement of account (relevé de compte): every invoice of the debtor in the ledger, its
     payments with their dates and imputation, interest or penalties and indemnity left, the balance.
     Returns (context, balance)."""
