@@ -8,34 +8,41 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.files import sha256_file, staged_dir
-from cgvkit.core.phone import e164, mobile
+from cgvkit.core.phone import e164, mobile, usable_phone
 from cgvkit.core.sms import too_long
-from cgvkit.documents.formats import write_rendered
-from cgvkit.documents.letters import filled_context, render_stage
+from cgvkit.documents.formats import PrintLater, write_rendered
+from cgvkit.documents.letters import Rendered, filled_context, render_stage
 from cgvkit.dunning import journal
-from cgvkit.dunning.ledger import usable_phone
+from cgvkit.dunning.ledger import Ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
 from cgvkit.dunning.payments import claim_extra, payments_json, with_payments
-from cgvkit.dunning.plan import PENALTY_CLAIM, interest_until, plan
+from cgvkit.dunning.plan import PENALTY_CLAIM, DebtorPlan, interest_until, plan
 from cgvkit.dunning.printing import Printer
 from cgvkit.dunning.report import write_report
 from cgvkit.dunning.sources import open_ledger
 from cgvkit.dunning.spreadsheet import plan_csv
-from cgvkit.law.rates import stopped_note
+from cgvkit.law.rates import HalfYearRates, stopped_note
 from cgvkit.model import cgvversions
-from cgvkit.model.ladder import ladder_for
+from cgvkit.model.company import Company
+from cgvkit.model.ladder import Stage, ladder_for
+from cgvkit.model.project import Project
+
+Message = Callable[[str, str, str], None]  # (channel, to, path): a message `dunning send` may send itself
 
 
 @dataclass
 class Run:
-    debtors: list
-    warnings: list = field(default_factory=list)  # Problem, severity "warning"
+    debtors: list[DebtorPlan]
+    warnings: list[Problem] = field(default_factory=list)  # severity "warning"
     stopped: date | None = None  # interest stops here: the rate table ends before the run date
 
 
@@ -60,7 +67,7 @@ def shown_path(path: Path, root: Path) -> str:
         return str(path.resolve())
 
 
-def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, journal_path: Path,
+def run_dunning(project: Project, company: Company, ledger_path: Path, run_date: date, out: Path, journal_path: Path,
                 jobs: int | None = None, payments: Path | None = None) -> Run:
     """Plan, then write every output of the run into `out` (atomically); letters are printed in
     `jobs` processes (default: the core count). `payments`: the dated payments file (dunning/payments.py)."""
@@ -88,15 +95,19 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
     rates = _rates(project, ledger, run_date) if any(d.action == "send" for d in debtors) or claims else None
     note = stopped_note(result.stopped) if result.stopped else ""
     with staged_dir(out) as stage:
-        names: set = set()
-        sms, emails, rendered, messages = [], [], [], []
-        expected = sum(d.action == "send" and d.stage.printed for d in debtors) + len(claims)
+        names: set[str] = set()
+        sms: list[tuple[str, str, str]] = []
+        emails: list[str] = []
+        rendered: list[tuple[DebtorPlan, str, list[Rendered], list[Path]]] = []
+        messages: list[dict[str, object]] = []
+        expected = sum(d.action == "send" and d.stage is not None and d.stage.printed for d in debtors) + len(claims)
         with Printer(project.root, run_date, jobs, expected) as printer:
             for debtor in debtors:
                 if debtor.action == "send":
                     rendered.append((debtor, *_write_letter(project, company, ledger, debtor, run_date, rates, note,
                                                             stage, names, printer.submit)))
             for debtor in claims:  # what invoices paid late still owe: one claim per debtor
+                assert claim is not None  # else `claims` is empty
                 _write_claim(project, company, ledger, debtor, claim, run_date, rates, note, stage, names, printer.submit)
             mail_room = MAIL_ROOM if printer.targets else None
             if mail_room:  # every printed letter, in plan order
@@ -106,12 +117,13 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
             emails += _send_outputs(company, debtor, slug, outputs, pdfs, run_date, stage, sms, messages)
         data = plan_json(company, run_date, debtors, result.stopped)
         # `messages`: what `dunning send` may send itself (stages sent by e-mail or SMS, not a companion)
-        data["outbox"] = {"emails": emails, "sms": None, "mail_room": mail_room, "messages": messages}
+        outbox: dict[str, object] = {"emails": emails, "sms": None, "mail_room": mail_room, "messages": messages}
+        data["outbox"] = outbox
         if sms:
             (stage / SMS_LIST).write_text(sms_list(sms), encoding="utf-8")
-            data["outbox"]["sms"] = SMS_LIST
+            outbox["sms"] = SMS_LIST
         write_report(project.root, company, run_date, debtors, stage, result.stopped,
-                     journal.last_run(journal_path, company.slug, shown_path(journal_path, project.root)), data["outbox"], shown_path(out, project.root))
+                     journal.last_run(journal_path, company.slug, shown_path(journal_path, project.root)), outbox, shown_path(out, project.root))
         data["report"] = "report.html"
         data["journal"] = {"path": shown_path(journal_path, project.root), "mark": seen}
         data["steps"] = steps_json(debtors, stage)
@@ -124,10 +136,10 @@ def run_dunning(project, company, ledger_path: Path, run_date: date, out: Path, 
 AMOUNT_MATTERS = ("formal_notice", "court")
 
 
-def _wait_for_rates(debtors: list, ledger, stopped: date) -> list:
+def _wait_for_rates(debtors: list[DebtorPlan], ledger: Ledger, stopped: date) -> list[Problem]:
     """A formal notice or a court document printed while the rate table stops before the run date says
     « à parfaire »; the run also advises waiting for the table before sending it."""
-    names = [d.name for d in debtors if d.action == "send" and d.stage.printed
+    names = [d.name for d in debtors if d.action == "send" and d.stage is not None and d.stage.printed
              and (d.stage.channel == "registered_letter" or any(k in c for c in d.stage.contains for k in AMOUNT_MATTERS))]
     if not names:
         return []
@@ -138,7 +150,7 @@ def _wait_for_rates(debtors: list, ledger, stopped: date) -> list:
                     "warning")]
 
 
-def _rates(project, ledger, run_date: date):
+def _rates(project: Project, ledger: Ledger, run_date: date) -> HalfYearRates:
     """The rates the letters quote: the run date's half-year, or the table's last one when the
     table stops before the run date (the letters then say the interest is « à parfaire »)."""
     table = project.table
@@ -152,8 +164,11 @@ def _rates(project, ledger, run_date: date):
                                 f"{p.message}", p.rule) for p in exc.problems]) from None
 
 
-def _write_letter(project, company, ledger, debtor, run_date, rates, note, folder: Path, names: set, print_later):
+def _write_letter(project: Project, company: Company, ledger: Ledger, debtor: DebtorPlan, run_date: date,
+                  rates: HalfYearRates | None, note: str, folder: Path, names: set[str], print_later: PrintLater
+                  ) -> tuple[str, list[Rendered], list[Path]]:
     stage = debtor.stage
+    assert stage is not None  # a debtor the run sends to has its stage
     first = debtor.rows[0]
     where = ledger.problem(first, "debtor_name", "", "")
     outputs = render_stage(project.root, stage,
@@ -166,8 +181,8 @@ def _write_letter(project, company, ledger, debtor, run_date, rates, note, folde
     return slug, outputs, written
 
 
-def _write_claim(project, company, ledger, debtor, claim, run_date, rates, note, folder: Path, names: set,
-                 print_later) -> None:
+def _write_claim(project: Project, company: Company, ledger: Ledger, debtor: DebtorPlan, claim: Stage, run_date: date,
+                 rates: HalfYearRates | None, note: str, folder: Path, names: set[str], print_later: PrintLater) -> None:
     """The « réclamation des pénalités de retard » of a debtor's invoices paid late (plan._paid_late)."""
     from dataclasses import replace
 
@@ -180,19 +195,22 @@ def _write_claim(project, company, ledger, debtor, claim, run_date, rates, note,
     debtor.claim_documents = [p.relative_to(folder).as_posix() for p in written]
 
 
-def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_date: date, folder: Path,
-                  sms: list, messages: list) -> list:
+def _send_outputs(company: Company, debtor: DebtorPlan, slug: str, outputs: list[Rendered], pdfs: list[Path],
+                  run_date: date, folder: Path, sms: list[tuple[str, str, str]], messages: list[dict[str, object]]
+                  ) -> list[str]:
     """A ready-to-send .eml for each e-mail (with the stage's PDF attached), an SMS line with its
     number in E.164 form; a missing address or number, or a landline, is a warning on the debtor.
     Returns the .eml paths; what `dunning send` may send is added to `messages`."""
     first = debtor.rows[0]
-    emails = []
-    sendable = debtor.stage.channel in ("email", "sms")  # a companion e-mail goes with its call or letter
+    emails: list[str] = []
+    stage = debtor.stage
+    assert stage is not None  # a debtor the run sends to has its stage
+    sendable = stage.channel in ("email", "sms")  # a companion e-mail goes with its call or letter
 
     def message(channel: str, to: str, path: str) -> None:
         if sendable:
-            messages.append({"debtor_id": debtor.debtor_id, "stage": debtor.stage.id, "channel": channel, "to": to,
-                             "path": path, "automatic": debtor.stage.automatic})
+            messages.append({"debtor_id": debtor.debtor_id, "stage": stage.id, "channel": channel, "to": to,
+                             "path": path, "automatic": stage.automatic})
 
     for out in outputs:
         if out.channel == "email":
@@ -200,7 +218,7 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
                 debtor.warn("pas d’adresse électronique dans le registre : courriel à envoyer à la main")
                 continue
             try:
-                path = write_email(folder, f"{slug}-{debtor.stage.id}{out.suffix}", company.identity,
+                path = write_email(folder, f"{slug}-{stage.id}{out.suffix}", company.identity,
                                    first.debtor_email, out.text, run_date, pdfs)
             except ValueError:  # not exactly one address: this debtor's warning, the run goes on
                 shown = "".join(c if c.isprintable() else " " for c in first.debtor_email)
@@ -212,7 +230,7 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
         elif out.channel == "sms":
             long = too_long(out.text)  # made too long by this debtor's data (an invoice number…)
             if long:
-                emails += _long_sms(company, debtor, f"{slug}-{debtor.stage.id}{out.suffix}", out.text, run_date,
+                emails += _long_sms(company, debtor, f"{slug}-{stage.id}{out.suffix}", out.text, run_date,
                                     folder, long, message)
                 continue
             if not first.debtor_phone:
@@ -227,24 +245,26 @@ def _send_outputs(company, debtor, slug: str, outputs: list, pdfs: list, run_dat
                                        "SMS à envoyer à la main")
                 continue
             if not mobile(number):
-                emails += _long_sms(company, debtor, f"{slug}-{debtor.stage.id}{out.suffix}", out.text, run_date,
+                emails += _long_sms(company, debtor, f"{slug}-{stage.id}{out.suffix}", out.text, run_date,
                                     folder, f"numéro {number} fixe : un SMS ne l’atteint pas", message,
                                     "appeler le débiteur à la place")
                 continue
             sms.append((number, debtor.name, out.text))
-            message("sms", number, f"letters/{slug}-{debtor.stage.id}{out.suffix}.txt")
+            message("sms", number, f"letters/{slug}-{stage.id}{out.suffix}.txt")
     debtor.documents = [*debtor.documents, *emails]
     return emails
 
 
-def _long_sms(company, debtor, stem: str, text: str, run_date: date, folder: Path, why: str, message=None,
-              otherwise: str = "à raccourcir et envoyer à la main") -> list:
+def _long_sms(company: Company, debtor: DebtorPlan, stem: str, text: str, run_date: date, folder: Path, why: str,
+              message: Message | None = None, otherwise: str = "à raccourcir et envoyer à la main") -> list[str]:
     """An SMS too long for this debtor, or for a landline: sent by e-mail instead when the debtor has an
     address, else left to staff; that debtor's warning either way, and the rest of the run goes on."""
     to = debtor.rows[0].debtor_email
+    stage = debtor.stage
+    assert stage is not None  # a debtor the run sends to has its stage
     try:
-        path = to and write_email(folder, stem, company.identity, to, f"Objet : {debtor.stage.title}\n\n{text}\n",
-                                  run_date, [])
+        path = write_email(folder, stem, company.identity, to, f"Objet : {stage.title}\n\n{text}\n", run_date,
+                           []) if to else None
     except ValueError:  # not exactly one address (the ledger already warned)
         path = None
     if path:
@@ -261,7 +281,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "debiteur"
 
 
-def _unique(slug: str, names: set) -> str:
+def _unique(slug: str, names: set[str]) -> str:
     candidate, n = slug, 2
     while candidate.lower() in names:
         candidate, n = f"{slug}-{n}", n + 1
@@ -269,11 +289,12 @@ def _unique(slug: str, names: set) -> str:
     return candidate
 
 
-def _money(value) -> str:
+def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def plan_json(company, run_date: date, debtors: list, stopped: date | None = None) -> dict:
+def plan_json(company: Company, run_date: date, debtors: list[DebtorPlan], stopped: date | None = None
+              ) -> dict[str, object]:
     """The plan.json contract (docs/manuels/technique.md, « Les sorties et leurs contrats »): money as "1234.56" strings."""
     return {
         "company": company.slug,
@@ -283,7 +304,7 @@ def plan_json(company, run_date: date, debtors: list, stopped: date | None = Non
     }
 
 
-def debtor_json(d) -> dict:
+def debtor_json(d: DebtorPlan) -> dict[str, object]:
     totals = d.totals()
     return {
         "debtor_id": d.debtor_id, "debtor_name": d.name, "kind": d.kind, "action": d.action,
@@ -298,17 +319,18 @@ def debtor_json(d) -> dict:
         } for i in d.invoices],
         "totals": {k: _money(v) for k, v in totals.items()},
         "paid_late": [{"number": i.row.invoice_number, "due_date": i.row.due_date.isoformat(),
-                       "paid_on": i.paid_on.isoformat(), "days_late": i.days_late, "interest": _money(i.interest),
+                       "paid_on": cast(date, i.paid_on).isoformat(),  # paid in full: it has its date
+                       "days_late": i.days_late, "interest": _money(i.interest),
                        "indemnity": _money(i.indemnity), "claimed_now": any(i is c for c in d.penalty_claims),
                        **payments_json(i)} for i in d.paid_late],
         "claim_documents": list(d.claim_documents),
     }
 
 
-def steps_json(debtors: list, folder: Path) -> list:
+def steps_json(debtors: list[DebtorPlan], folder: Path) -> list[dict[str, object]]:
     """What `dunning confirm` records: one step per debtor and claimed invoice, with the documents'
     SHA-256 (checked again at confirmation)."""
-    found = []
+    found: list[dict[str, object]] = []
     for d in debtors:
         if d.claim_documents:  # the penalty claim: one step per invoice, never proposed again once confirmed
             documents = [{"path": doc, "sha256": sha256_file(folder / doc)} for doc in d.claim_documents]
@@ -318,11 +340,13 @@ def steps_json(debtors: list, folder: Path) -> list:
                       for i in d.penalty_claims]
         if d.action != "send":
             continue
+        stage = d.stage
+        assert stage is not None  # a debtor the run sends to has its stage
         documents = [{"path": doc, "sha256": sha256_file(folder / doc)} for doc in d.documents]
-        channel = d.stage.channel + (f"+{d.stage.companion}" if d.stage.companion else "")
+        channel = stage.channel + (f"+{stage.companion}" if stage.companion else "")
         for i in d.claimed:
             found.append({"debtor_id": d.debtor_id, "debtor_name": d.name, "invoice_number": i.row.invoice_number,
-                          "stage": d.stage.id, "stage_title": d.stage.title, "channel": channel,
+                          "stage": stage.id, "stage_title": stage.title, "channel": channel,
                           "amount_claimed": _money(i.outstanding + i.interest + i.indemnity),
                           "documents": documents})
     return found
