@@ -12,16 +12,23 @@ import csv
 import operator
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
 from cgvkit.core.french import money
 from cgvkit.core.phone import usable_phone
 from cgvkit.law.figures import MARKETS
 from cgvkit.law.identity import check_one_line, hidden_characters
+
+# The profile's place for a column id (`mapped_at(id, message)`): a problem located in the profile.
+MappedAt = Callable[[str, str], Problem]
+# The profile's `ledger.columns`: column id → header as the export writes it.
+Mapping_ = Mapping[str, object]
 
 REQUIRED = ("debtor_id", "debtor_name", "invoice_number", "invoice_date", "due_date", "amount")
 OPTIONAL = ("debtor_kind", "debtor_email", "debtor_phone", "debtor_address", "paid_amount", "status",
@@ -71,10 +78,11 @@ class Row:
 @dataclass(frozen=True)
 class Ledger:
     file: str
-    columns: dict  # column name → 1-based index
-    rows: tuple
-    warnings: tuple = ()  # Problem, severity "warning": one debtor's problem that does not stop the run
-    payments: dict | None = None  # invoice_key → ((date, amount), ...): the payments file (dunning/payments.py)
+    columns: dict[str, int]  # column name → 1-based index
+    rows: tuple[Row, ...]
+    warnings: tuple[Problem, ...] = ()  # severity "warning": one debtor's problem that does not stop the run
+    # invoice_key → ((date, amount), ...): the payments file (dunning/payments.py)
+    payments: dict[str, tuple[tuple[date, Decimal], ...]] | None = None
 
     def problem(self, row: Row, column: str, message: str, rule: str, severity: str = "error") -> Problem:
         return Problem(self.file, row.line, self.columns.get(column, 1), column, message, rule, severity)
@@ -87,8 +95,8 @@ def shown_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def load_ledger(path: Path, root: Path, market: str, stages: tuple, mapping: dict | None = None,
-                mapped_at=None) -> Ledger:
+def load_ledger(path: Path, root: Path, market: str, stages: Sequence[str], mapping: Mapping_ | None = None,
+                mapped_at: MappedAt | None = None) -> Ledger:
     """Read and check the whole ledger; raises KitError listing every bad row. `mapping` is the
     profile's `ledger.columns` (column id → header as the export writes it), `mapped_at(id)` the
     profile's place for that id (a Problem factory)."""
@@ -158,12 +166,13 @@ FRENCH = {"debtor_id": "Code client", "debtor_name": "Client", "invoice_number":
 _HEADER_IDS = {fold(alias): name for name, aliases in ALIASES.items() for alias in (name, *aliases)}
 
 
-def column_ids(header: list, file: str, problems: Problems, mapping: dict | None = None, mapped_at=None) -> dict:
+def column_ids(header: list[str], file: str, problems: Problems, mapping: Mapping_ | None = None,
+               mapped_at: MappedAt | None = None) -> dict[str, int]:
     """Header → {column id: 1-based index}: the profile's mapping first, then the ids and their French
     aliases; a header seen twice, or a mapped name absent from the header, is a located error."""
     folded = [fold(h) for h in header]
-    ids: dict = {}
-    mapped = {}
+    ids: dict[str, int] = {}
+    mapped: dict[int, str] = {}
     for name, wanted in (mapping or {}).items():
         key = fold(str(wanted))
         if key not in folded:
@@ -194,8 +203,8 @@ def column_ids(header: list, file: str, problems: Problems, mapping: dict | None
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def parse_ledger(text: str, file: str, market: str, stages: tuple, mapping: dict | None = None,
-                 mapped_at=None) -> Ledger:
+def parse_ledger(text: str, file: str, market: str, stages: Sequence[str], mapping: Mapping_ | None = None,
+                 mapped_at: MappedAt | None = None) -> Ledger:
     text = text.removeprefix("\ufeff")
     bad = _CONTROL.search(text)
     if bad:  # a NUL byte would travel into letters, PDFs and plan.csv
@@ -219,7 +228,8 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple, mapping: dict
     problems.raise_if_errors()
     ledger = Ledger(file, columns, ())
     parser = _RowParser(ledger, market, stages, problems)
-    rows, start = [], 2
+    rows: list[Row] = []
+    start = 2
     for record in _records(reader, file, problems):
         line, start = start, reader.line_num + 1
         if not "".join(record).strip():  # a blank line, or only separators
@@ -232,7 +242,7 @@ def parse_ledger(text: str, file: str, market: str, stages: tuple, mapping: dict
     return Ledger(file, columns, tuple(rows), tuple(problems.warnings))
 
 
-def _lines(text: str):
+def _lines(text: str) -> Iterator[str]:
     """The text's lines with their ends, one at a time: an io.StringIO would hold the whole text
     again at four bytes a character, and str.splitlines also splits at characters (U+2028, U+0085)
     that may stand inside a debtor's name."""
@@ -246,7 +256,7 @@ def _lines(text: str):
         start = end + 1
 
 
-def _records(reader, file: str, problems: Problems):
+def _records(reader: _Reader, file: str, problems: Problems) -> Iterator[list[str]]:
     """The CSV records; a record csv cannot read (a cell over 128 KiB) ends the file with a located error."""
     while True:
         try:
@@ -260,11 +270,14 @@ def _records(reader, file: str, problems: Problems):
             return
 
 
+if TYPE_CHECKING:
+    from _csv import Reader as _Reader
+
+
 # The cells a Row is made of, in the order `_RowParser.parse` reads them.
 _CELLS = ("debtor_id", "debtor_name", "debtor_kind", "debtor_email", "debtor_phone", "debtor_address",
           "invoice_number", "invoice_date", "due_date", "amount", "paid_amount", "status", "promise_date",
           "formal_notice_date", "last_stage", "delivery_date", "payment_date")
-_UNSEEN = object()
 
 
 class _RowParser:
@@ -275,21 +288,22 @@ class _RowParser:
     on consecutive rows are kept once.
     """
 
-    def __init__(self, ledger: Ledger, market: str, stages, problems: Problems):
+    def __init__(self, ledger: Ledger, market: str, stages: Iterable[str], problems: Problems):
         self.ledger, self.market, self.problems = ledger, market, problems
         self.stages = {stage: stage for stage in stages}
         positions = [ledger.columns.get(name, 0) - 1 for name in _CELLS]  # -1: no such column
         self.width = max(positions) + 1  # a shorter record is padded with empty cells to this width
         # Index -1 is the empty cell `parse` appends to every record: a missing column reads as empty.
-        self.cells = operator.itemgetter(*positions)
-        self.invoices: dict = {}  # invoice number as compared (`invoice_key`) → line
-        self.flagged: set = set()  # (line, column) of every bad cell, looked up in constant time
+        self.cells: Callable[[list[str]], tuple[str, ...]] = operator.itemgetter(*positions)
+        self.invoices: dict[str, int] = {}  # invoice number as compared (`invoice_key`) → line
+        self.flagged: set[tuple[int, str]] = set()  # (line, column) of every bad cell, looked up in constant time
         self.errors = 0
-        self.dates: dict = {}
-        self.previous: list = []  # the row above's cells
-        self.debtor_problems: list = []  # the row above's problems in its debtor cells
-        self.bad_emails: set = set()  # (debtor, address) already warned about
-        self.bad_phones: set = set()  # (debtor, number) already warned about
+        self.dates: dict[str, date | None] = {}
+        self.amounts: dict[str, Decimal] = {}  # paid_amount text → its Decimal
+        self.previous: list[str] = []  # the row above's cells
+        self.debtor_problems: list[tuple[str, str, str]] = []  # the row above's problems in its debtor cells
+        self.bad_emails: set[tuple[str, str]] = set()  # (debtor, address) already warned about
+        self.bad_phones: set[tuple[str, str]] = set()  # (debtor, number) already warned about
 
     def add(self, line: int, column: str, message: str, rule: str) -> None:
         self.flagged.add((line, column))
@@ -301,7 +315,7 @@ class _RowParser:
         self.problems.add(Problem(self.ledger.file, line, self.ledger.columns.get(column, 1), column,
                                   message, rule, "warning"))
 
-    def parse(self, line: int, record: list) -> Row | None:
+    def parse(self, line: int, record: list[str]) -> Row | None:
         before = self.errors
         if len(record) < self.width:
             record += [""] * (self.width - len(record))
@@ -316,8 +330,8 @@ class _RowParser:
         for column, message, rule in self.debtor_problems:  # every row with these cells is located
             self.add(line, column, message, rule)
         self.previous = cells
-        (debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date, amount, paid,
-         status, promise_date, notice_date, last_stage, delivery_date, payment_date) = cells
+        (debtor_id, debtor_name, kind_text, email, phone, address, number, invoice_text, due_text, amount_text,
+         paid_text, status_text, promise_text, notice_text, last_stage, delivery_text, payment_text) = cells
         if not debtor_id:
             self.add(line, "debtor_id", "valeur obligatoire manquante dans « debtor_id »", "ledger-required")
         if not debtor_name:
@@ -326,35 +340,43 @@ class _RowParser:
             self.add(line, "invoice_number", "valeur obligatoire manquante dans « invoice_number »",
                      "ledger-required")
         dates = self.dates  # a date already read is looked up here; anything else goes through `date`
-        invoice_date = dates.get(invoice_date) or self.date(line, "invoice_date", invoice_date, required=True)
-        due_date = dates.get(due_date) or self.date(line, "due_date", due_date, required=True)
-        promise_date = (promise_date or None) and (dates.get(promise_date) or
-                                                   self.date(line, "promise_date", promise_date, required=False))
-        notice_date = (notice_date or None) and (dates.get(notice_date) or
-                                                 self.date(line, "formal_notice_date", notice_date, required=False))
-        delivery_date = (delivery_date or None) and (dates.get(delivery_date) or
-                                                     self.date(line, "delivery_date", delivery_date, required=False))
-        payment_date = (payment_date or None) and (dates.get(payment_date) or
-                                                   self.date(line, "payment_date", payment_date, required=False))
-        amount = self.money(line, "amount", amount, required=True)
-        paid = self.money(line, "paid_amount", paid, required=False) if paid else ZERO
-        if not kind and not self.market:  # a company selling to both markets: no default kind
+        invoice_date = dates.get(invoice_text) or self.date(line, "invoice_date", invoice_text, required=True)
+        due_date = dates.get(due_text) or self.date(line, "due_date", due_text, required=True)
+        promise_date = (promise_text or None) and (dates.get(promise_text) or
+                                                   self.date(line, "promise_date", promise_text, required=False))
+        notice_date = (notice_text or None) and (dates.get(notice_text) or
+                                                 self.date(line, "formal_notice_date", notice_text, required=False))
+        delivery_date = (delivery_text or None) and (dates.get(delivery_text) or
+                                                     self.date(line, "delivery_date", delivery_text, required=False))
+        payment_date = (payment_text or None) and (dates.get(payment_text) or
+                                                   self.date(line, "payment_date", payment_text, required=False))
+        amount = self.money(line, "amount", amount_text, required=True)
+        paid: Decimal | None
+        if not paid_text:
+            paid = ZERO
+        elif paid_text == amount_text and amount is not None:  # paid in full: the same value, one object
+            paid = amount
+        else:  # partial payments repeat (« 100,00 »): one Decimal per text, as for dates
+            paid = self.amounts.get(paid_text) or self.paid(line, paid_text)
+        kind: str | None
+        if not kind_text and not self.market:  # a company selling to both markets: no default kind
             self.add(line, "debtor_kind", "type de débiteur manquant : l’entreprise vend aux professionnels et aux "
                      "consommateurs ; indiquez b2b ou b2c, qui choisit les CGV citées et les intérêts",
                      "ledger-kind-missing")
             kind = None
         else:
-            kind = self.choice(line, "debtor_kind", kind.lower() or self.market, KINDS, "ledger-kind",
+            kind = self.choice(line, "debtor_kind", kind_text.lower() or self.market, KINDS, "ledger-kind",
                                "type de débiteur inconnu")
-        status = self.choice(line, "status", status.lower() or "open", STATUSES, "ledger-status", "statut inconnu")
+        status = self.choice(line, "status", status_text.lower() or "open", STATUSES, "ledger-status",
+                             "statut inconnu")
         last_stage = self.stages.get(last_stage, last_stage)  # the ladder's own string, shared by the rows
         if last_stage and last_stage not in self.stages:
             self.add(line, "last_stage", f"étape inconnue « {_cut(last_stage)} » (étapes de l’échelle : "
                      f"{', '.join(sorted(self.stages))})", "ledger-stage")
         if number and not number.isprintable():
-            message = check_one_line(number, "« invoice_number »")
-            if message:
-                self.add(line, "invoice_number", message, "ledger-control")
+            said = check_one_line(number, "« invoice_number »")
+            if said:
+                self.add(line, "invoice_number", said, "ledger-control")
         self.coherence(line, number, invoice_date, due_date, amount, paid, kind, status, promise_date, notice_date)
         if payment_date and not paid:
             self.add(line, "payment_date", "une date de règlement sans montant réglé (« paid_amount ») : indiquez "
@@ -362,7 +384,8 @@ class _RowParser:
         if payment_date and invoice_date and payment_date < invoice_date:
             self.add(line, "payment_date", f"le règlement ({payment_date.isoformat()}) précède la facture "
                      f"({invoice_date.isoformat()}) : un acompte se déduit du montant facturé", "ledger-payment-date")
-        if self.errors > before:
+        if (self.errors > before or invoice_date is None or due_date is None or amount is None or paid is None
+                or kind is None or status is None):  # None only beside an error: for the type checker
             return None
         return Row(line, debtor_id, debtor_name, kind, email, phone, address, number, invoice_date, due_date,
                    amount, paid, status, promise_date, notice_date, last_stage, delivery_date, payment_date)
@@ -392,8 +415,9 @@ class _RowParser:
                   "en tête pour un numéro international (+33 6 12 34 56 78) ; les SMS et appels de ce débiteur sont "
                   "à faire à la main", "ledger-phone")
 
-    def coherence(self, line: int, number: str, invoice_date, due_date, amount, paid, kind, status,
-                  promise_date, notice_date=None) -> None:
+    def coherence(self, line: int, number: str, invoice_date: date | None, due_date: date | None,
+                  amount: Decimal | None, paid: Decimal | None, kind: str | None, status: str | None,
+                  promise_date: date | None, notice_date: date | None = None) -> None:
         if number:
             key = invoice_key(number)
             if key in self.invoices:
@@ -433,14 +457,21 @@ class _RowParser:
             if required:
                 self.add(line, name, f"date obligatoire manquante dans « {name} »", "ledger-required")
             return None
-        value = self.dates.get(text, _UNSEEN)
-        if value is _UNSEEN:
+        if text in self.dates:
+            value = self.dates[text]
+        else:
             value = parse_date(text)
             if len(self.dates) < 100_000:  # a hostile ledger of distinct dates costs no more memory
                 self.dates[text] = value
         if value is None:
             self.add(line, name, f"date illisible « {_cut(text)} »{_foreign_digits(text)} (formats acceptés : "
                      "AAAA-MM-JJ ou JJ/MM/AAAA)", "ledger-date")
+        return value
+
+    def paid(self, line: int, text: str) -> Decimal | None:
+        value = self.money(line, "paid_amount", text, required=False)
+        if value is not None and len(self.amounts) < 100_000:  # bounded, as `dates`
+            self.amounts[text] = value
         return value
 
     def money(self, line: int, name: str, text: str, required: bool) -> Decimal | None:
@@ -467,7 +498,7 @@ class _RowParser:
             return None
         return value
 
-    def choice(self, line: int, name: str, value: str, allowed: tuple, rule: str, what: str) -> str | None:
+    def choice(self, line: int, name: str, value: str, allowed: tuple[str, ...], rule: str, what: str) -> str | None:
         if value not in allowed:
             self.add(line, name, f"{what} « {_cut(value)} » (valeurs possibles : {', '.join(allowed)})", rule)
             return None
@@ -484,7 +515,7 @@ def _cut(text: str) -> str:
 _HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # as `hidden_characters`
 
 
-def debtor_problems(cells) -> list[tuple[str, str, str]]:
+def debtor_problems(cells: Sequence[str]) -> list[tuple[str, str, str]]:
     """(column, message, rule) for the debtor's own cells: an id that can name a file, and no control
     or invisible character in the id, name, phone or address (line breaks allowed in an address)."""
     debtor_id, name, _kind, _email, phone, address = cells
@@ -573,9 +604,9 @@ def parse_amount(text: str) -> Decimal | None:
         return None
 
 
-def _check_debtors(ledger: Ledger, rows: list, problems: Problems) -> None:
+def _check_debtors(ledger: Ledger, rows: list[Row], problems: Problems) -> None:
     """Rows of one debtor must agree on the kind of debtor (it decides the law that applies)."""
-    kinds: dict = {}
+    kinds: dict[str, Row] = {}
     for row in rows:
         first = kinds.setdefault(row.debtor_id, row)
         if first.debtor_kind != row.debtor_kind:

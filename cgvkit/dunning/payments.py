@@ -160,11 +160,11 @@ def with_payments(ledger: Ledger, path: Path | None, root: Path, run_date: date 
     if path is not None:
         ledger = apply_payments(ledger, *load_payments(path, root), run_date)
     if run_date is not None:
-        late = [row for row in ledger.rows if row.payment_date is not None and row.payment_date > run_date]
+        late = [(row, day) for row in ledger.rows if (day := row.payment_date) is not None and day > run_date]
         if late:
-            raise KitError([ledger.problem(row, "payment_date", f"règlement daté du {row.payment_date.isoformat()}, "
+            raise KitError([ledger.problem(row, "payment_date", f"règlement daté du {day.isoformat()}, "
                                            f"après la date de relance ({run_date.isoformat()})", "ledger-payment-future")
-                            for row in late])
+                            for row, day in late])
     return ledger
 
 
