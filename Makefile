@@ -38,7 +38,7 @@ coverage: $(STAMP)
 	$(BIN)/python -m coverage combine -q
 	$(BIN)/python -m coverage report
 
-# ruff on everything; mypy --strict on the files pyproject.toml's [tool.mypy] lists (core, sources, law, model, part of dunning).
+# ruff on everything; mypy --strict on the files pyproject.toml's [tool.mypy] lists (core, sources, law, model, dunning).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
