@@ -20,6 +20,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python build.py dunning companies/atelier-lyonnais.yaml --ledger ledgers/example.csv
+	$(BIN)/python build.py dunning companies/cave-des-halles.yaml --ledger ledgers/cave-des-halles.csv
 	$(BIN)/python build.py all
 
 # Every test, browser ones included (they skip without /usr/bin/chromium), in two processes: the tests

@@ -58,13 +58,19 @@ _GENERATED = shutil.ignore_patterns("__pycache__", "generated", "entreprises", "
 
 
 def _not_copied(folder: str, names: list[str]) -> set[str]:
-    """Generated files, and the examples' record of published CGV versions (data/cgv/): a test edits the
+    """Generated files, the examples' record of published CGV versions (data/cgv/): a test edits the
     example profiles as a lawyer drafting new CGV would, not as one rewriting CGV already published
-    (tests/test_cgv_versions.py publishes its own versions)."""
+    (tests/test_cgv_versions.py publishes its own versions), and the example selling to both markets:
+    the tests count on the two single-market examples, and that one has its own tests."""
     skipped = set(_GENERATED(folder, names))
     if Path(folder) == ROOT / "data":
         skipped.add("cgv")
+    if Path(folder) == ROOT / "companies":  # the example selling to both markets: tests/test_markets.py
+        skipped.add(TWO_MARKETS_EXAMPLE)
     return skipped
+
+
+TWO_MARKETS_EXAMPLE = "cave-des-halles.yaml"
 
 
 def _copy_or_link(source: str, target: str) -> None:

@@ -197,3 +197,24 @@ def test_a_consumer_of_a_company_selling_to_both_gets_the_mediator_of_the_consum
     assert result.returncode == 0, result.stderr
     reply = pdf_text(project / "dist" / "docs" / "M-dispute_reply-2026-05-19.pdf")
     assert "médiateur de la consommation" in reply and "CM2C" in reply and "https://www.cm2c.net" in reply
+
+
+def test_the_example_selling_to_both_markets_runs_as_make_demo_runs_it(project):
+    """companies/cave-des-halles.yaml and its ledger, as `make demo` uses them: a restaurant's letter
+    cites the B2B CGV with the 40 € indemnity; a private customer's, the consumer CGV, without it."""
+    from tests.conftest import ROOT, TWO_MARKETS_EXAMPLE
+
+    shutil.copy2(ROOT / "companies" / TWO_MARKETS_EXAMPLE, project / "companies" / TWO_MARKETS_EXAMPLE)
+    write_rates(project)
+    assert run_main(project, "validate").returncode == 0
+    profile = f"companies/{TWO_MARKETS_EXAMPLE}"
+    result = run_main(project, "dunning", profile, "--ledger", "ledgers/cave-des-halles.csv", "--date", "2026-12-04",
+                      "-o", "dist/run")
+    assert result.returncode == 0, result.stderr
+    data = json.loads((project / "dist" / "run" / "plan.json").read_text(encoding="utf-8"))
+    debtors = {d["debtor_id"]: d for d in data["debtors"]}
+    assert {d["kind"] for d in debtors.values()} == {"b2b", "b2c"}
+    restaurant = pdf_text(project / "dist" / "run" / next(f for f in debtors["R01"]["documents"] if f.endswith(".pdf")))
+    private = pdf_text(project / "dist" / "run" / next(f for f in debtors["P01"]["documents"] if f.endswith(".pdf")))
+    assert "40,00 €" in restaurant and "40,00 €" not in private
+    assert "taux légal" in private and "article 6 de nos conditions générales de vente" in private
