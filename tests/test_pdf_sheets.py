@@ -100,3 +100,30 @@ def test_an_edited_sheet_is_printed_as_edited(tmp_path):
         pdf.write_pdf(html, tmp_path / f"{size}.pdf", root, WHEN, "3" * 32)
         sizes.append(round(float(PdfReader(tmp_path / f"{size}.pdf").pages[0].mediabox.width)))
     assert sizes == [595, 420]  # points: A4 then A5 wide
+
+
+def _print_and_tell(html: str, target: str) -> str:
+    """In a printer worker: print, and say which folder this process's fonts are written to."""
+    pdf.write_pdf(html, Path(target), ROOT, WHEN, "3" * 32)
+    return str(pdf._FONTS._folder)
+
+
+def test_a_printer_worker_writes_its_fonts_in_its_own_folder(tmp_path):
+    """WeasyPrint writes each @font-face to a file of its configuration's folder and maps it: workers
+    forked with their parent's configuration wrote the same files, and one rewriting a file another
+    had mapped killed it (SIGBUS, a broken process pool). Each worker now has its own, and the
+    parent's folder outlives them."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    html = HEAD.format(LINKS)
+    pdf.write_pdf(html, tmp_path / "parent.pdf", ROOT, WHEN, "3" * 32)  # the parent has fonts of its own
+    parent = pdf._FONTS._folder
+    assert parent is not None and parent.is_dir()
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"),
+                             initializer=pdf.fonts_of_this_process) as pool:
+        folders = [pool.submit(_print_and_tell, html, str(tmp_path / f"{n}.pdf")) for n in range(4)]
+        workers = {f.result() for f in folders}
+    assert str(parent) not in workers and "None" not in workers
+    assert parent.is_dir() and any(parent.iterdir())  # a worker leaving did not delete the parent's fonts
+    assert all(PdfReader(tmp_path / f"{n}.pdf").pages for n in range(4))

@@ -110,9 +110,11 @@ def _up_to_date(out: Path, key: str) -> bool:
 
 
 def _init_worker(root: str, paths: list[str], parent: int) -> None:
+    from cgvkit.documents.pdf import fonts_of_this_process
     from cgvkit.model.project import load_project
 
     _follow_parent(parent)
+    fonts_of_this_process()  # never the parent's font folder, shared with the sibling workers
     # The parent has checked and rendered the texts already: the worker only needs the objects.
     project = load_project(Path(root), [Path(p) for p in paths], lenient=True, render_checks=False)
     _WORKER["project"] = project

@@ -15,7 +15,7 @@ from pathlib import Path
 from cgvkit.documents.engine import HTML, FontConfiguration
 from cgvkit.documents.fetcher import ProjectFetcher
 from cgvkit.documents.standalone import standalone
-from cgvkit.documents.stylesheets import reusable_sheets
+from cgvkit.documents.stylesheets import clear_parsed_sheets, reusable_sheets
 
 
 def write_document(project, html: str, stem: Path, when) -> int:
@@ -30,6 +30,18 @@ def write_document(project, html: str, stem: Path, when) -> int:
 
 
 _FONTS = FontConfiguration()  # shared: fonts registered once serve every document (stylesheets.py)
+
+
+def fonts_of_this_process() -> None:
+    """A forked worker's own font configuration. WeasyPrint writes each @font-face to a file in its
+    configuration's temporary folder and maps it: a worker that inherited its parent's configuration
+    would write into the same folder as its siblings, and a sibling rewriting a file this one has
+    mapped kills it (SIGBUS). The inherited configuration is dropped without deleting the parent's
+    folder (WeasyPrint deletes it when the object goes)."""
+    global _FONTS
+    inherited, _FONTS = _FONTS, FontConfiguration()
+    inherited._folder = None  # the parent's: not this process's to delete
+    clear_parsed_sheets()  # they hold the inherited configuration's fonts
 
 
 def write_pdf(html: str, target: Path, root: Path, when: date, identifier: str) -> Printed:

@@ -51,3 +51,8 @@ def _parsed(path: str, text: str, fonts, templates: str) -> tuple:
     sheet = CSS(string=text, base_url=Path(path).as_uri(), url_fetcher=fetcher, font_config=fonts,
                 media_type="print")
     return sheet, tuple(fetcher.refused)
+
+
+def clear_parsed_sheets() -> None:
+    """Forget the parsed sheets (a forked worker parses its own, with its own fonts)."""
+    _parsed.cache_clear()

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from types import TracebackType
 
-from cgvkit.documents.pdf import write_pdf
+from cgvkit.documents.pdf import fonts_of_this_process, write_pdf
 from cgvkit.documents.standalone import printable
 
 
@@ -45,7 +45,7 @@ class Printer:
 
     def __enter__(self) -> Printer:
         if self.jobs > 1:
-            self.pool = ProcessPoolExecutor(self.jobs)
+            self.pool = ProcessPoolExecutor(self.jobs, initializer=fonts_of_this_process)
         return self
 
     def submit(self, html: Path, pdf: Path) -> None:
