@@ -42,10 +42,16 @@ def published(company, dist: Path) -> Published:
     return Published(company, company.slug, pack, manifest)
 
 
+def market_folder(company, market: str) -> str:
+    """The pack's folder of a market's CGV: "" for the company's first market, "b2c/" for a second
+    one (documents/pack.py). Taken from the profile, never from the manifest: a folder read from a
+    file of dist/ could point anywhere."""
+    return "" if market == company.market else f"{market}/"
+
+
 def market_folders(pub: Published) -> list[str]:
-    """The pack's folder of each market's CGV: "" for its first market, "b2c/" for a second one."""
-    markets = pub.manifest.get("markets") or {}
-    return [str(m["folder"]) for m in markets.values()] if markets else [""]
+    views = getattr(pub.company, "views", None) or {pub.company.market: pub.company}
+    return [market_folder(pub.company, m) for m in views]
 
 
 def copy_pack(pub: Published, target: Path) -> None:
@@ -119,9 +125,8 @@ def identity_rows(identity: dict) -> list[tuple[str, str]]:
 def company_view(pub: Published, ladder, stage_titles: dict) -> dict:
     """The company's page: its identity, then the CGV and letters of each market it sells to."""
     company = pub.company
-    markets = pub.manifest.get("markets") or {}
-    cgvs = [_market_view(pub, company.for_market(m), str(markets[m]["folder"]) if m in markets else "",
-                         ladder, stage_titles) for m in (company.views or {company.market: company})]
+    cgvs = [_market_view(pub, company.for_market(m), market_folder(company, m), ladder, stage_titles)
+            for m in (company.views or {company.market: company})]
     rates = company.rates
     return {"company": company, "slug": pub.slug, "identity": identity_rows(company.identity),
             "effective_date": date_fr(company.effective_date),
