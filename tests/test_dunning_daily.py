@@ -101,10 +101,11 @@ def test_several_missing_half_years_are_named_in_one_warning(project):
 
 
 def test_printed_letters_carry_the_note_next_to_the_interest(project):
-    from cgvkit.documents.letters import filled_context, render_stage
+    from cgvkit.documents.letters import filled_context
     from cgvkit.dunning.ledger import parse_ledger
     from cgvkit.dunning.plan import plan
     from cgvkit.model.ladder import ladder_for
+    from cgvkit.model.letters import render_stage
     from cgvkit.model.project import load_project
 
     write_rates(project)
@@ -824,10 +825,11 @@ def test_formal_notice_with_three_invoices_fits_on_one_signed_page(project):
 
 
 def test_printed_letters_carry_the_company_logo(project):
-    from cgvkit.documents.letters import filled_context, render_stage
+    from cgvkit.documents.letters import filled_context
     from cgvkit.dunning.ledger import parse_ledger
     from cgvkit.dunning.plan import plan
     from cgvkit.model.ladder import ladder_for
+    from cgvkit.model.letters import render_stage
     from cgvkit.model.project import load_project
     from tests.conftest import edit
 

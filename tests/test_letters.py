@@ -204,8 +204,8 @@ def fake_company(name: str, table):
 
 def test_a_too_long_sms_is_an_error(rate_table):
     from cgvkit.core.errors import KitError
-    from cgvkit.documents.letters import blank_context, render_stage
     from cgvkit.model.ladder import load_default
+    from cgvkit.model.letters import blank_context, render_stage
 
     root = Path(__file__).resolve().parent.parent
     stage = load_default(root).get("pre_due")

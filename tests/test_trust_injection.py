@@ -268,9 +268,9 @@ def rename(root: Path, slug: str, name: str) -> None:
 
 
 def test_special_characters_print_as_themselves_in_cgv_and_letters(project):
-    from cgvkit.documents.letters import blank_context, render_stage
     from cgvkit.documents.pack import articles, cgv_html
     from cgvkit.model.ladder import ladder_for
+    from cgvkit.model.letters import blank_context, render_stage
     from cgvkit.model.project import load_project
 
     rename(project, "atelier-lyonnais", NAME)
@@ -294,7 +294,7 @@ def test_special_characters_print_as_themselves_in_cgv_and_letters(project):
 
 
 def test_html_typography_runs_on_text():
-    from cgvkit.documents.letters import html_typography
+    from cgvkit.model.letters import html_typography
 
     html = '<p title="a : b">Martin &amp; Fils ; &lt;SARL&gt; : « x » l\'été</p><style>a:hover{color:red}</style>'
     assert html_typography(html) == ('<p title="a : b">Martin &amp; Fils\u202f; &lt;SARL&gt;\u00a0: «\u00a0x\u00a0» l’été</p>'

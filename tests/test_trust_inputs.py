@@ -191,8 +191,8 @@ def test_negative_zero_prints_as_zero():
 def test_a_name_outside_the_sms_alphabet_is_located_at_the_company_name(project):
     """« ç » is not in the GSM 03.38 alphabet: the SMS goes UCS-2 (67 characters a segment)."""
     from cgvkit.core.errors import KitError
-    from cgvkit.documents.letters import blank_context, render_stage
     from cgvkit.model.ladder import load_default
+    from cgvkit.model.letters import blank_context, render_stage
     from cgvkit.model.project import load_project
 
     edit(project / COMPANY, "name: Atelier Lyonnais de Menuiserie", "name: Façades Durand et Compagnie de Lyon")

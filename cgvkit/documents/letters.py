@@ -13,22 +13,7 @@ from cgvkit.law.figures import SMALL_CLAIM
 from cgvkit.law.interest import half_year_spans
 from cgvkit.model.cgvversions import letter_terms
 from cgvkit.model.company import market_view
-from cgvkit.model.letters import (
-    REPLY_DAYS,
-    Rendered,
-    address_lines,
-    blank_context,
-    html_typography,
-    payment,
-    render_stage,
-    sender,
-    span_fr,
-    terms,
-)
-
-# The ladder's letters (model/letters.py) as the dunning run and the on-demand documents use them here
-__all__ = ["REPLY_DAYS", "Rendered", "address_lines", "blank_context", "filled_context", "html_typography",
-           "payment", "render_stage", "sender", "span_fr", "terms"]
+from cgvkit.model.letters import REPLY_DAYS, address_lines, payment, sender, span_fr, terms
 
 
 def filled_context(company, debtor, stage, run_date: date, rates, html: bool, interest_note: str = "",

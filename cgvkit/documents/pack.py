@@ -106,7 +106,7 @@ def build_pack(project, company, out: Path, key: str | None = None, cgv_only: bo
     with staged_dir(out) as stage:
         pages = 0
         for view in views:
-            folder = stage if view is company else stage / view.market
+            folder = stage / view.pack_folder
             folder.mkdir(exist_ok=True)
             pages += write_document(project, cgv_html(project, view, arts[view.market]), folder / "cgv",
                                     company.effective_date)
@@ -114,7 +114,7 @@ def build_pack(project, company, out: Path, key: str | None = None, cgv_only: bo
                 pages += write_blank_letters(project, view, folder)
         manifest = _manifest(project, company, arts[company.market], stage)
         if len(views) > 1:
-            manifest["markets"] = {view.market: {"folder": "" if view is company else f"{view.market}/",
+            manifest["markets"] = {view.market: {"folder": view.pack_folder,
                                                  "clauses": _clauses(arts[view.market])} for view in views}
         manifest.update(pages=pages, **({"only": "cgv"} if cgv_only else {"build_key": key}))
         (stage / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2,

@@ -14,6 +14,7 @@ from cgvkit.core.errors import KitError
 from cgvkit.core.templating import render
 from cgvkit.documents.pack import articles
 from cgvkit.documents.pdf import write_document
+from cgvkit.law.figures import MARKET_NAMES
 from cgvkit.model.clausetext import ClauseRenderError
 from cgvkit.model.preview import example_company, preview_market, sample_text
 
@@ -127,9 +128,6 @@ def _parameters(variant) -> str:
         default = f" = {p.default}" if p.has_default else ""
         parts.append(f"{p.name} ({p.type}{bounds}){default}")
     return " ; ".join(parts)
-
-
-MARKET_NAMES = {"b2b": "entre professionnels", "b2c": "consommateurs"}
 
 
 def company_changes(old_project, new_project) -> list[CompanyChange]:

@@ -19,7 +19,7 @@ from num2words import num2words
 from cgvkit.core.errors import KitError, Problem
 from cgvkit.core.french import NBSP, date_fr, money
 from cgvkit.documents.formats import write_rendered
-from cgvkit.documents.letters import REPLY_DAYS, filled_context, render_stage
+from cgvkit.documents.letters import filled_context
 from cgvkit.dunning import journal
 from cgvkit.dunning.journal import Event
 from cgvkit.dunning.ledger import Ledger
@@ -31,6 +31,7 @@ from cgvkit.law.rates import stopped_note
 from cgvkit.model import cgvversions
 from cgvkit.model.company import Company, market_view
 from cgvkit.model.ladder import CHANNEL_NAMES, Ladder, Stage, ladder_for
+from cgvkit.model.letters import REPLY_DAYS, render_stage
 from cgvkit.model.project import Project
 
 CENT = Decimal("0.01")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from cgvkit.core.errors import KitError, Problem, Problems, os_reason
-from cgvkit.core.french import money
+from cgvkit.core.french import date_fr, money, percent
 from cgvkit.dunning.ledger import (
     MAX_AMOUNT,
     Ledger,
@@ -36,7 +36,7 @@ from cgvkit.dunning.ledger import (
     parse_date,
     shown_path,
 )
-from cgvkit.law.interest import Imputed, Period
+from cgvkit.law.interest import Imputed, Period, interest_on, rate_days
 
 COLUMNS = ("invoice_number", "date", "amount")
 ZERO = Decimal("0.00")
@@ -223,9 +223,8 @@ def apply_payments(ledger: Ledger, file: str, columns: dict[str, int], found: Fo
 def payments_of(row: Row, ledger: Ledger) -> Paid:
     """The dated payments of one ledger row: from the payments file, else (payment_date, paid_amount);
     () when the ledger gives no date (the paid amount is then taken as received by the due date)."""
-    found: dict[str, Paid] | None = getattr(ledger, "payments", None)
-    if found:
-        dated = found.get(invoice_key(row.invoice_number))
+    if ledger.payments:
+        dated = ledger.payments.get(invoice_key(row.invoice_number))
         if dated:
             return dated
     if row.payment_date is not None and row.paid_amount:
@@ -250,8 +249,6 @@ def payments_json(item: Invoice) -> dict[str, list[dict[str, str]]]:
 
 def payment_rows(item: Invoice) -> list[dict[str, str]]:
     """An invoice's payments as a letter lists them (French dates and amounts)."""
-    from cgvkit.core.french import date_fr
-
     rows, left = [], item.row.amount
     for p in item.payments:
         left -= p.principal
@@ -262,9 +259,6 @@ def payment_rows(item: Invoice) -> list[dict[str, str]]:
 
 def segment_rows(item: Invoice) -> list[dict[str, object]]:
     """The days counted on each principal between payments (« du … au …, N j sur X »)."""
-    from cgvkit.core.french import date_fr, percent
-    from cgvkit.law.interest import interest_on, rate_days
-
     # The plan keeps the periods and the payments, not the segments (memory, in a million-row ledger):
     # a segment ends on a payment day or the last day counted, and bears what the payments before left.
     ends = sorted({p.day for p in item.payments if item.interest_from and p.day > item.interest_from}
@@ -286,8 +280,6 @@ def segment_rows(item: Invoice) -> list[dict[str, object]]:
 
 def claim_extra(items: Sequence[Invoice]) -> dict[str, list[dict[str, object]]]:
     """The penalty claim's décompte: per invoice paid late, its payments, the days counted and what it owes."""
-    from cgvkit.core.french import date_fr
-
     # An invoice paid late has the day it was paid (plan._settled sets `paid_on`).
     rows = [{"number": i.row.invoice_number, "due_date": date_fr(i.row.due_date), "amount": money(i.row.amount),
              "paid_on": date_fr(cast(date, i.paid_on)), "days_late": i.days_late, "interest": money(i.interest),
@@ -311,8 +303,6 @@ def statement_extra(debtor: Debtor, order: str, imputation_article: int | None) 
     """The statement of account (relevé de compte): every invoice of the debtor in the ledger, its
     payments with their dates and imputation, interest or penalties and indemnity left, the balance.
     Returns (context, balance)."""
-    from cgvkit.core.french import date_fr
-
     plans = {id(i.row): i for i in (*debtor.invoices, *debtor.paid_late)}
     rows: list[dict[str, object]] = []
     payments: list[tuple[date | None, str, Imputed | None, Decimal]] = []  # (day, invoice, imputed, amount)
@@ -333,9 +323,7 @@ def statement_extra(debtor: Debtor, order: str, imputation_article: int | None) 
         elif row.paid_amount:
             payments.append((row.payment_date, row.invoice_number, None, row.paid_amount))
     listed = []
-    for entry in sorted(payments, key=lambda e: (e[0] or date.min, e[1])):
-        day, number, p = entry[0], entry[1], entry[2]
-        amount = p.amount if p else entry[3]
+    for day, number, p, amount in sorted(payments, key=lambda e: (e[0] or date.min, e[1])):
         listed.append({"date": date_fr(day) if day else "date non renseignée", "invoice": number, "amount": money(amount),
                        "interest": money(p.interest) if p else "", "indemnity": money(p.indemnity) if p else "",
                        "principal": money(p.principal if p else amount)})

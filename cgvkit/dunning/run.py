@@ -20,7 +20,7 @@ from cgvkit.core.files import sha256_file, staged_dir
 from cgvkit.core.phone import e164, mobile, usable_phone
 from cgvkit.core.sms import too_long
 from cgvkit.documents.formats import PrintLater, write_rendered
-from cgvkit.documents.letters import Rendered, filled_context, render_stage
+from cgvkit.documents.letters import filled_context
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import Ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
@@ -34,6 +34,7 @@ from cgvkit.law.rates import HalfYearRates, stopped_note
 from cgvkit.model import cgvversions
 from cgvkit.model.company import Company
 from cgvkit.model.ladder import Stage, ladder_for
+from cgvkit.model.letters import Rendered, render_stage
 from cgvkit.model.project import Project
 
 Message = Callable[[str, str, str], None]  # (channel, to, path): a message `dunning send` may send itself

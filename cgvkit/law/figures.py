@@ -8,6 +8,7 @@ from decimal import Decimal
 # Markets: between professionals, or with consumers.
 B2B, B2C = "b2b", "b2c"
 MARKETS = (B2B, B2C)
+MARKET_NAMES = {B2B: "entre professionnels (B2B)", B2C: "consommateurs (B2C)"}  # as staff read them
 
 # Code de commerce, art. L441-10 I: payment term caps.
 PAYMENT_TERM_MAX_DAYS = 60  # from the invoice date

@@ -361,12 +361,12 @@ def for_run(company: Company, root: Path, rows: Iterable[Any], run_date: date) -
     concerned); its warnings are in `said`."""
     views = company.views if len(company.views) > 1 else {company.market: company}
     rows = list(rows) if len(views) > 1 else rows
-    books, found = {}, []
+    books, found, versions = {}, [], load(root, company.slug)
     for market, view in views.items():
         mine = [r for r in rows if r.debtor_kind == market] if len(views) > 1 else rows
         said = run_problems(view, root, mine, run_date)
         found += said
-        books[market] = Book(view, load(root, company.slug))
+        books[market] = Book(view, versions)
         books[market].said = said
     if any(p.severity == "error" for p in found):
         raise KitError(found)

@@ -102,6 +102,12 @@ class Company:
     def clause(self, family: str) -> ResolvedClause | None:
         return next((c for c in self.clauses if c.family.name == family), None)
 
+    @property
+    def pack_folder(self) -> str:
+        """Where this market's CGV and letters sit in the pack: "" (its top) for the profile's first
+        market, "b2c/" for a second one."""
+        return "" if not self.markets or self.market == self.markets[0] else f"{self.market}/"
+
     def for_market(self, market: str) -> Company:
         """The company's CGV for a market it publishes (a debtor's market): the same profile, that
         market's clauses and articles. A market it does not publish: this view (the ledger refused it)."""

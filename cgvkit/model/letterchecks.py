@@ -13,7 +13,8 @@ ladder and the templates' text tell without rendering is found here, when the pr
 - an e-mail that does not open on « Objet : ».
 
 What only the rendered text tells (an SMS made too long by a company field, a name a template uses
-that the letter's context lacks) is checked when the letters are rendered (documents/letters.py).
+that the letter's context lacks) is checked by rendering the blank letters as the project loads
+(model/letters.py, `letter_problems`).
 """
 
 from __future__ import annotations

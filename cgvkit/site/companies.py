@@ -13,7 +13,8 @@ from cgvkit.core.errors import KitError
 from cgvkit.core.french import date_fr, iban, money
 from cgvkit.documents.batch import build_one
 from cgvkit.documents.pack import versions_fr
-from cgvkit.site.library import MARKETS, value_fr
+from cgvkit.law.figures import MARKET_NAMES
+from cgvkit.site.library import value_fr
 from cgvkit.site.rates import half_year_label
 
 PUBLISHED = (".pdf", ".txt")  # the pack's documents staff download; HTML sources stay in dist/
@@ -42,16 +43,11 @@ def published(company, dist: Path) -> Published:
     return Published(company, company.slug, pack, manifest)
 
 
-def market_folder(company, market: str) -> str:
-    """The pack's folder of a market's CGV: "" for the company's first market, "b2c/" for a second
-    one (documents/pack.py). Taken from the profile, never from the manifest: a folder read from a
-    file of dist/ could point anywhere."""
-    return "" if market == company.market else f"{market}/"
-
-
 def market_folders(pub: Published) -> list[str]:
+    """The pack's folder of each market's CGV (Company.pack_folder): taken from the profile, never from
+    the manifest, whose folders, read from a file of dist/, could point anywhere."""
     views = getattr(pub.company, "views", None) or {pub.company.market: pub.company}
-    return [market_folder(pub.company, m) for m in views]
+    return [view.pack_folder for view in views.values()]
 
 
 def copy_pack(pub: Published, target: Path) -> None:
@@ -125,8 +121,8 @@ def identity_rows(identity: dict) -> list[tuple[str, str]]:
 def company_view(pub: Published, ladder, stage_titles: dict) -> dict:
     """The company's page: its identity, then the CGV and letters of each market it sells to."""
     company = pub.company
-    cgvs = [_market_view(pub, company.for_market(m), market_folder(company, m), ladder, stage_titles)
-            for m in (company.views or {company.market: company})]
+    cgvs = [_market_view(pub, view, view.pack_folder, ladder, stage_titles)
+            for view in (company.views or {company.market: company}).values()]
     rates = company.rates
     return {"company": company, "slug": pub.slug, "identity": identity_rows(company.identity),
             "effective_date": date_fr(company.effective_date),
@@ -154,5 +150,5 @@ def _market_view(pub: Published, company, folder: str, ladder, stage_titles: dic
                             "files": [{"href": f"{href}lettres/{p.name}", "name": p.name,
                                        "kind": "PDF" if p.suffix == ".pdf" else "texte",
                                        "companion": p.stem.endswith("-email")} for p in files]})
-    return {"market": MARKETS[company.market], "versions": versions_fr(company.clauses), "clauses": clauses,
+    return {"market": MARKET_NAMES[company.market], "versions": versions_fr(company.clauses), "clauses": clauses,
             "letters": letters, "cgv": f"{href}cgv.pdf"}

@@ -8,6 +8,7 @@ from pathlib import Path
 from cgvkit.core.french import date_fr, number
 from cgvkit.core.templating import blocks
 from cgvkit.law import rules
+from cgvkit.law.figures import MARKET_NAMES
 from cgvkit.model.clausetext import ClauseRenderError
 from cgvkit.model.preview import example_company, preview_market, sample_text
 from cgvkit.site.articles import related
@@ -16,7 +17,6 @@ from cgvkit.sources.history import file_log
 TYPES = {"integer": "nombre entier", "number": "nombre", "string": "texte", "boolean": "oui ou non",
          "date": "date", "enum": "choix dans une liste"}
 SEVERITIES = {"error": "erreur", "warning": "avertissement"}
-MARKETS = {"b2b": "entre professionnels (B2B)", "b2c": "consommateurs (B2C)"}
 
 
 def value_fr(value) -> str:
@@ -51,9 +51,9 @@ def preview(project, family, variant) -> dict:
     company = example_company(project, market)
     try:
         html = blocks(sample_text(project, family, variant, market))
-        return {"html": html, "company": company.identity["name"], "market": MARKETS[market], "error": None}
+        return {"html": html, "company": company.identity["name"], "market": MARKET_NAMES[market], "error": None}
     except ClauseRenderError as exc:
-        return {"html": None, "company": company.identity["name"], "market": MARKETS[market],
+        return {"html": None, "company": company.identity["name"], "market": MARKET_NAMES[market],
                 "error": exc.problem.message}
 
 
@@ -76,9 +76,9 @@ def variant_view(project, family, variant, rows) -> dict:
                if any((mine := v.clause(family.name)) is not None and mine.variant.id == variant.id
                       for v in c.views.values() or (c,))]
     basis = [a for a, _ in variant.legal_basis]
-    return {"variant": variant, "markets": [MARKETS[m] for m in variant.markets], "parameters": params,
+    return {"variant": variant, "markets": [MARKET_NAMES[m] for m in variant.markets], "parameters": params,
             "preview": preview(project, family, variant), "used_by": used_by,
-            "defaults": [MARKETS[m] for m, name in family.default.items() if name == variant.name],
+            "defaults": [MARKET_NAMES[m] for m, name in family.default.items() if name == variant.name],
             "rules": [r for r in rows if related(r["article"], basis)],
             "history": [{"date": date_fr(c.day), "author": c.author, "subject": c.subject, "sha": c.sha[:10]}
                         for c in file_log(project.root, Path(variant.source.file))]}
@@ -93,8 +93,8 @@ def family_views(project) -> list[dict]:
         rule_ids = []
         for view in variants:
             rule_ids += [r["id"] for r in view["rules"] if r["id"] not in rule_ids]
-        views.append({"family": family, "variants": variants, "markets": [MARKETS[m] for m in family.markets],
-                      "required": [MARKETS[m] for m in family.required], "rule_ids": rule_ids})
+        views.append({"family": family, "variants": variants, "markets": [MARKET_NAMES[m] for m in family.markets],
+                      "required": [MARKET_NAMES[m] for m in family.required], "rule_ids": rule_ids})
     return views
 
 
