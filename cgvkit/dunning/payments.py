@@ -234,7 +234,8 @@ def payments_of(row: Row, ledger: Ledger) -> Paid:
 
 # --- What letters, documents and plan.json say of payments -------------------------------------------
 
-def _euros(value: Decimal) -> str:
+def json_amount(value: Decimal) -> str:
+    """An amount as plan.json writes it: two decimals after a point."""
     return f"{value:.2f}"
 
 
@@ -242,8 +243,8 @@ def payments_json(item: Invoice) -> dict[str, list[dict[str, str]]]:
     """plan.json: an invoice's dated payments and where each went (empty without payment dates)."""
     if not item.payments:
         return {}
-    return {"payments": [{"date": p.day.isoformat(), "amount": _euros(p.amount), "to_interest": _euros(p.interest),
-                          "to_indemnity": _euros(p.indemnity), "to_principal": _euros(p.principal)}
+    return {"payments": [{"date": p.day.isoformat(), "amount": json_amount(p.amount), "to_interest": json_amount(p.interest),
+                          "to_indemnity": json_amount(p.indemnity), "to_principal": json_amount(p.principal)}
                          for p in item.payments]}
 
 

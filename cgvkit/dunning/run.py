@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import cast
 
@@ -24,7 +23,7 @@ from cgvkit.documents.letters import filled_context
 from cgvkit.dunning import journal
 from cgvkit.dunning.ledger import Ledger
 from cgvkit.dunning.outbox import MAIL_ROOM, SMS_LIST, merge_pdfs, sms_list, write_email
-from cgvkit.dunning.payments import claim_extra, payments_json, with_payments
+from cgvkit.dunning.payments import claim_extra, json_amount, payments_json, with_payments
 from cgvkit.dunning.plan import PENALTY_CLAIM, DebtorPlan, interest_until, plan
 from cgvkit.dunning.printing import Printer
 from cgvkit.dunning.report import write_report
@@ -185,8 +184,6 @@ def _write_letter(project: Project, company: Company, ledger: Ledger, debtor: De
 def _write_claim(project: Project, company: Company, ledger: Ledger, debtor: DebtorPlan, claim: Stage, run_date: date,
                  rates: HalfYearRates | None, note: str, folder: Path, names: set[str], print_later: PrintLater) -> None:
     """The « réclamation des pénalités de retard » of a debtor's invoices paid late (plan._paid_late)."""
-    from dataclasses import replace
-
     view = replace(debtor, stage=claim, invoices=list(debtor.penalty_claims))
     where = ledger.problem(debtor.rows[0], "debtor_name", "", "")
     outputs = render_stage(project.root, claim, lambda html: filled_context(
@@ -290,10 +287,6 @@ def _unique(slug: str, names: set[str]) -> str:
     return candidate
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
 def plan_json(company: Company, run_date: date, debtors: list[DebtorPlan], stopped: date | None = None
               ) -> dict[str, object]:
     """The plan.json contract (docs/manuels/technique.md, « Les sorties et leurs contrats »): money as "1234.56" strings."""
@@ -312,17 +305,17 @@ def debtor_json(d: DebtorPlan) -> dict[str, object]:
         "stage": d.stage.id if d.stage else None, "channel": d.stage.channel if d.stage else None,
         "reason": d.reason, "warnings": list(d.warnings), "documents": list(d.documents),
         "invoices": [{
-            "number": i.row.invoice_number, "due_date": i.row.due_date.isoformat(), "amount": _money(i.row.amount),
-            "outstanding": _money(i.outstanding), "days_late": i.days_late, "interest": _money(i.interest),
-            "indemnity": _money(i.indemnity), **payments_json(i),
+            "number": i.row.invoice_number, "due_date": i.row.due_date.isoformat(), "amount": json_amount(i.row.amount),
+            "outstanding": json_amount(i.outstanding), "days_late": i.days_late, "interest": json_amount(i.interest),
+            "indemnity": json_amount(i.indemnity), **payments_json(i),
             "periods": [{"from": p.start.isoformat(), "to": p.end.isoformat(), "days": p.days,
                          "rate": f"{p.rate:.2f}"} for p in i.periods],
         } for i in d.invoices],
-        "totals": {k: _money(v) for k, v in totals.items()},
+        "totals": {k: json_amount(v) for k, v in totals.items()},
         "paid_late": [{"number": i.row.invoice_number, "due_date": i.row.due_date.isoformat(),
                        "paid_on": cast(date, i.paid_on).isoformat(),  # paid in full: it has its date
-                       "days_late": i.days_late, "interest": _money(i.interest),
-                       "indemnity": _money(i.indemnity), "claimed_now": any(i is c for c in d.penalty_claims),
+                       "days_late": i.days_late, "interest": json_amount(i.interest),
+                       "indemnity": json_amount(i.indemnity), "claimed_now": any(i is c for c in d.penalty_claims),
                        **payments_json(i)} for i in d.paid_late],
         "claim_documents": list(d.claim_documents),
     }
@@ -337,7 +330,7 @@ def steps_json(debtors: list[DebtorPlan], folder: Path) -> list[dict[str, object
             documents = [{"path": doc, "sha256": sha256_file(folder / doc)} for doc in d.claim_documents]
             found += [{"debtor_id": d.debtor_id, "debtor_name": d.name, "invoice_number": i.row.invoice_number,
                        "stage": PENALTY_CLAIM, "stage_title": "Réclamation des pénalités de retard", "channel": "letter",
-                       "amount_claimed": _money(i.interest + i.indemnity), "documents": documents}
+                       "amount_claimed": json_amount(i.interest + i.indemnity), "documents": documents}
                       for i in d.penalty_claims]
         if d.action != "send":
             continue
@@ -348,6 +341,6 @@ def steps_json(debtors: list[DebtorPlan], folder: Path) -> list[dict[str, object
         for i in d.claimed:
             found.append({"debtor_id": d.debtor_id, "debtor_name": d.name, "invoice_number": i.row.invoice_number,
                           "stage": stage.id, "stage_title": stage.title, "channel": channel,
-                          "amount_claimed": _money(i.outstanding + i.interest + i.indemnity),
+                          "amount_claimed": json_amount(i.outstanding + i.interest + i.indemnity),
                           "documents": documents})
     return found

@@ -36,6 +36,7 @@ CONVENTION_FR = (f"Mode de calcul : intérêts simples par jour calendaire, base
                  "intérêts arrondis au centime une fois par facture, après addition des périodes.")
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")  # shared: a million-row ledger keeps many zero amounts
 _RATES: dict[Decimal, Decimal] = {}  # each annual rate computed so far, itself: a handful of values
 KINDS = ("ecb_plus", "legal_multiple", "fixed", "legal")
 
@@ -154,7 +155,7 @@ def interest_on(amount: Decimal, weight: Decimal) -> Decimal:
 def indemnity(kind: str, late: bool) -> Decimal:
     """The fixed recovery indemnity: 40 € per late invoice between professionals (D441-5);
     none for consumers (CPCE L111-8)."""
-    return INDEMNITY if kind == "b2b" and late else Decimal("0.00")
+    return INDEMNITY if kind == "b2b" and late else ZERO
 
 
 def floor_rate(rates: HalfYearRates) -> Decimal:
@@ -237,7 +238,7 @@ class Settlement:
 
 def settle(amount: Decimal, start: date | None, payments: Sequence[tuple[date, Decimal]], until: date,
            weight: Callable[[date, date], tuple[Sequence[Period], Decimal]], order: str = "principal",
-           indemnity: Decimal = Decimal("0.00"), late_after: date | None = None) -> Settlement:
+           indemnity: Decimal = ZERO, late_after: date | None = None) -> Settlement:
     """An invoice of `amount` and its dated `payments` [(day, amount)], interest counted for the days
     after `start` (None: none runs, a consumer not yet given formal notice) up to `until` inclusive.
 
@@ -248,7 +249,7 @@ def settle(amount: Decimal, start: date | None, payments: Sequence[tuple[date, D
     if order not in ORDERS:
         raise ValueError(f"unknown imputation order: {order!r}")
     principal, numerator, interest_first = amount, Decimal(0), order != "principal"
-    paid_interest = paid_indemnity = ZERO2
+    paid_interest = paid_indemnity = ZERO
     imputed: list[Imputed] = []
     segments: list[Segment] = []
     cursor, last = start, None
@@ -266,11 +267,11 @@ def settle(amount: Decimal, start: date | None, payments: Sequence[tuple[date, D
         accrue(min(day, until))
         if cursor is not None and day > cursor:
             cursor = max(cursor, min(day, until))  # nothing was due in between (principal was nil)
-        rest, to_interest, to_indemnity = paid, ZERO2, ZERO2
-        # Zeros stay the shared ZERO2: a million-row ledger keeps these amounts (one object each otherwise).
+        rest, to_interest, to_indemnity = paid, ZERO, ZERO
+        # Zeros stay the shared ZERO: a million-row ledger keeps these amounts (one object each otherwise).
         if interest_first and numerator:
             due_interest = _cents(numerator) - paid_interest
-            to_interest = min(rest, due_interest) if due_interest > 0 else ZERO2
+            to_interest = min(rest, due_interest) if due_interest > 0 else ZERO
             if to_interest:
                 rest -= to_interest
                 paid_interest += to_interest
@@ -284,13 +285,11 @@ def settle(amount: Decimal, start: date | None, payments: Sequence[tuple[date, D
     accrue(until)
     accrued = _cents(numerator)
     late = late_after is not None and (last is not None and last > late_after or until > late_after and principal > 0)
-    owed_indemnity = (indemnity if late else ZERO2) - paid_indemnity if paid_indemnity else (indemnity if late else ZERO2)
+    owed_indemnity = (indemnity if late else ZERO) - paid_indemnity if paid_indemnity else (indemnity if late else ZERO)
     return Settlement(principal, accrued - paid_interest if paid_interest else accrued,
-                      owed_indemnity if owed_indemnity > 0 else ZERO2, accrued, tuple(imputed),
+                      owed_indemnity if owed_indemnity > 0 else ZERO, accrued, tuple(imputed),
                       tuple(segments), last)
 
-
-ZERO2 = Decimal("0.00")
 
 
 def _day_of(payment: tuple[date, Decimal]) -> date:
